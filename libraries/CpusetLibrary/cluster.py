@@ -1,0 +1,339 @@
+"""The Kubernetes side: one isolated API client per cluster, pods, nodes, events, exec, waits.
+
+Everything here talks to the cluster only through the ``kubernetes`` client, so the same
+code drives a real k3s cluster and the simulated one. Nothing here logs to Robot (that is
+the keyword layer's job), so these methods are safe to call from worker threads.
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
+
+import yaml
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.stream import stream
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from .quantity import parse_cpu
+
+
+class ClusterError(Exception):
+    """A cluster-side action failed; the message names the object and the cause."""
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    stdout: str
+    stderr: str
+    rc: int
+
+
+@dataclass(frozen=True)
+class NodeSummary:
+    name: str
+    ready: bool
+    cpu_capacity: float
+    cpu_allocatable: float
+    address: str
+    runtime: str
+    kubelet: str
+
+
+def _api_reason(err: ApiException) -> str:
+    """The Status message of an ApiException, or its reason."""
+    try:
+        body = yaml.safe_load(err.body or "") or {}
+        if isinstance(body, dict) and body.get("message"):
+            return f"{err.status} {body['message']}"
+    except yaml.YAMLError:
+        pass
+    return f"{err.status} {err.reason}"
+
+
+def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
+    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched."""
+    if not path:
+        raise ClusterError("KUBECONFIG is empty: name a kubeconfig file")
+    if not os.path.isfile(path):
+        raise ClusterError(f"KUBECONFIG '{path}' is not a readable file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as err:
+        raise ClusterError(f"KUBECONFIG '{path}' cannot be read as YAML: {err}") from err
+    if not isinstance(data, dict) or not data.get("contexts"):
+        raise ClusterError(f"KUBECONFIG '{path}' is not a kubeconfig: it has no 'contexts'")
+    names = [c.get("name") for c in data["contexts"] if isinstance(c, dict)]
+    if context and context not in names:
+        raise ClusterError(
+            f"KUBE_CONTEXT '{context}' is not in KUBECONFIG '{path}'; contexts: {', '.join(names)}"
+        )
+    try:
+        return config.new_client_from_config(config_file=path, context=context or None)
+    except (config.ConfigException, ValueError, KeyError, TypeError) as err:
+        raise ClusterError(f"KUBECONFIG '{path}' is not usable: {err}") from err
+
+
+class Cluster:
+    """A connection to one cluster (an isolated ApiClient; exec gets its own client because
+    ``kubernetes.stream`` temporarily patches the client it is given)."""
+
+    def __init__(self, kubeconfig: str, context: str | None = None, request_timeout: float = 30.0):
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.request_timeout = request_timeout
+        self._api_client = load_kubeconfig(kubeconfig, context)
+        self.core = client.CoreV1Api(self._api_client)
+        self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
+
+    @property
+    def server(self) -> str:
+        return self._api_client.configuration.host
+
+    def close(self) -> None:
+        for api in (self.core, self._exec_core):
+            try:
+                api.api_client.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    # ---- cluster and node -------------------------------------------------------------
+
+    def version(self) -> str:
+        try:
+            info = client.VersionApi(self._api_client).get_code(_request_timeout=self.request_timeout)
+        except ApiException as err:
+            raise ClusterError(f"API server {self.server} answered {_api_reason(err)}") from err
+        except (Urllib3Error, OSError) as err:
+            raise ClusterError(
+                f"API server {self.server} (KUBECONFIG '{self.kubeconfig}') is unreachable: {err}"
+            ) from err
+        return info.git_version
+
+    def node(self, name: str) -> NodeSummary:
+        try:
+            node = self.core.read_node(name, _request_timeout=self.request_timeout)
+        except ApiException as err:
+            if err.status == 404:
+                names = [n.metadata.name for n in self.core.list_node().items]
+                raise ClusterError(
+                    f"TARGET_NODE '{name}' does not exist; nodes: {', '.join(names) or 'none'}"
+                ) from err
+            raise ClusterError(f"reading node '{name}': {_api_reason(err)}") from err
+        conditions = {c.type: c.status for c in (node.status.conditions or [])}
+        addresses = {a.type: a.address for a in (node.status.addresses or [])}
+        info = node.status.node_info
+        return NodeSummary(
+            name=name,
+            ready=conditions.get("Ready") == "True",
+            cpu_capacity=parse_cpu(node.status.capacity["cpu"]),
+            cpu_allocatable=parse_cpu(node.status.allocatable["cpu"]),
+            address=addresses.get("InternalIP") or addresses.get("Hostname") or name,
+            runtime=info.container_runtime_version if info else "",
+            kubelet=info.kubelet_version if info else "",
+        )
+
+    def pods_on_node(self, node: str) -> list[client.V1Pod]:
+        """Pods bound to ``node`` that still hold resources (not Succeeded/Failed)."""
+        pods = self.core.list_pod_for_all_namespaces(
+            field_selector=f"spec.nodeName={node}", _request_timeout=self.request_timeout
+        ).items
+        return [p for p in pods if (p.status.phase or "") not in ("Succeeded", "Failed")]
+
+    # ---- namespaces ---------------------------------------------------------------------
+
+    def create_namespace(self, name: str, labels: Mapping[str, str]) -> None:
+        body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=dict(labels)))
+        try:
+            self.core.create_namespace(body, _request_timeout=self.request_timeout)
+        except ApiException as err:
+            raise ClusterError(f"creating namespace '{name}': {_api_reason(err)}") from err
+
+    def namespace_exists(self, name: str) -> bool:
+        try:
+            self.core.read_namespace(name, _request_timeout=self.request_timeout)
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise ClusterError(f"reading namespace '{name}': {_api_reason(err)}") from err
+        return True
+
+    def delete_namespace(self, name: str, timeout: float) -> float:
+        """Delete ``name`` and wait until it is gone; returns the seconds it took."""
+        start = time.monotonic()
+        try:
+            self.core.delete_namespace(name, _request_timeout=self.request_timeout)
+        except ApiException as err:
+            if err.status == 404:
+                return 0.0
+            raise ClusterError(f"deleting namespace '{name}': {_api_reason(err)}") from err
+        self._wait_gone(
+            lambda **kw: self.core.list_namespace(field_selector=f"metadata.name={name}", **kw),
+            f"namespace '{name}'",
+            timeout,
+        )
+        return time.monotonic() - start
+
+    def _wait_gone(self, lister: Callable, what: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            listing = lister(_request_timeout=self.request_timeout)
+            if not listing.items:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ClusterError(f"{what} still exists after {timeout:g} s")
+            stream_ = watch.Watch().stream(
+                lister,
+                resource_version=listing.metadata.resource_version,
+                timeout_seconds=max(1, int(remaining)),
+                _request_timeout=remaining + 5,
+            )
+            for event in stream_:
+                if event["type"] == "DELETED":
+                    break
+
+    # ---- pods ---------------------------------------------------------------------------
+
+    def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
+        """Create all pods concurrently (like one ``kubectl apply`` of a multi-document file).
+        Every pod is attempted; failures are reported together, naming each pod."""
+
+        def create(body: dict) -> str | None:
+            name = body.get("metadata", {}).get("name", "?")
+            try:
+                self.core.create_namespaced_pod(namespace, body, _request_timeout=self.request_timeout)
+            except ApiException as err:
+                return f"pod '{name}': {_api_reason(err)}"
+            return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(bodies)))) as pool:
+            errors = [e for e in pool.map(create, bodies) if e]
+        if errors:
+            raise ClusterError(f"creating pods in namespace '{namespace}' failed: " + "; ".join(errors))
+        return [b["metadata"]["name"] for b in bodies]
+
+    def delete_pods(self, namespace: str, names: Iterable[str], grace_seconds: int) -> None:
+        names = list(names)
+
+        def delete(name: str) -> str | None:
+            try:
+                self.core.delete_namespaced_pod(
+                    name, namespace, grace_period_seconds=grace_seconds,
+                    _request_timeout=self.request_timeout,
+                )
+            except ApiException as err:
+                if err.status == 404:
+                    return None
+                return f"pod '{name}': {_api_reason(err)}"
+            return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(names)))) as pool:
+            errors = [e for e in pool.map(delete, names) if e]
+        if errors:
+            raise ClusterError(f"deleting pods in namespace '{namespace}' failed: " + "; ".join(errors))
+
+    def get_pod(self, namespace: str, name: str) -> client.V1Pod:
+        try:
+            return self.core.read_namespaced_pod(name, namespace, _request_timeout=self.request_timeout)
+        except ApiException as err:
+            raise ClusterError(f"reading pod '{namespace}/{name}': {_api_reason(err)}") from err
+
+    def list_pods(self, namespace: str, label_selector: str = "") -> list[client.V1Pod]:
+        return self.core.list_namespaced_pod(
+            namespace, label_selector=label_selector or None, _request_timeout=self.request_timeout
+        ).items
+
+    def pod_events(self, namespace: str, name: str) -> list[client.CoreV1Event]:
+        events = self.core.list_namespaced_event(
+            namespace,
+            field_selector=f"involvedObject.name={name},involvedObject.kind=Pod",
+            _request_timeout=self.request_timeout,
+        ).items
+        return sorted(events, key=lambda e: (e.last_timestamp or e.event_time or e.metadata.creation_timestamp or 0))
+
+    def watch_pods(
+        self,
+        namespace: str,
+        names: Iterable[str],
+        judge: Callable[[dict[str, client.V1Pod | None]], bool],
+        timeout: float,
+    ) -> tuple[dict[str, client.V1Pod | None], bool]:
+        """Feed ``judge`` the latest state of the named pods (None = gone) after a list and
+        after every watch event, until it returns True or ``timeout`` passes.
+
+        Returns the last state and whether ``judge`` was satisfied; ``judge`` may raise to
+        fail fast."""
+        wanted = set(names)
+        deadline = time.monotonic() + timeout
+        while True:
+            listing = self.core.list_namespaced_pod(namespace, _request_timeout=self.request_timeout)
+            state: dict[str, client.V1Pod | None] = dict.fromkeys(wanted)
+            for pod in listing.items:
+                if pod.metadata.name in wanted:
+                    state[pod.metadata.name] = pod
+            if judge(state):
+                return state, True
+            version = listing.metadata.resource_version
+            try:
+                while (remaining := deadline - time.monotonic()) > 0:
+                    for event in watch.Watch().stream(
+                        self.core.list_namespaced_pod,
+                        namespace,
+                        resource_version=version,
+                        timeout_seconds=max(1, int(remaining + 0.999)),
+                        _request_timeout=remaining + 5,
+                    ):
+                        pod = event["object"]
+                        version = pod.metadata.resource_version
+                        if pod.metadata.name in wanted:
+                            state[pod.metadata.name] = None if event["type"] == "DELETED" else pod
+                            if judge(state):
+                                return state, True
+                        if time.monotonic() >= deadline:
+                            break
+                return state, False
+            except ApiException as err:
+                if err.status != 410:  # 410: resourceVersion too old, list again
+                    raise ClusterError(f"watching pods in '{namespace}': {_api_reason(err)}") from err
+
+    # ---- exec ---------------------------------------------------------------------------
+
+    def exec(self, namespace: str, pod: str, command: Sequence[str], timeout: float = 30.0,
+             container: str | None = None) -> ExecResult:
+        """Run ``command`` in the pod; returns stdout, stderr and the exit status separately."""
+        what = f"exec {' '.join(command)!r} in pod '{namespace}/{pod}'"
+        try:
+            kwargs = {"container": container} if container else {}
+            resp = stream(
+                self._exec_core.connect_get_namespaced_pod_exec, pod, namespace,
+                command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
+                _preload_content=False, _request_timeout=timeout, **kwargs,
+            )
+        except ApiException as err:
+            raise ClusterError(f"{what}: {_api_reason(err)}") from err
+        except Exception as err:  # websocket handshake errors come as various types
+            raise ClusterError(f"{what}: {err}") from err
+        out: list[str] = []
+        err_out: list[str] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while resp.is_open():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ClusterError(f"{what}: no exit status within {timeout:g} s")
+                resp.update(timeout=min(remaining, 1.0))
+                if resp.peek_stdout():
+                    out.append(resp.read_stdout())
+                if resp.peek_stderr():
+                    err_out.append(resp.read_stderr())
+            out.append(resp.read_stdout() or "")
+            err_out.append(resp.read_stderr() or "")
+            rc = resp.returncode
+        finally:
+            resp.close()
+        return ExecResult("".join(out), "".join(err_out), -1 if rc is None else rc)

@@ -1,0 +1,102 @@
+"""Reading the plugin's own words: its log lines and the refusals it returns to containerd.
+
+Formats follow the plugin at upstream HEAD (see shared/sut/plugin-behaviour.md §4-5)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TIMESTAMP = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] ")
+_INSUFFICIENT = re.compile(
+    r"insufficient free CPUs: need (?P<need>\d+), have (?P<have>\d+)"
+    r"(?: \(reserved: \[(?P<reserved>[\d ]*)\]\))?"
+)
+_GO_SLICE = r"\[(?P<cpus>[\d ]*)\]"
+_INTEGER_GRANT = re.compile(
+    r"DEBUG: Successfully allocated integer container (?P<cid>[0-9a-f]{12,64}) with CPUs:? " + _GO_SLICE
+)
+_ANNOTATED_RECORD = re.compile(
+    r"DEBUG: Recorded annotated container (?P<cid>[0-9a-f]{12,64}) with CPUs " + _GO_SLICE
+)
+_REMOVE_DONE = re.compile(r"DEBUG: RemoveContainer (?P<cid>[0-9a-f]{12,64}) complete")
+_REMOVE_UNKNOWN = re.compile(r"DEBUG: RemoveContainer called for unknown container (?P<cid>[0-9a-f]{12,64})")
+_SYNC_INTEGER = re.compile(
+    r"DEBUG: Synchronizing integer container (?P<cid>[0-9a-f]{12,64}) with existing CPUs " + _GO_SLICE
+)
+_SYNC_ANNOTATED = re.compile(
+    r"DEBUG: Adding CPU restriction update for annotated container (?P<cid>[0-9a-f]{12,64})"
+)
+CORRUPTION_MARKERS = ("State corruption", "ownership mismatch")
+SYNC_DONE = "Synchronize() completed - state manager now synchronized"
+
+
+def strip_timestamp(line: str) -> str:
+    """Drop the native wrapper's ``[YYYY-MM-DD HH:MM:SS] `` prefix."""
+    return _TIMESTAMP.sub("", line, count=1)
+
+
+def short_id(container_id: str) -> str:
+    """The 12-character id most plugin lines print."""
+    return container_id[:12]
+
+
+def mentions(line: str, container_id: str) -> bool:
+    return short_id(container_id) in line
+
+
+def _cpus(text: str) -> frozenset[int]:
+    return frozenset(int(t) for t in text.split())
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An ``insufficient free CPUs`` refusal: what the plugin believes."""
+
+    need: int
+    have: int
+    reserved: frozenset[int] | None
+
+
+def parse_refusal(message: str) -> Refusal | None:
+    match = _INSUFFICIENT.search(message or "")
+    if not match:
+        return None
+    reserved = match.group("reserved")
+    return Refusal(int(match.group("need")), int(match.group("have")),
+                   _cpus(reserved) if reserved is not None else None)
+
+
+def grants(lines: list[str]) -> dict[str, frozenset[int]]:
+    """Latest CPUs the plugin says it gave each container (short id -> CPUs), from admission
+    and synchronization lines."""
+    found: dict[str, frozenset[int]] = {}
+    for line in lines:
+        for pattern in (_INTEGER_GRANT, _ANNOTATED_RECORD, _SYNC_INTEGER):
+            match = pattern.search(line)
+            if match:
+                found[short_id(match.group("cid"))] = _cpus(match.group("cpus"))
+    return found
+
+
+def released(lines: list[str]) -> set[str]:
+    """Short ids of containers whose RemoveContainer the plugin completed (or did not know)."""
+    ids = set()
+    for line in lines:
+        match = _REMOVE_DONE.search(line) or _REMOVE_UNKNOWN.search(line)
+        if match:
+            ids.add(short_id(match.group("cid")))
+    return ids
+
+
+def synchronized(lines: list[str]) -> set[str]:
+    """Short ids of containers the plugin re-recorded during Synchronize."""
+    ids = set()
+    for line in lines:
+        match = _SYNC_INTEGER.search(line) or _SYNC_ANNOTATED.search(line)
+        if match:
+            ids.add(short_id(match.group("cid")))
+    return ids
+
+
+def corruption_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if any(marker in line for marker in CORRUPTION_MARKERS)]

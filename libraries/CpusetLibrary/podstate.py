@@ -1,0 +1,109 @@
+"""Reading a pod object: readiness, why it is not running, container IDs, CPU requests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubernetes import client
+
+from .quantity import parse_cpu
+
+CORES_ANNOTATION = "weka.io/cores-ids"
+
+
+@dataclass(frozen=True)
+class PodView:
+    """The facts of one pod that the waits and oracles need."""
+
+    name: str
+    phase: str
+    ready: bool
+    terminating: bool
+    unschedulable: str  # PodScheduled=False message, "" when scheduled or not yet tried
+    waiting_reason: str  # first waiting container's reason, e.g. CreateContainerError
+    waiting_message: str
+    container_ids: tuple[str, ...]  # 64-hex ids without the runtime prefix
+    cpu_request: float
+    cpu_limit: float
+    node: str
+    cores_annotation: str | None
+
+    @property
+    def running(self) -> bool:
+        return self.phase == "Running" and not self.terminating
+
+    def describe(self) -> str:
+        """One line for failure messages."""
+        parts = [f"{self.name}: phase={self.phase or 'Unknown'}"]
+        if self.ready:
+            parts.append("Ready")
+        if self.terminating:
+            parts.append("Terminating")
+        if self.unschedulable:
+            parts.append(f"unschedulable ({self.unschedulable})")
+        if self.waiting_reason:
+            parts.append(f"waiting {self.waiting_reason}: {self.waiting_message}")
+        return ", ".join(parts)
+
+
+def strip_runtime_prefix(container_id: str) -> str:
+    """``containerd://abc`` -> ``abc``."""
+    return container_id.split("://", 1)[-1]
+
+
+def view(pod: client.V1Pod) -> PodView:
+    status = pod.status or client.V1PodStatus()
+    conditions = {c.type: c for c in (status.conditions or [])}
+    ready = conditions.get("Ready") is not None and conditions["Ready"].status == "True"
+    scheduled = conditions.get("PodScheduled")
+    unschedulable = ""
+    if scheduled is not None and scheduled.status == "False":
+        unschedulable = scheduled.message or scheduled.reason or "Unschedulable"
+    waiting_reason = waiting_message = ""
+    ids: list[str] = []
+    for cs in (status.init_container_statuses or []) + (status.container_statuses or []):
+        if cs.container_id:
+            ids.append(strip_runtime_prefix(cs.container_id))
+        if cs.state and cs.state.waiting and not waiting_reason:
+            waiting_reason = cs.state.waiting.reason or ""
+            waiting_message = cs.state.waiting.message or ""
+    request = limit = 0.0
+    for container in pod.spec.containers:
+        resources = container.resources or client.V1ResourceRequirements()
+        limits = resources.limits or {}
+        requests = resources.requests or {}
+        if "cpu" in limits:
+            limit += parse_cpu(limits["cpu"])
+        if "cpu" in requests:
+            request += parse_cpu(requests["cpu"])
+        elif "cpu" in limits:
+            request += parse_cpu(limits["cpu"])
+    annotations = pod.metadata.annotations or {}
+    return PodView(
+        name=pod.metadata.name,
+        phase=status.phase or "",
+        ready=ready,
+        terminating=pod.metadata.deletion_timestamp is not None,
+        unschedulable=unschedulable,
+        waiting_reason=waiting_reason,
+        waiting_message=waiting_message,
+        container_ids=tuple(ids),
+        cpu_request=request,
+        cpu_limit=limit,
+        node=pod.spec.node_name or "",
+        cores_annotation=annotations.get(CORES_ANNOTATION),
+    )
+
+
+def is_integer_pod(pod: client.V1Pod) -> bool:
+    """Every container has a whole-number CPU limit equal to its request and a memory limit:
+    what the plugin treats as an exclusive (integer) container."""
+    for container in pod.spec.containers:
+        resources = container.resources or client.V1ResourceRequirements()
+        limits = resources.limits or {}
+        requests = resources.requests or {}
+        if "cpu" not in limits or "memory" not in limits:
+            return False
+        cpu = parse_cpu(limits["cpu"])
+        if cpu < 1 or cpu != int(cpu) or parse_cpu(requests.get("cpu", limits["cpu"])) != cpu:
+            return False
+    return True
