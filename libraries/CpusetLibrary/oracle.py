@@ -1,0 +1,131 @@
+"""Telling a genuine refusal from accounting corruption, and checking CPU-set invariants.
+
+The plugin's figure (``need N, have M (reserved: [...])``) is compared with what the node
+really holds: the annotated sets and integer CPU counts of the containers that exist on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from kubernetes import client
+
+from .cpusets import format_cpu_list
+from .pluginlog import Refusal, parse_refusal
+from .podstate import PodView, is_integer_pod, view
+
+
+class AccountingCorruption(AssertionError):
+    """The plugin refused CPUs that are really free."""
+
+
+@dataclass(frozen=True)
+class NodeUsage:
+    """CPUs held exclusively on a node, as the pods on it say."""
+
+    online: frozenset[int]
+    annotated: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    integer: Mapping[str, int] = field(default_factory=dict)  # pod -> CPUs it holds exclusively
+    integer_sets: Mapping[str, frozenset[int]] = field(default_factory=dict)  # the ones read by exec
+
+    @property
+    def known_held(self) -> frozenset[int]:
+        return self.annotated_cpus.union(*self.integer_sets.values())
+
+    @property
+    def annotated_cpus(self) -> frozenset[int]:
+        return frozenset().union(*self.annotated.values()) if self.annotated else frozenset()
+
+    @property
+    def real_free(self) -> int:
+        return len(self.online) - len(self.annotated_cpus & self.online) - sum(self.integer.values())
+
+    def describe(self) -> str:
+        parts = [f"{len(self.online)} online"]
+        if self.annotated:
+            parts.append(f"annotated {format_cpu_list(self.annotated_cpus)} "
+                         f"({len(self.annotated_cpus)}) by {', '.join(sorted(self.annotated))}")
+        if self.integer:
+            parts.append(f"integer {sum(self.integer.values())} by "
+                         + ", ".join(f"{k}={v}" for k, v in sorted(self.integer.items())))
+        return "; ".join(parts) + f"; really free {self.real_free}"
+
+
+def holds_cpus(pod_view: PodView) -> bool:
+    """A pod whose containers exist in the runtime (running, or terminating but not yet
+    removed) holds its CPUs; a pod that never got a container does not."""
+    return pod_view.phase == "Running" or (pod_view.terminating and bool(pod_view.container_ids))
+
+
+def node_usage(pods: list[client.V1Pod], online: frozenset[int],
+               parse_annotation) -> NodeUsage:
+    """``parse_annotation`` turns a cores-ids value into a CPU set (invalid -> empty)."""
+    annotated: dict[str, frozenset[int]] = {}
+    integer: dict[str, int] = {}
+    for pod in pods:
+        pv = view(pod)
+        if not holds_cpus(pv):
+            continue
+        key = f"{pod.metadata.namespace}/{pv.name}"
+        if pv.cores_annotation is not None:
+            annotated[key] = parse_annotation(pv.cores_annotation)
+        elif is_integer_pod(pod):
+            integer[key] = int(pv.cpu_limit)
+    return NodeUsage(online=online, annotated=annotated, integer=integer)
+
+
+@dataclass(frozen=True)
+class RefusalVerdict:
+    genuine: bool
+    reason: str  # one sentence with the figures
+
+
+def judge_refusal(pod_view: PodView, usage: NodeUsage) -> RefusalVerdict | None:
+    """None when the pod is not refused (yet)."""
+    if pod_view.unschedulable:
+        return RefusalVerdict(
+            "Insufficient cpu" in pod_view.unschedulable,
+            f"scheduler refused pod {pod_view.name}: {pod_view.unschedulable}",
+        )
+    if pod_view.waiting_reason != "CreateContainerError":
+        return None
+    refusal = parse_refusal(pod_view.waiting_message)
+    if refusal is None:
+        return RefusalVerdict(False, f"runtime refused pod {pod_view.name}: {pod_view.waiting_message}")
+    return _judge_plugin_refusal(pod_view.name, refusal, usage)
+
+
+def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage) -> RefusalVerdict:
+    real = usage.real_free
+    if real < refusal.need or refusal.have >= real:
+        return RefusalVerdict(
+            True,
+            f"plugin refused pod {pod} genuinely: need {refusal.need}, plugin has {refusal.have}, "
+            f"really free {real} ({usage.describe()})",
+        )
+    leaked = ""
+    if refusal.reserved is not None:
+        phantom = refusal.reserved - usage.known_held
+        unknown = sum(n for pod, n in usage.integer.items() if pod not in usage.integer_sets)
+        leaked = (f"; the plugin reserves {format_cpu_list(refusal.reserved)} ({len(refusal.reserved)} CPUs); "
+                  f"leaked CPUs (reserved but held by no container): {format_cpu_list(phantom)} "
+                  f"({len(phantom)})")
+        if unknown:
+            leaked += f", less up to {unknown} CPUs of integer pods whose sets were not read"
+    return RefusalVerdict(
+        False,
+        f"accounting corruption: plugin refused pod {pod} with 'need {refusal.need}, have {refusal.have}' "
+        f"but {real} CPUs are really free ({usage.describe()}){leaked}",
+    )
+
+
+def overlaps(sets: Mapping[str, frozenset[int]]) -> list[str]:
+    """Every pair of holders sharing CPUs, as 'a and b share 3,4'."""
+    names = sorted(sets)
+    found = []
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            shared = sets[first] & sets[second]
+            if shared:
+                found.append(f"{first} and {second} share CPUs {format_cpu_list(shared)}")
+    return found

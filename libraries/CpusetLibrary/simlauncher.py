@@ -1,0 +1,111 @@
+"""Start and stop the simulated cluster as a separate process.
+
+The library never imports the simulator: it runs ``python -m nrisim`` and then treats the
+result like any cluster (a kubeconfig) plus a node (a log file and a restart command)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+LIBRARIES_DIR = Path(__file__).resolve().parents[1]
+
+
+class SimulatorError(Exception):
+    """The simulated cluster could not be started or stopped."""
+
+
+@dataclass
+class SimulatedCluster:
+    """A running ``python -m nrisim`` process and what it published in ``cluster.json``."""
+
+    process: subprocess.Popen
+    workdir: Path
+    kubeconfig: str
+    node: str
+    plugin_log: str
+    restart_command: str
+    plugin_model: str
+    cpus: int
+    api_url: str
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start_simulator(
+    workdir: str | os.PathLike,
+    cpus: int = 64,
+    plugin_model: str = "head",
+    latency_profile: str = "fast",
+    extra_args: list[str] | None = None,
+    timeout: float = 30.0,
+) -> SimulatedCluster:
+    """Start the simulator and wait (bounded) until it has published ``cluster.json``."""
+    work = Path(workdir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    ready_file = work / "cluster.json"
+    ready_file.unlink(missing_ok=True)
+    command = [
+        sys.executable, "-m", "nrisim",
+        "--cpus", str(cpus),
+        "--plugin-model", plugin_model,
+        "--latency-profile", latency_profile,
+        "--workdir", str(work),
+        *(extra_args or []),
+    ]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LIBRARIES_DIR), env.get("PYTHONPATH")]))
+    stdout = open(work / "nrisim.stdout", "wb")  # noqa: SIM115 - owned by the child
+    stderr = open(work / "nrisim.stderr", "wb")  # noqa: SIM115
+    try:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    finally:
+        stdout.close()
+        stderr.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        if ready_file.is_file():
+            try:
+                info = json.loads(ready_file.read_text())
+                break
+            except json.JSONDecodeError:
+                pass  # being written
+        if process.poll() is not None:
+            raise SimulatorError(
+                f"simulated cluster exited with status {process.returncode} "
+                f"(command: {' '.join(command)}):\n{_tail(work / 'nrisim.stderr')}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise SimulatorError(
+                f"simulated cluster did not publish {ready_file} within {timeout:g} s:\n"
+                f"{_tail(work / 'nrisim.stderr')}"
+            )
+        time.sleep(0.02)  # polling a file the child writes; bounded by the deadline above
+    return SimulatedCluster(
+        process=process, workdir=work, kubeconfig=info["kubeconfig"], node=info["node"],
+        plugin_log=info["plugin_log"], restart_command=info["restart_command"],
+        plugin_model=info.get("plugin_model", plugin_model), cpus=int(info.get("cpus", cpus)),
+        api_url=info.get("api_url", ""),
+    )
