@@ -1,0 +1,97 @@
+"""Plugin variants with one documented defect each, for checking that the suites catch them.
+
+Each is :class:`HeadModel` with one hook overridden; logs stay those of HEAD, so a defect is
+visible only in cpusets and capacity, the way a real regression would be.
+"""
+from __future__ import annotations
+
+from .head import HeadModel
+from .interface import ContainerInfo
+from .state import Record
+
+
+class LeakOnRemoveModel(HeadModel):
+    """Annotated CPUs are never released on RemoveContainer.
+
+    The removal lines (including ``Released annotated CPU``) are logged exactly as at HEAD
+    and the consistency check stays silent: the leaked CPUs are held outside ``annotRef``.
+    Only a plugin restart (Synchronize) frees them, which is the symptom the manual
+    "annotated pod state corruption" procedure was written for.
+    """
+
+    name = "leak-on-remove"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.leaked: set[int] = set()
+
+    def annotated_cpus(self) -> set[int]:
+        return super().annotated_cpus() | self.leaked
+
+    def _release_annotated(self, rec: Record) -> None:
+        self.leaked.update(rec.cpus)
+        super()._release_annotated(rec)
+
+    def _clear_state(self) -> None:
+        super()._clear_state()
+        self.leaked = set()
+
+
+class IntegerOneTooManyModel(HeadModel):
+    """An integer container gets N+1 CPUs instead of N."""
+
+    name = "integer-one-too-many"
+
+    def _integer_count(self, container: ContainerInfo) -> int:
+        return super()._integer_count(container) + 1
+
+
+class IntegerSharedCpuModel(HeadModel):
+    """The second integer container admitted gets one CPU of an existing integer container
+    (its highest CPU is swapped for the lowest CPU another integer container owns)."""
+
+    name = "integer-shared-cpu"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.integer_admissions = 0
+
+    def _finalize_integer_cpus(self, container: ContainerInfo, cpus: list[int]) -> list[int]:
+        self.integer_admissions += 1
+        owned = sorted(self.int_owner)
+        if self.integer_admissions != 2 or not owned or not cpus:
+            return cpus
+        return sorted(cpus[:-1] + [owned[0]])
+
+
+class RestartForgetsIntegerModel(HeadModel):
+    """Synchronize does not re-record integer containers: after a plugin restart their CPUs
+    look free and are handed out again."""
+
+    name = "restart-forgets-integer"
+
+    def _sync_integer(self, containers, updates, skipped) -> None:
+        return None
+
+
+class AnnotatedPlusOneModel(HeadModel):
+    """An annotated container gets one CPU beyond its annotation: the lowest CPU that is
+    neither annotated nor integer-owned and not in the annotation."""
+
+    name = "annotated-plus-one"
+
+    def _annotated_grant(self, container: ContainerInfo, cpus: list[int]) -> list[int]:
+        if not cpus:
+            return cpus
+        taken = self.reserved_cpus() | set(cpus)
+        extra = next((cpu for cpu in self.topology.online if cpu not in taken), None)
+        return cpus if extra is None else cpus + [extra]
+
+
+__all__ = [
+    "LeakOnRemoveModel",
+    "IntegerOneTooManyModel",
+    "IntegerSharedCpuModel",
+    "RestartForgetsIntegerModel",
+    "AnnotatedPlusOneModel",
+]
