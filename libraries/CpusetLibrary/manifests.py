@@ -1,0 +1,220 @@
+"""Pod templates (``manifests/*.yaml``) -> pod bodies (dicts for the Kubernetes client).
+
+Templates are YAML with ``${NAME}`` variables in string *values*. A file is parsed with
+``yaml.safe_load_all`` first and variables are substituted in the parsed strings, so a value
+can never break the YAML structure, and ``cpu: "${CPU}"`` stays the string ``"15"`` (a
+Kubernetes quantity), not a number. Every variable a template uses must be given, and every
+variable given must be used (this catches typos). A ``$`` is only special in ``${NAME}``
+with ``NAME`` of upper-case letters, digits and ``_``; any other ``${`` is an error.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .plan import AnnotatedPod, IntegerPod, StateCorruptionPlan
+
+#: the repository's ``manifests/`` directory
+MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifests"
+
+ANNOTATED_PODS = "annotated-pods.yaml"
+INTEGER_PODS = "integer-pods.yaml"
+TRIGGER_PODS = "trigger-pods.yaml"
+OVERFLOW_PROBE = "overflow-probe.yaml"
+ANNOTATED_POD = "annotated-pod.yaml"
+INTEGER_POD = "integer-pod.yaml"
+
+#: the values the manual procedure uses; callers may override them
+DEFAULT_VARIABLES: dict[str, str] = {"IMAGE": "busybox:latest", "MEMORY": "1Gi"}
+#: variables every template uses
+COMMON_VARIABLES = ("NAMESPACE", "NODE", "IMAGE", "MEMORY", "RUN_ID")
+MANAGED_BY_LABEL = ("app.kubernetes.io/managed-by", "nri-cpuset-acceptance")
+RUN_LABEL = "nri-cpuset-acceptance/run"
+
+_VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
+
+
+class ManifestError(ValueError):
+    """A template could not be read or rendered; the message names the file and the cause."""
+
+
+def manifest_path(name: str | Path) -> Path:
+    """``name`` as given if it is a path to an existing file, else ``MANIFEST_DIR / name``."""
+    path = Path(name)
+    if path.is_file() or path.is_absolute():
+        return path
+    return MANIFEST_DIR / path
+
+
+def _load(path: Path) -> list[Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ManifestError(f"cannot read manifest template {str(path)!r}: {err.strerror or err}") from err
+    try:
+        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as err:
+        raise ManifestError(f"manifest template {str(path)!r} is not valid YAML: {err}") from err
+    if not documents:
+        raise ManifestError(f"manifest template {str(path)!r} has no YAML documents")
+    for index, doc in enumerate(documents, 1):
+        if not isinstance(doc, dict):
+            raise ManifestError(
+                f"manifest template {str(path)!r}: document {index} is a "
+                f"{type(doc).__name__}, expected a mapping (a Kubernetes object)"
+            )
+    return documents
+
+
+def _references(text: str, path: Path) -> set[str]:
+    names = set(_VARIABLE.findall(text))
+    leftover = _VARIABLE.sub("", text)
+    if "${" in leftover:
+        raise ManifestError(
+            f"manifest template {str(path)!r}: malformed variable reference in {text!r}; "
+            "expected ${NAME} with NAME of A-Z, 0-9 and _"
+        )
+    return names
+
+
+def _scan(node: Any, path: Path, found: set[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and "${" in key:
+                raise ManifestError(
+                    f"manifest template {str(path)!r}: variable in key {key!r}; "
+                    "variables are only allowed in values"
+                )
+            _scan(value, path, found)
+    elif isinstance(node, list):
+        for item in node:
+            _scan(item, path, found)
+    elif isinstance(node, str):
+        found |= _references(node, path)
+
+
+def _substitute(node: Any, values: Mapping[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {key: _substitute(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_substitute(item, values) for item in node]
+    if isinstance(node, str):
+        return _VARIABLE.sub(lambda match: values[match.group(1)], node)
+    return node
+
+
+def _checked_values(variables: Mapping[str, Any], path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in variables.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ManifestError(
+                f"manifest template {str(path)!r}: variable {name} has a "
+                f"{type(value).__name__} value, expected a string"
+            )
+        values[name] = str(value)
+    return values
+
+
+def template_variables(path: str | Path) -> frozenset[str]:
+    """The variables a template uses."""
+    resolved = manifest_path(path)
+    found: set[str] = set()
+    for doc in _load(resolved):
+        _scan(doc, resolved, found)
+    return frozenset(found)
+
+
+def render_manifest(path: str | Path, variables: Mapping[str, str]) -> list[dict]:
+    """Load a template and return its documents with every ``${NAME}`` substituted."""
+    resolved = manifest_path(path)
+    documents = _load(resolved)
+    used: set[str] = set()
+    for doc in documents:
+        _scan(doc, resolved, used)
+    values = _checked_values(variables, resolved)
+    missing = sorted(used - values.keys())
+    if missing:
+        raise ManifestError(
+            f"manifest template {str(resolved)!r}: no value for variable(s) {', '.join(missing)}"
+        )
+    unused = sorted(values.keys() - used)
+    if unused:
+        raise ManifestError(
+            f"manifest template {str(resolved)!r} does not use variable(s) "
+            f"{', '.join(unused)} (it uses: {', '.join(sorted(used)) or 'none'})"
+        )
+    return [_substitute(doc, values) for doc in documents]
+
+
+def pod_variable_prefix(pod_name: str) -> str:
+    """``annotated-compute-1`` -> ``ANNOTATED_COMPUTE_1`` (prefix of its ``_CPU``/``_CORES``)."""
+    return pod_name.upper().replace("-", "_")
+
+
+def _pod_variables(pods: tuple[AnnotatedPod | IntegerPod, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pod in pods:
+        prefix = pod_variable_prefix(pod.name)
+        values[f"{prefix}_CPU"] = str(pod.cpu)
+        if isinstance(pod, AnnotatedPod):
+            values[f"{prefix}_CORES"] = pod.annotation
+    return values
+
+
+def _pod_summary(body: dict) -> tuple[str, str, str | None]:
+    try:
+        name = body["metadata"]["name"]
+        cpu = body["spec"]["containers"][0]["resources"]["requests"]["cpu"]
+    except (KeyError, IndexError, TypeError) as err:
+        raise ManifestError(f"rendered pod lacks metadata.name or a CPU request: {err}") from err
+    annotations = body["metadata"].get("annotations") or {}
+    return name, cpu, annotations.get("weka.io/cores-ids")
+
+
+def state_corruption_manifests(
+    plan: StateCorruptionPlan, common: Mapping[str, str]
+) -> dict[str, list[dict]]:
+    """Pod bodies of the four procedure files, keyed by file name, sized by ``plan``.
+
+    ``common`` gives ``NAMESPACE``, ``NODE``, ``RUN_ID`` and optionally ``IMAGE``/``MEMORY``
+    (defaults: :data:`DEFAULT_VARIABLES`). The rendered names, CPU requests and annotations
+    are checked against the plan, so a template that drifts from the plan is an error.
+    """
+    base = {**DEFAULT_VARIABLES, **common}
+    groups: dict[str, tuple[AnnotatedPod | IntegerPod, ...]] = {
+        ANNOTATED_PODS: plan.annotated,
+        INTEGER_PODS: plan.integer,
+        TRIGGER_PODS: plan.triggers,
+        OVERFLOW_PROBE: (plan.probe,),
+    }
+    rendered: dict[str, list[dict]] = {}
+    for file_name, pods in groups.items():
+        bodies = render_manifest(file_name, {**base, **_pod_variables(pods)})
+        got = [_pod_summary(body) for body in bodies]
+        want = [
+            (pod.name, str(pod.cpu), pod.annotation if isinstance(pod, AnnotatedPod) else None)
+            for pod in pods
+        ]
+        if got != want:
+            raise ManifestError(
+                f"manifest template {file_name!r} does not match the plan: "
+                f"rendered (name, cpu, cores) {got}, plan {want}"
+            )
+        rendered[file_name] = bodies
+    return rendered
+
+
+def single_pod_manifest(
+    name: str, cpu: int, common: Mapping[str, str], cores: str | None = None
+) -> dict:
+    """One integer pod, or one annotated pod when ``cores`` (a CPU list) is given."""
+    template = INTEGER_POD if cores is None else ANNOTATED_POD
+    values = {**DEFAULT_VARIABLES, **common, "NAME": name, "CPU": str(cpu)}
+    if cores is not None:
+        values["CORES"] = cores
+    (body,) = render_manifest(template, values)
+    return body
