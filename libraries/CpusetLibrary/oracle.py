@@ -76,22 +76,30 @@ def node_usage(pods: list[client.V1Pod], online: frozenset[int],
 
 @dataclass(frozen=True)
 class RefusalVerdict:
-    genuine: bool
+    """``kind``: ``scheduler`` (Insufficient cpu), ``shortage`` (the plugin is right that too
+    few CPUs are free), ``corruption`` (the plugin refuses CPUs that are free) or ``error``
+    (any other refusal, e.g. an invalid annotation)."""
+
+    kind: str
     reason: str  # one sentence with the figures
+
+    @property
+    def genuine(self) -> bool:
+        return self.kind in ("scheduler", "shortage")
 
 
 def judge_refusal(pod_view: PodView, usage: NodeUsage) -> RefusalVerdict | None:
     """None when the pod is not refused (yet)."""
     if pod_view.unschedulable:
         return RefusalVerdict(
-            "Insufficient cpu" in pod_view.unschedulable,
+            "scheduler" if "Insufficient cpu" in pod_view.unschedulable else "error",
             f"scheduler refused pod {pod_view.name}: {pod_view.unschedulable}",
         )
     if pod_view.waiting_reason != "CreateContainerError":
         return None
     refusal = parse_refusal(pod_view.waiting_message)
     if refusal is None:
-        return RefusalVerdict(False, f"runtime refused pod {pod_view.name}: {pod_view.waiting_message}")
+        return RefusalVerdict("error", f"runtime refused pod {pod_view.name}: {pod_view.waiting_message}")
     return _judge_plugin_refusal(pod_view.name, refusal, usage)
 
 
@@ -99,7 +107,7 @@ def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage) -> Refus
     real = usage.real_free
     if real < refusal.need or refusal.have >= real:
         return RefusalVerdict(
-            True,
+            "shortage",
             f"plugin refused pod {pod} genuinely: need {refusal.need}, plugin has {refusal.have}, "
             f"really free {real} ({usage.describe()})",
         )
@@ -113,7 +121,7 @@ def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage) -> Refus
         if unknown:
             leaked += f", less up to {unknown} CPUs of integer pods whose sets were not read"
     return RefusalVerdict(
-        False,
+        "corruption",
         f"accounting corruption: plugin refused pod {pod} with 'need {refusal.need}, have {refusal.have}' "
         f"but {real} CPUs are really free ({usage.describe()}){leaked}",
     )

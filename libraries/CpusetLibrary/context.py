@@ -1,0 +1,68 @@
+"""State the keyword modules share for one Robot run: the cluster, the node, the plugin access
+and what this run created (so it can be removed even after a failure or an interrupt)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .cluster import Cluster, NodeSummary
+from .nodeaccess import LogMark, NodeAccess
+from .simlauncher import SimulatedCluster
+
+
+class NotConnected(RuntimeError):
+    """A keyword needs a cluster or node connection that no keyword has made yet."""
+
+
+@dataclass
+class LibraryContext:
+    cluster: Cluster | None = None
+    simulator: SimulatedCluster | None = None
+    node: NodeSummary | None = None
+    node_access: NodeAccess | None = None
+    namespace: str = ""
+    run_id: str = ""
+    created_namespaces: set[str] = field(default_factory=set)
+    # pod name -> container ids seen for it in this run (kept after the pod is gone)
+    container_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    step_mark: LogMark | None = None
+    run_mark: LogMark | None = None
+
+    def require_cluster(self) -> Cluster:
+        if self.cluster is None:
+            raise NotConnected("not connected to a cluster: call 'Connect To Cluster' first")
+        return self.cluster
+
+    def require_node(self) -> NodeSummary:
+        if self.node is None:
+            raise NotConnected("no target node: call 'Connect To Cluster' first")
+        return self.node
+
+    def require_node_access(self) -> NodeAccess:
+        if self.node_access is None:
+            raise NotConnected("no node access to the plugin: call 'Connect To Plugin' first")
+        return self.node_access
+
+    def require_namespace(self) -> str:
+        if not self.namespace:
+            raise NotConnected("no test namespace: call 'Create Test Namespace' first")
+        return self.namespace
+
+    def shutdown(self) -> list[str]:
+        """Delete leftover namespaces, close connections, stop the simulator. Returns problems."""
+        problems: list[str] = []
+        if self.cluster is not None:
+            for name in sorted(self.created_namespaces):
+                try:
+                    self.cluster.delete_namespace(name, timeout=60)
+                except Exception as err:  # noqa: BLE001 - report all, stop nothing
+                    problems.append(f"namespace '{name}' may be left behind: {err}")
+            self.created_namespaces.clear()
+            self.cluster.close()
+            self.cluster = None
+        if self.node_access is not None:
+            self.node_access.close()
+            self.node_access = None
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+        return problems

@@ -1,0 +1,1 @@
+"""Keyword modules, one per concern; each gets the shared :class:`LibraryContext`."""

@@ -1,0 +1,139 @@
+"""Connecting to the cluster (real or simulated) and to the plugin on the target node."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn
+
+from ..cluster import Cluster, ClusterError
+from ..context import LibraryContext
+from ..nodeaccess.factory import create_node_access
+from ..simlauncher import start_simulator
+from ..version import __version__
+
+
+def _output_dir() -> Path:
+    try:
+        return Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
+    except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
+        return Path.cwd() / "results"
+
+
+class ConnectionKeywords:
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+
+    @keyword
+    def connect_to_cluster(
+        self,
+        kubeconfig: str = "",
+        context: str = "",
+        target_node: str = "",
+        sim_cpus: int = 64,
+        plugin_model: str = "head",
+        latency_profile: str = "fast",
+        timeout: float = 30.0,
+    ) -> dict:
+        """Connect to the cluster and check the target node; returns run metadata.
+
+        With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
+        plugin model ``plugin_model``, latencies ``latency_profile``) and stopped at the end of
+        the run. A real cluster is only ever used when ``kubeconfig`` names it: the environment
+        variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
+        procedures take most of a node's CPUs.
+
+        Fails, creating nothing, when the kubeconfig is unreadable or invalid, the API server
+        does not answer, or ``target_node`` does not exist or is not Ready.
+        """
+        if self.ctx.cluster is not None:
+            return self.cluster_metadata()
+        if not kubeconfig:
+            if os.environ.get("KUBECONFIG"):
+                logger.info("Environment KUBECONFIG is ignored: pass -v KUBECONFIG:<path> to use a real cluster.")
+            sim = start_simulator(
+                _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
+                latency_profile=latency_profile, timeout=timeout,
+            )
+            self.ctx.simulator = sim
+            kubeconfig, context = sim.kubeconfig, ""
+            target_node = target_node or sim.node
+        elif not target_node:
+            raise ClusterError("TARGET_NODE is empty: name the node of the real cluster to test on")
+        try:
+            cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
+            self.ctx.cluster = cluster
+            version = cluster.version()
+            node = cluster.node(target_node)
+            if not node.ready:
+                raise ClusterError(f"TARGET_NODE '{target_node}' is not Ready")
+        except Exception:
+            self.ctx.shutdown()
+            raise
+        self.ctx.node = node
+        logger.info(f"Connected to {cluster.server} (Kubernetes {version}); target node {node.name}: "
+                    f"{node.cpu_capacity:g} CPUs, {node.cpu_allocatable:g} allocatable, {node.runtime}")
+        self._version = version
+        return self.cluster_metadata()
+
+    @keyword
+    def cluster_metadata(self) -> dict:
+        """What a report should say about where it ran (no secrets)."""
+        cluster = self.ctx.require_cluster()
+        node = self.ctx.require_node()
+        sim = self.ctx.simulator
+        return {
+            "Cluster": f"simulated (nrisim) at {cluster.server}" if sim else f"{cluster.server} ({cluster.kubeconfig})",
+            "Kubernetes": getattr(self, "_version", ""),
+            "Node": node.name,
+            "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
+            "Runtime": node.runtime,
+            "Plugin model": sim.plugin_model if sim else "real plugin",
+            "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
+            "Library": f"CpusetLibrary {__version__}",
+        }
+
+    @keyword
+    def connect_to_plugin(self, node_access: str = "local", **options: str) -> str:
+        """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
+
+        On the simulated cluster the plugin log path and restart command default to the
+        simulator's, and the SSH host to the node's address, so ``ssh`` needs only the
+        connection options (``ssh_user``, ``ssh_key`` or ``ssh_password``, ``ssh_port``).
+        Empty options are ignored. Returns a description of the access (never a secret).
+        """
+        cluster = self.ctx.require_cluster()
+        node = self.ctx.require_node()
+        opts = {k: v for k, v in options.items() if v not in ("", None)}
+        sim = self.ctx.simulator
+        kind = (node_access or "local").lower()
+        if kind == "local":
+            if sim is None:
+                raise ClusterError("NODE_ACCESS=local works only on the simulated cluster; "
+                                   "use ssh or daemonset for a real node")
+            opts.setdefault("log_path", sim.plugin_log)
+            opts.setdefault("restart_command", sim.restart_command)
+        elif kind == "ssh":
+            opts.setdefault("host", node.address)
+            if sim is not None:
+                opts.setdefault("log_path", sim.plugin_log)
+                opts.setdefault("restart_command", sim.restart_command)
+        elif kind == "daemonset":
+            opts.setdefault("core_v1", cluster.core)
+            opts.setdefault("node", node.name)
+        access = create_node_access(kind, **opts)
+        if self.ctx.node_access is not None:
+            self.ctx.node_access.close()
+        self.ctx.node_access = access
+        self.ctx.run_mark = access.mark()
+        logger.info(f"Plugin access: {access.describe()}")
+        return access.describe()
+
+    @keyword
+    def disconnect_from_cluster(self) -> None:
+        """Delete what this run created, close connections and stop the simulated cluster."""
+        problems = self.ctx.shutdown()
+        if problems:
+            raise ClusterError("; ".join(problems))

@@ -1,0 +1,137 @@
+"""What CPUs containers really have (read inside them), and the invariants they must keep."""
+from __future__ import annotations
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..context import LibraryContext
+from ..cpusets import format_cpu_list, parse_cpu_list
+from ..evidence import cpu_map_svg, cpu_table_html
+from ..nodeusage import read_node_usage, read_pod_cpus
+from ..oracle import NodeUsage, overlaps
+from ..podstate import is_integer_pod, view
+
+class CpuKeywords:
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+
+    @keyword
+    def get_pod_cpus(self, pod: str) -> frozenset[int]:
+        """The CPUs the pod's container may run on, read from ``/proc/1/status`` inside it
+        (list and hex mask must agree)."""
+        return read_pod_cpus(self.ctx.require_cluster(), self.ctx.require_namespace(), pod)
+
+    @keyword
+    def get_cpus_of_pods(self, *pods: str) -> dict[str, frozenset[int]]:
+        """``Get Pod CPUs`` for each pod, logged as a table."""
+        sets = {pod: self.get_pod_cpus(pod) for pod in pods}
+        logger.info(cpu_table_html(["pod", "Cpus_allowed_list", "count"],
+                                   [(p, format_cpu_list(c), str(len(c))) for p, c in sets.items()]), html=True)
+        return sets
+
+    @keyword
+    def pods_should_have_their_annotated_cpus(self, *pods: str) -> dict[str, frozenset[int]]:
+        """Each pod's CPUs equal its ``weka.io/cores-ids`` annotation exactly."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        sets = self.get_cpus_of_pods(*pods)
+        problems = []
+        for pod, cpus in sets.items():
+            annotation = view(cluster.get_pod(namespace, pod)).cores_annotation
+            if annotation is None:
+                problems.append(f"{pod} has no weka.io/cores-ids annotation")
+                continue
+            expected = parse_cpu_list(annotation)
+            if cpus != expected:
+                problems.append(_difference(pod, cpus, expected, f"annotation '{annotation}'"))
+        if problems:
+            raise AssertionError("annotated CPUs wrong: " + "; ".join(problems))
+        return sets
+
+    @keyword
+    def pods_should_have_exactly_their_requested_cpus(self, *pods: str) -> dict[str, frozenset[int]]:
+        """Each integer pod has exactly as many CPUs as its CPU limit, and no two of them
+        (nor any running annotated pod on the node) share a CPU. Returns pod -> CPUs."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        sets = self.get_cpus_of_pods(*pods)
+        problems = []
+        for pod, cpus in sets.items():
+            obj = cluster.get_pod(namespace, pod)
+            if not is_integer_pod(obj):
+                problems.append(f"{pod} is not an integer pod (whole CPU limit = request, memory limit)")
+                continue
+            want = int(view(obj).cpu_limit)
+            if len(cpus) != want:
+                problems.append(f"{pod} has {len(cpus)} CPUs ({format_cpu_list(cpus)}), requested {want}")
+        exclusive = dict(sets)
+        usage = self._usage()
+        for key, annotated in usage.annotated.items():
+            exclusive[f"{key} (annotated)"] = annotated
+        problems.extend(overlaps(exclusive))
+        if problems:
+            raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
+        return sets
+
+    @keyword
+    def pods_should_keep_their_cpus(self, before: dict) -> None:
+        """Each pod in ``before`` (pod -> CPUs) still has exactly those CPUs."""
+        problems = []
+        for pod, cpus in before.items():
+            now = self.get_pod_cpus(pod)
+            if now != frozenset(cpus):
+                problems.append(_difference(pod, now, frozenset(cpus), "before"))
+        if problems:
+            raise AssertionError("CPUs changed: " + "; ".join(problems))
+
+    @keyword
+    def cpu_sets_should_not_overlap(self, sets: dict) -> None:
+        """No two holders in ``sets`` (name -> CPUs) share a CPU."""
+        found = overlaps({k: frozenset(v) for k, v in sets.items()})
+        if found:
+            raise AssertionError("exclusive CPUs overlap: " + "; ".join(found))
+
+    def _usage(self) -> NodeUsage:
+        return read_node_usage(self.ctx)
+
+    @keyword
+    def real_free_cpus(self) -> int:
+        """CPUs of the target node that no annotated or integer container holds."""
+        usage = self._usage()
+        logger.info(usage.describe())
+        return usage.real_free
+
+    @keyword
+    def log_node_cpu_map(self, title: str = "CPU map") -> dict[int, tuple[str, str]]:
+        """Draw which pod holds each CPU of the target node (inline SVG) with a table; returns
+        cpu -> (holder, kind). Integer pods of this run are read by exec; others by their
+        annotation or, for integer pods of other namespaces, counted only."""
+        node = self.ctx.require_node()
+        usage = self._usage()
+        holders: dict[int, tuple[str, str]] = {}
+        for kind, sets in (("annotated", usage.annotated), ("integer", usage.integer_sets)):
+            for pod, cpus in sets.items():
+                for cpu in cpus:
+                    if cpu in holders:
+                        holders[cpu] = (f"{holders[cpu][0]} + {pod}", "conflict")
+                    else:
+                        holders[cpu] = (pod, kind)
+        ncpus = int(node.cpu_capacity)
+        logger.info(f"<b>{title}</b><br>" + cpu_map_svg(ncpus, holders), html=True)
+        rows = [(pod, "annotated", format_cpu_list(c), str(len(c))) for pod, c in sorted(usage.annotated.items())]
+        rows += [(pod, "integer", format_cpu_list(usage.integer_sets[pod]) if pod in usage.integer_sets
+                  else "(not read)", str(n)) for pod, n in sorted(usage.integer.items())]
+        rows.append(("free", "", "", str(usage.real_free)))
+        logger.info(cpu_table_html(["holder", "kind", "CPUs", "count"], rows), html=True)
+        return holders
+
+
+def _difference(pod: str, actual: frozenset[int], expected: frozenset[int], what: str) -> str:
+    extra = actual - expected
+    missing = expected - actual
+    text = f"{pod} has {format_cpu_list(actual) or 'none'} but {what} is {format_cpu_list(expected) or 'none'}"
+    if extra:
+        text += f"; extra {format_cpu_list(extra)}"
+    if missing:
+        text += f"; missing {format_cpu_list(missing)}"
+    return text

@@ -1,0 +1,171 @@
+"""The plugin's side: its log (marked per step and attached to log.html), the release of
+removed containers, its restart and resynchronization, and its view against reality."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn
+
+from .. import pluginlog
+from ..context import LibraryContext
+from ..cpusets import format_cpu_list
+from ..evidence import cpu_table_html, log_lines_html
+from ..podstate import view
+
+POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
+
+
+class PluginKeywords:
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+        self._deleted_at: float | None = None
+
+    # ---- log marks and evidence ---------------------------------------------------------
+
+    @keyword
+    def mark_plugin_log_for_step(self) -> None:
+        """Remember where the plugin log ends now; the step's evidence starts here."""
+        self.ctx.step_mark = self.ctx.require_node_access().mark()
+
+    @keyword
+    def plugin_log_since_step_start(self) -> list[str]:
+        access = self.ctx.require_node_access()
+        return access.read_since(self.ctx.step_mark or access.mark())
+
+    def _run_lines(self) -> list[str]:
+        access = self.ctx.require_node_access()
+        return access.read_since(self.ctx.run_mark or access.mark())
+
+    def _tracked_ids(self) -> list[str]:
+        """Container IDs of this run's pods: remembered ones and those in the namespace now."""
+        ids = {cid for group in self.ctx.container_ids.values() for cid in group}
+        if self.ctx.cluster is not None and self.ctx.namespace:
+            for pod in self.ctx.cluster.list_pods(self.ctx.namespace):
+                pod_view = view(pod)
+                if pod_view.container_ids:
+                    self.ctx.container_ids[pod_view.name] = pod_view.container_ids
+                ids.update(pod_view.container_ids)
+        return sorted(ids)
+
+    @keyword
+    def attach_plugin_log_of_step(self) -> int:
+        """Attach the plugin log lines written during this step to log.html, with the lines
+        about this run's containers highlighted, and save them under ``evidence/``.
+        Returns the number of lines."""
+        if self.ctx.node_access is None or self.ctx.step_mark is None:
+            logger.info("No plugin log for this step: no node access yet.")
+            return 0
+        lines = self.plugin_log_since_step_start()
+        marks = [pluginlog.short_id(cid) for cid in self._tracked_ids()]
+        relevant = sum(1 for line in lines if any(m in line for m in marks))
+        logger.info(f"Plugin log during this step: {len(lines)} lines, {relevant} about this run's containers "
+                    f"({self.ctx.node_access.describe()})<br>" + log_lines_html(lines, marks), html=True)
+        self._save_evidence(lines)
+        return len(lines)
+
+    def _save_evidence(self, lines: list[str]) -> None:
+        try:
+            out_dir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
+            test = BuiltIn().get_variable_value("${TEST NAME}") or "suite"
+        except Exception:  # noqa: BLE001 - outside a robot run
+            return
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test).strip("_") or "step"
+        target = out_dir / "evidence" / f"{name}.plugin.log"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        logger.info(f'Raw plugin log of this step: <a href="evidence/{target.name}">evidence/{target.name}</a>',
+                    html=True)
+
+    # ---- release ------------------------------------------------------------------------
+
+    @keyword
+    def note_deletion_time(self) -> None:
+        """Start the clock for the release latency reported by the next release wait."""
+        self._deleted_at = time.monotonic()
+
+    @keyword
+    def wait_until_plugin_has_released_pods(self, *pods: str,
+                                            timeout: timedelta = timedelta(minutes=2)) -> float:
+        """Wait until the plugin log shows RemoveContainer completed for every container of
+        the pods (a removed container's CPUs are free again only then). Returns the release
+        latency in seconds, measured from the deletion when ``Note Deletion Time`` was used."""
+        ids = {pluginlog.short_id(cid): pod for pod in pods for cid in self.ctx.container_ids.get(pod, ())}
+        missing_ids = [pod for pod in pods if pod not in self.ctx.container_ids]
+        if missing_ids:
+            raise AssertionError(f"no container IDs known for {', '.join(missing_ids)}: "
+                                 "were they Running when deleted?")
+        access = self.ctx.require_node_access()
+        mark = self.ctx.run_mark or access.mark()
+        start = self._deleted_at or time.monotonic()
+        deadline = time.monotonic() + timeout.total_seconds()
+        while True:
+            pending = set(ids) - pluginlog.released(access.read_since(mark))
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"plugin did not release within {timeout.total_seconds():g} s: "
+                    + ", ".join(f"{ids[c]} (container {c})" for c in sorted(pending)))
+            time.sleep(POLL_INTERVAL)  # polling the log file: a bounded wait on state
+        took = time.monotonic() - start
+        self._deleted_at = None
+        logger.info(f"Plugin released {len(ids)} containers of {', '.join(pods)}; "
+                    f"release latency {took:.2f} s")
+        return took
+
+    # ---- restart ------------------------------------------------------------------------
+
+    @keyword
+    def restart_plugin(self, timeout: timedelta = timedelta(minutes=3)) -> list[str]:
+        """Restart the plugin (native: the restart command, e.g. ``systemctl restart k3s``;
+        DaemonSet: delete its pod) and wait until it has synchronized. Returns the log lines
+        of the restart."""
+        access = self.ctx.require_node_access()
+        result = access.restart_plugin(timeout.total_seconds())
+        logger.info(f"Plugin restarted and synchronized in {result.seconds:.2f} s via {access.describe()}")
+        return list(result.log_lines)
+
+    @keyword
+    def plugin_should_have_synchronized_pods(self, lines: list[str], *pods: str) -> None:
+        """The restart log shows the plugin re-recorded every container of the pods."""
+        synced = pluginlog.synchronized(lines)
+        missing = [f"{pod} (container {pluginlog.short_id(cid)})"
+                   for pod in pods for cid in self.ctx.container_ids.get(pod, ())
+                   if pluginlog.short_id(cid) not in synced]
+        if missing:
+            raise AssertionError("plugin did not synchronize: " + ", ".join(missing))
+        logger.info(f"Plugin synchronized every container of: {', '.join(pods)}")
+
+    # ---- plugin view vs reality ---------------------------------------------------------
+
+    @keyword
+    def plugin_log_should_not_report_corruption(self) -> None:
+        """No ``State corruption`` or ``ownership mismatch`` line since the run started."""
+        bad = pluginlog.corruption_lines(self._run_lines())
+        if bad:
+            raise AssertionError(f"plugin reported state corruption {len(bad)} times: " + " | ".join(bad[:5]))
+
+    @keyword
+    def plugin_grants_should_match_pod_cpus(self, sets: dict) -> None:
+        """For each pod (pod -> CPUs it really has), the CPUs the plugin last said it gave
+        the pod's container equal the CPUs the container has."""
+        grants = pluginlog.grants(self._run_lines())
+        rows, problems = [], []
+        for pod, cpus in sets.items():
+            for cid in self.ctx.container_ids.get(pod, ()):
+                said = grants.get(pluginlog.short_id(cid))
+                rows.append((pod, pluginlog.short_id(cid), format_cpu_list(cpus),
+                             "(no line)" if said is None else format_cpu_list(said)))
+                if said is None:
+                    problems.append(f"{pod}: no allocation line for container {pluginlog.short_id(cid)}")
+                elif said != frozenset(cpus):
+                    problems.append(f"{pod}: plugin says {format_cpu_list(said)}, container has "
+                                    f"{format_cpu_list(cpus)}")
+        logger.info(cpu_table_html(["pod", "container", "container has", "plugin says"], rows), html=True)
+        if problems:
+            raise AssertionError("plugin's view differs from the containers: " + "; ".join(problems))

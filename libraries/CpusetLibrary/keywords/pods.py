@@ -1,0 +1,218 @@
+"""Namespaces and pods: create and delete many at once, wait on their state (watch, bounded),
+and judge why a pod does not run."""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..cluster import ClusterError
+from ..context import LibraryContext
+from ..manifests import render_manifest
+from ..nodeusage import read_node_usage
+from ..oracle import AccountingCorruption, NodeUsage, judge_refusal
+from ..podstate import PodView, view
+from ..evidence import cpu_table_html
+
+MANAGED_BY = "nri-cpuset-acceptance"
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+class PodKeywords:
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+
+    # ---- namespace ----------------------------------------------------------------------
+
+    @keyword
+    def create_test_namespace(self, procedure: str) -> str:
+        """Create a namespace for this run: ``<procedure>-<run id>``, labelled as ours."""
+        cluster = self.ctx.require_cluster()
+        self.ctx.run_id = self.ctx.run_id or uuid.uuid4().hex[:8]
+        name = f"{procedure}-{self.ctx.run_id}"[:63].rstrip("-")
+        cluster.create_namespace(name, {
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            "nri-cpuset-acceptance/run": self.ctx.run_id,
+        })
+        self.ctx.created_namespaces.add(name)
+        self.ctx.namespace = name
+        logger.info(f"Test namespace: {name}")
+        return name
+
+    @keyword
+    def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2)) -> None:
+        """Delete the run's namespace and wait until it is gone (its pods with it)."""
+        if not self.ctx.namespace:
+            return
+        cluster = self.ctx.require_cluster()
+        took = cluster.delete_namespace(self.ctx.namespace, timeout.total_seconds())
+        self.ctx.created_namespaces.discard(self.ctx.namespace)
+        logger.info(f"Namespace {self.ctx.namespace} deleted in {took:.2f} s")
+        self.ctx.namespace = ""
+
+    # ---- manifests and creation ---------------------------------------------------------
+
+    @keyword
+    def render_pods(self, manifest: str, **variables: str) -> list[dict]:
+        """Render a manifest from ``manifests/`` (or a path) into pod bodies for this run:
+        NAMESPACE, NODE and RUN_ID are filled in; the other variables are given."""
+        path = Path(manifest)
+        if not path.is_absolute() and not path.exists():
+            path = PROJECT_ROOT / "manifests" / manifest
+        values = {"NAMESPACE": self.ctx.require_namespace(), "NODE": self.ctx.require_node().name,
+                  "RUN_ID": self.ctx.run_id, **{k: str(v) for k, v in variables.items()}}
+        return render_manifest(path, values)
+
+    @keyword
+    def create_pods_together(self, *bodies: dict) -> list[str]:
+        """Create all pods at once, as ``kubectl apply -f`` of one file does."""
+        names = self.ctx.require_cluster().create_pods(self.ctx.require_namespace(), list(bodies))
+        logger.info(f"Created together: {', '.join(names)}")
+        return names
+
+    @keyword
+    def delete_pods_together(self, *names: str, grace_period: int = 5) -> None:
+        """Delete the pods at once with the given grace period (seconds). Their container IDs
+        are remembered so their release by the plugin can be checked afterwards."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        for pod in cluster.list_pods(namespace):
+            if pod.metadata.name in names:
+                self._remember(view(pod))
+        cluster.delete_pods(namespace, names, int(grace_period))
+        logger.info(f"Deleted together (grace {grace_period} s): {', '.join(names)}")
+
+    def _remember(self, pod_view: PodView) -> None:
+        if pod_view.container_ids:
+            self.ctx.container_ids[pod_view.name] = pod_view.container_ids
+
+    @keyword
+    def container_ids_of(self, *names: str) -> list[str]:
+        """Container IDs (64 hex) of the pods, from their status or remembered from earlier."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        ids: list[str] = []
+        for name in names:
+            if name not in self.ctx.container_ids:
+                self._remember(view(cluster.get_pod(namespace, name)))
+            found = self.ctx.container_ids.get(name)
+            if not found:
+                raise ClusterError(f"pod '{namespace}/{name}' has no container ID yet")
+            ids.extend(found)
+        return ids
+
+    # ---- waiting -------------------------------------------------------------------------
+
+    def node_usage(self) -> NodeUsage:
+        return read_node_usage(self.ctx)
+
+    @keyword
+    def wait_until_pods_are_ready(self, *names: str, timeout: timedelta = timedelta(minutes=2)) -> float:
+        """Wait (watch, bounded) until every pod is Ready; returns the seconds it took.
+
+        Fails at once when a pod is refused for a reason that will not pass: the scheduler's
+        ``FailedScheduling``, a runtime error other than a CPU shortage, or a plugin refusal
+        ``insufficient free CPUs: need N, have M`` while at least N CPUs are really free
+        (accounting corruption: the message gives both figures and the CPU lists). A genuine
+        shortage is waited out (it passes when CPUs are released) and reported in the log.
+        """
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        start = time.monotonic()
+        transient: dict[str, str] = {}
+
+        def judge(state) -> bool:
+            for name, pod in state.items():
+                if pod is None:
+                    raise AssertionError(f"pod '{namespace}/{name}' does not exist (deleted?)")
+                pod_view = view(pod)
+                self._remember(pod_view)
+                if pod_view.ready:
+                    continue
+                verdict = judge_refusal(pod_view, self.node_usage()) if (
+                    pod_view.unschedulable or pod_view.waiting_reason == "CreateContainerError") else None
+                if verdict is None:
+                    continue
+                if verdict.kind == "corruption":
+                    raise AccountingCorruption(verdict.reason)
+                if verdict.kind != "shortage":  # the scheduler or the runtime will not change its mind
+                    raise AssertionError(f"pod {name} cannot start: {verdict.reason}")
+                transient.setdefault(name, verdict.reason)
+            return all(pod is not None and view(pod).ready for pod in state.values())
+
+        state, done = cluster.watch_pods(namespace, names, judge, timeout.total_seconds())
+        took = time.monotonic() - start
+        for name, reason in transient.items():
+            logger.warn(f"Transient refusal seen on the way to Ready: {reason}")
+        if not done:
+            raise AssertionError(
+                f"pods not Ready within {timeout.total_seconds():g} s: "
+                + "; ".join(view(p).describe() if p else f"{n}: gone" for n, p in sorted(state.items())
+                            if p is None or not view(p).ready)
+            )
+        logger.info(f"Ready in {took:.2f} s: {', '.join(names)}")
+        return took
+
+    @keyword
+    def wait_until_pods_are_gone(self, *names: str, timeout: timedelta = timedelta(minutes=2)) -> float:
+        """Wait (watch, bounded) until the pod objects no longer exist; returns seconds."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        start = time.monotonic()
+        state, done = cluster.watch_pods(namespace, names, lambda s: all(p is None for p in s.values()),
+                                         timeout.total_seconds())
+        if not done:
+            raise AssertionError(f"pods still exist after {timeout.total_seconds():g} s: "
+                                 + "; ".join(view(p).describe() for p in state.values() if p is not None))
+        return time.monotonic() - start
+
+    @keyword
+    def pod_should_be_refused_genuinely(self, name: str, timeout: timedelta = timedelta(minutes=1)) -> str:
+        """Wait until the pod is refused and check the refusal is genuine: the scheduler's
+        ``Insufficient cpu``, or the plugin's shortage with its figure equal to the real free
+        count. Fails when the pod runs (the node was over-committed) or when the refusal is
+        accounting corruption. Returns the verdict sentence."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        verdicts: dict[str, object] = {}
+
+        def judge(state) -> bool:
+            pod = state[name]
+            if pod is None:
+                raise AssertionError(f"pod '{namespace}/{name}' does not exist")
+            pod_view = view(pod)
+            if pod_view.phase == "Running":
+                raise AssertionError(
+                    f"pod {name} requesting {pod_view.cpu_request:g} CPUs is Running, but the node had "
+                    f"fewer free CPUs: the node is over-committed ({self.node_usage().describe()})")
+            verdict = judge_refusal(pod_view, self.node_usage())
+            if verdict is None:
+                return False
+            verdicts["v"] = verdict
+            return True
+
+        state, done = cluster.watch_pods(namespace, [name], judge, timeout.total_seconds())
+        if not done:
+            raise AssertionError(f"pod {name} was neither refused nor started within "
+                                 f"{timeout.total_seconds():g} s: {view(state[name]).describe()}")
+        verdict = verdicts["v"]
+        if verdict.kind == "corruption":
+            raise AccountingCorruption(verdict.reason)
+        if not verdict.genuine:
+            raise AssertionError(f"pod {name} was refused, but not for lack of CPUs: {verdict.reason}")
+        logger.info(verdict.reason)
+        self.log_pod_events(name)
+        return verdict.reason
+
+    @keyword
+    def log_pod_events(self, name: str) -> list[str]:
+        """Log the pod's events as a table; returns them as ``Type Reason: message`` lines."""
+        cluster = self.ctx.require_cluster()
+        events = cluster.pod_events(self.ctx.require_namespace(), name)
+        rows = [(e.type or "", e.reason or "", str(e.count or 1), e.message or "") for e in events]
+        logger.info(cpu_table_html(["type", "reason", "count", "message"], rows), html=True)
+        return [f"{t} {r}: {m}" for t, r, _, m in rows]

@@ -1,0 +1,51 @@
+"""Reading what the target node's pods really hold (the oracle's "real" side)."""
+from __future__ import annotations
+
+from .cluster import ClusterError
+from .context import LibraryContext
+from .cpusets import CpuListError, parse_cpu_list, parse_proc_status
+from .oracle import NodeUsage, node_usage
+
+STATUS_COMMAND = ("cat", "/proc/1/status")
+
+
+def annotation_cpus(value: str) -> frozenset[int]:
+    try:
+        return parse_cpu_list(value)
+    except CpuListError:
+        return frozenset()  # an invalid annotation pins nothing
+
+
+def read_pod_cpus(cluster, namespace: str, pod: str) -> frozenset[int]:
+    """``Cpus_allowed_list`` of the container's PID 1, checked against ``Cpus_allowed``."""
+    result = cluster.exec(namespace, pod, STATUS_COMMAND)
+    if result.rc != 0:
+        raise ClusterError(f"'{' '.join(STATUS_COMMAND)}' in pod '{namespace}/{pod}' exited "
+                           f"{result.rc}: {result.stderr.strip()}")
+    status = parse_proc_status(result.stdout)
+    status.check_consistent()
+    if status.cpus_allowed_list is None:
+        raise ClusterError(f"/proc/1/status of pod '{namespace}/{pod}' has no Cpus_allowed_list")
+    return status.cpus_allowed_list
+
+
+def read_node_usage(ctx: LibraryContext, read_sets: bool = True) -> NodeUsage:
+    """Pods on the target node that hold CPUs; the sets of this run's integer pods are read
+    inside them (other namespaces' integer pods are counted, not read)."""
+    cluster = ctx.require_cluster()
+    node = ctx.require_node()
+    online = frozenset(range(int(node.cpu_capacity)))
+    usage = node_usage(cluster.pods_on_node(node.name), online, annotation_cpus)
+    if not read_sets or not ctx.namespace:
+        return usage
+    sets = {}
+    for key in usage.integer:
+        namespace, name = key.split("/", 1)
+        if namespace == ctx.namespace:
+            try:
+                sets[key] = read_pod_cpus(cluster, namespace, name)
+            except (ClusterError, ValueError):
+                pass  # terminating or unreachable: stays counted, not mapped
+    return NodeUsage(online, usage.annotated, usage.integer, sets)
+
+
