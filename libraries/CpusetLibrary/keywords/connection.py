@@ -6,6 +6,7 @@ from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword
+from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
 from ..cluster import Cluster, ClusterError
@@ -96,17 +97,23 @@ class ConnectionKeywords:
         }
 
     @keyword
-    def connect_to_plugin(self, node_access: str = "local", **options: str) -> str:
+    def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None, **options) -> str:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
 
         On the simulated cluster the plugin log path and restart command default to the
         simulator's, and the SSH host to the node's address, so ``ssh`` needs only the
         connection options (``ssh_user``, ``ssh_key`` or ``ssh_password``, ``ssh_port``).
-        Empty options are ignored. Returns a description of the access (never a secret).
+        Empty options are ignored. ``password`` must be a Robot ``Secret`` (give it as
+        ``--variable "SSH_PASSWORD: Secret:..."``) so it never reaches the logs. Returns a
+        description of the access (never a secret).
         """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         opts = {k: v for k, v in options.items() if v not in ("", None)}
+        if password is not None:
+            opts["password"] = password
+        if "sudo" in opts:
+            opts["sudo"] = str(opts["sudo"]).strip().lower() in ("1", "true", "yes", "on")
         sim = self.ctx.simulator
         kind = (node_access or "local").lower()
         if kind == "local":
