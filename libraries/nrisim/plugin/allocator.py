@@ -18,7 +18,15 @@ from .cpulist import go_slice
 
 
 class AllocationError(Exception):
-    """Not enough CPUs; ``str(err)`` is the allocator's message (without callers' prefixes)."""
+    """Not enough CPUs; ``str(err)`` is the allocator's message (without callers' prefixes).
+
+    ``need``/``have`` let a model of another plugin version word the message its own way.
+    """
+
+    def __init__(self, message: str, need: int = 0, have: int = 0) -> None:
+        super().__init__(message)
+        self.need = need
+        self.have = have
 
 
 def _zero_last(cpus: Iterable[int]) -> list[int]:
@@ -28,9 +36,13 @@ def _zero_last(cpus: Iterable[int]) -> list[int]:
 class ExclusiveAllocator:
     """Chooses exclusive CPUs on one node; writes the plugin's allocator log lines."""
 
-    def __init__(self, topology: Topology, log: Callable[[str], None]) -> None:
+    def __init__(
+        self, topology: Topology, log: Callable[[str], None], *, fix_era_lines: bool = True
+    ) -> None:
         self.topology = topology
         self.log = log
+        #: the ``AllocateExclusiveCPUs need=`` / ``ERROR: CPU allocation failed`` lines (FIX+)
+        self.fix_era_lines = fix_era_lines
         self._groups = topology.core_groups
         self._ht = any(len(group) > 1 for group in self._groups)
 
@@ -41,24 +53,28 @@ class ExclusiveAllocator:
         here pass sorted lists) and may contain offline CPUs, which are harmless.
         """
         if count <= 0:
-            raise AllocationError(f"invalid CPU count: {count}")
+            raise AllocationError(f"invalid CPU count: {count}", need=count)
         reserved_list = list(reserved)
         reserved_set = set(reserved_list)
         online = self.topology.online
         available = [cpu for cpu in online if cpu not in reserved_set]
-        self.log(
-            f"DEBUG: AllocateExclusiveCPUs need={count}, reserved={go_slice(reserved_list)} "
-            f"({len(reserved_list)} CPUs), available={go_slice(available)} ({len(available)} CPUs), "
-            f"online={go_slice(online)} ({len(online)} CPUs)"
-        )
-        if len(available) < count:
+        if self.fix_era_lines:
             self.log(
-                f"ERROR: CPU allocation failed - need {count} CPUs, have {len(available)} available. "
-                f"Reserved CPUs: {go_slice(reserved_list)}. Online CPUs: {go_slice(online)}"
+                f"DEBUG: AllocateExclusiveCPUs need={count}, reserved={go_slice(reserved_list)} "
+                f"({len(reserved_list)} CPUs), available={go_slice(available)} ({len(available)} CPUs), "
+                f"online={go_slice(online)} ({len(online)} CPUs)"
             )
+        if len(available) < count:
+            if self.fix_era_lines:
+                self.log(
+                    f"ERROR: CPU allocation failed - need {count} CPUs, have {len(available)} available. "
+                    f"Reserved CPUs: {go_slice(reserved_list)}. Online CPUs: {go_slice(online)}"
+                )
             raise AllocationError(
                 f"insufficient free CPUs: need {count}, have {len(available)} "
-                f"(reserved: {go_slice(reserved_list)})"
+                f"(reserved: {go_slice(reserved_list)})",
+                need=count,
+                have=len(available),
             )
         chosen = self._with_sibling_preference(available, count, reserved_set)
         if len(chosen) == count:
