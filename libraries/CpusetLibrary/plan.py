@@ -81,7 +81,7 @@ class NodeCapacity:
 
     ``busy_exclusive``: CPUs pinned exclusively by pods outside the test (annotated sets and
     integer CPUs). ``requested_by_others``: CPU requests (cores) of all pods on the node that
-    the test did not create. ``sibling_groups`` is optional and only validated/reported.
+    the test did not create. CPU figures are compared in millicores, as Kubernetes does. ``sibling_groups`` is optional and only validated/reported.
     """
 
     online: frozenset[int]

@@ -39,7 +39,12 @@ def check_invariants(plan: StateCorruptionPlan) -> None:
         cap.schedulable_available - plan.integer_total,
     )
     assert plan.integer_total + plan.trigger_total <= cap.exclusive_available
-    assert plan.integer_total + plan.trigger_total <= cap.allocatable_cpu - cap.requested_by_others
+    # Kubernetes quantities are millicores: compare as the scheduler does
+    room_milli = round(cap.allocatable_cpu * 1000) - round(cap.requested_by_others * 1000)
+    assert (plan.integer_total + plan.trigger_total) * 1000 <= room_milli
+    assert (plan.integer_total + plan.probe.cpu) * 1000 > room_milli or (
+        plan.integer_total + plan.probe.cpu > cap.exclusive_available
+    )
     # triggers fill the free CPUs exactly; the probe exceeds them by one
     assert all(p.cpu >= 1 for p in (*plan.integer, *plan.triggers))
     assert plan.trigger_total == plan.free
