@@ -6,7 +6,8 @@ from robot.api.deco import keyword
 
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
-from ..evidence import cpu_map_svg, cpu_table_html
+from ..evidence import cpu_map_svg
+from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps
 from ..podstate import is_integer_pod, view
@@ -25,8 +26,8 @@ class CpuKeywords:
     def get_cpus_of_pods(self, *pods: str) -> dict[str, frozenset[int]]:
         """``Get Pod CPUs`` for each pod, logged as a table."""
         sets = {pod: self.get_pod_cpus(pod) for pod in pods}
-        logger.info(cpu_table_html(["pod", "Cpus_allowed_list", "count"],
-                                   [(p, format_cpu_list(c), str(len(c))) for p, c in sets.items()]), html=True)
+        logger.info(_table(["pod", "Cpus_allowed_list", "count"],
+                           [(p, format_cpu_list(c), str(len(c))) for p, c in sets.items()]), html=True)
         return sets
 
     @keyword
@@ -122,7 +123,7 @@ class CpuKeywords:
         rows += [(pod, "integer", format_cpu_list(usage.integer_sets[pod]) if pod in usage.integer_sets
                   else "(not read)", str(n)) for pod, n in sorted(usage.integer.items())]
         rows.append(("free", "", "", str(usage.real_free)))
-        logger.info(cpu_table_html(["holder", "kind", "CPUs", "count"], rows), html=True)
+        logger.info(_table(["holder", "kind", "CPUs", "count"], rows), html=True)
         return holders
 
 

@@ -14,7 +14,8 @@ from robot.libraries.BuiltIn import BuiltIn
 from .. import pluginlog
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list
-from ..evidence import cpu_table_html, log_lines_html
+from ..evidence import log_lines_html
+from .tables import table as _table
 from ..podstate import view
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
@@ -166,6 +167,6 @@ class PluginKeywords:
                 elif said != frozenset(cpus):
                     problems.append(f"{pod}: plugin says {format_cpu_list(said)}, container has "
                                     f"{format_cpu_list(cpus)}")
-        logger.info(cpu_table_html(["pod", "container", "container has", "plugin says"], rows), html=True)
+        logger.info(_table(["pod", "container", "container has", "plugin says"], rows), html=True)
         if problems:
             raise AssertionError("plugin's view differs from the containers: " + "; ".join(problems))

@@ -16,7 +16,7 @@ from ..manifests import render_manifest
 from ..nodeusage import read_node_usage
 from ..oracle import AccountingCorruption, NodeUsage, judge_refusal
 from ..podstate import PodView, view
-from ..evidence import cpu_table_html
+from .tables import table as _table
 
 MANAGED_BY = "nri-cpuset-acceptance"
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -214,5 +214,5 @@ class PodKeywords:
         cluster = self.ctx.require_cluster()
         events = cluster.pod_events(self.ctx.require_namespace(), name)
         rows = [(e.type or "", e.reason or "", str(e.count or 1), e.message or "") for e in events]
-        logger.info(cpu_table_html(["type", "reason", "count", "message"], rows), html=True)
+        logger.info(_table(["type", "reason", "count", "message"], rows), html=True)
         return [f"{t} {r}: {m}" for t, r, _, m in rows]
