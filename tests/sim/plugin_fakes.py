@@ -81,7 +81,7 @@ def container(
         cpu_quota=quota,
         cpu_period=period,
         cpu_shares=shares,
-        memory_limit=memory_limit if cpu_limit is not None else memory_limit,
+        memory_limit=memory_limit,
         current_cpus=current_cpus,
         exited=exited,
     )
@@ -93,11 +93,13 @@ def integer(cpus: int, name: str = "int", **kwargs) -> ContainerInfo:
 
 def annotated(cores: str, name: str = "ann", **kwargs) -> ContainerInfo:
     annotations = {"weka.io/cores-ids": cores, **kwargs.pop("annotations", {})}
-    return container(name, annotations=annotations, cpu_limit=None, **kwargs)
+    kwargs.setdefault("cpu_limit", None)
+    return container(name, annotations=annotations, **kwargs)
 
 
 def shared(name: str = "sh", **kwargs) -> ContainerInfo:
-    return container(name, cpu_limit=None, **kwargs)
+    kwargs.setdefault("cpu_limit", None)
+    return container(name, **kwargs)
 
 
 @dataclass

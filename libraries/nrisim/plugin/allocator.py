@@ -47,7 +47,9 @@ class ExclusiveAllocator:
         self._ht = any(len(group) > 1 for group in self._groups)
 
     def allocate(self, count: int, reserved: Iterable[int]) -> list[int]:
-        """Return ``count`` CPUs (sorted) avoiding ``reserved``, or raise :class:`AllocationError`.
+        """Return ``count`` CPUs avoiding ``reserved``, or raise :class:`AllocationError`.
+
+        Sorted, except on the no-HT path, which returns CPU 0 last as the plugin does.
 
         ``reserved`` is printed in the order given (the plugin prints Go map order; callers
         here pass sorted lists) and may contain offline CPUs, which are harmless.
