@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# All tests: set up a virtual environment (once), lint, dry-run the suites, then pytest
+# (unit tests, the simulated cluster through the real kubernetes client and kubectl, node
+# access against a real OpenSSH server on 127.0.0.1, and the .robot suites themselves).
+# The SSH lane needs /usr/sbin/sshd (Debian: openssh-server); as root this script installs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+export PATH="$PWD/$VENV/bin:$PATH"
+echo "== robocop"
+robocop check suites resources
+robocop format --check --diff suites resources
+echo "== robot --dryrun"
+python -m robot --dryrun --output NONE --report NONE --log NONE suites/ >/dev/null
+echo "== pytest"
+python -m pytest -q "$@"

@@ -1,0 +1,48 @@
+"""The ten-step suite, run through robot against the simulated cluster."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.suite
+
+STEPS = [
+    "Step 01 Environment Setup",
+    "Step 02 Bulk Create Multiple Annotated Pods",
+    "Step 03 Verify Initial State And Plugin Logs",
+    "Step 04 Bulk Remove Annotated Pods",
+    "Step 05 Bulk Create Integer Pods",
+    "Step 06 Verify Integer Pod Allocations",
+    "Step 07 Attempt To Create Additional Trigger Pods",
+    "Step 08 Analyze Plugin State Corruption",
+    "Step 09 Demonstrate The Fix",
+    "Step 10 Verify Fix Success",
+]
+SUITE = "suites/annotated_pod_state_corruption.robot"
+
+
+def test_every_step_passes_on_the_head_model(robot_run):
+    run = robot_run(suite=SUITE)
+    assert [run.status(step) for step in STEPS] == ["PASS"] * 10, run.statuses
+    assert run.rc == 0
+    out = run.outdir
+    log = (out / "log.html").read_text()
+    assert "<svg" in log  # the CPU map is in the log
+    assert (out / "evidence").is_dir() and any((out / "evidence").iterdir())
+
+
+@pytest.mark.parametrize("cpus", [16, 128])
+def test_the_suite_scales_to_other_node_sizes(robot_run, cpus):
+    run = robot_run("--variable", f"SIM_CPUS:{cpus}", suite=SUITE)
+    assert [run.status(step) for step in STEPS] == ["PASS"] * 10, run.statuses
+
+
+def test_a_node_too_small_stops_in_suite_setup(robot_run):
+    run = robot_run("--variable", "SIM_CPUS:8", suite=SUITE)
+    assert all(status == "FAIL" for status, _ in run.statuses.values())
+    assert "Parent suite setup failed" in run.message(STEPS[0])
+    assert "8" in run.suite_message and "CPU" in run.suite_message
+
+
+def test_dry_run_needs_no_cluster(robot_run):
+    run = robot_run("--dryrun")
+    assert run.rc == 0, run.stdout
