@@ -54,7 +54,9 @@ def _load(path: Path) -> list[Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ManifestError(f"cannot read manifest template {str(path)!r}: {err.strerror or err}") from err
+        raise ManifestError(
+            f"cannot read manifest template {str(path)!r}: {err.strerror or err}"
+        ) from err
     try:
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as err:

@@ -81,7 +81,8 @@ class NodeCapacity:
 
     ``busy_exclusive``: CPUs pinned exclusively by pods outside the test (annotated sets and
     integer CPUs). ``requested_by_others``: CPU requests (cores) of all pods on the node that
-    the test did not create. CPU figures are compared in millicores, as Kubernetes does. ``sibling_groups`` is optional and only validated/reported.
+    the test did not create. CPU figures are compared in millicores, as Kubernetes does.
+    ``sibling_groups`` is optional and only validated/reported.
     """
 
     online: frozenset[int]
@@ -102,7 +103,9 @@ class NodeCapacity:
         for name in ("allocatable_cpu", "requested_by_others"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise PlanError(f"node capacity: {name} must be a finite number >= 0, got {value!r}")
+                raise PlanError(
+                    f"node capacity: {name} must be a finite number >= 0, got {value!r}"
+                )
         offline = busy - online
         if offline:
             raise PlanError(
@@ -186,7 +189,9 @@ class StateCorruptionPlan:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "free", min(self.free_exclusive_after_integer, self.free_schedulable_after_integer)
+            self,
+            "free",
+            min(self.free_exclusive_after_integer, self.free_schedulable_after_integer),
         )
 
     @property
@@ -213,6 +218,13 @@ class StateCorruptionPlan:
         if self.free_schedulable_after_integer < self.probe.cpu:
             return "scheduler"
         return "plugin"
+
+    @property
+    def shared_pool_with_triggers(self) -> int:
+        """CPUs left to the plugin's shared pool while the integer and trigger pods run
+        (online - busy - integer - triggers). Zero means a new shared container on the node
+        would fail with ``shared CPU pool is empty``."""
+        return self.free_exclusive_after_integer - self.trigger_total
 
     def pods(self) -> tuple[AnnotatedPod | IntegerPod, ...]:
         return (*self.annotated, *self.integer, *self.triggers, self.probe)
@@ -257,6 +269,9 @@ class StateCorruptionPlan:
             f"triggers {self.triggers[0].cpu} + {self.triggers[1].cpu} = {self.trigger_total} "
             f"(fill the free CPUs exactly); overflow probe {self.probe.cpu} = free + 1, "
             f"refused by the {self.probe_refused_by}",
+            f"shared pool while the triggers run: {self.shared_pool_with_triggers} CPUs"
+            + (" (new shared containers on the node would fail: 'shared CPU pool is empty')"
+               if self.shared_pool_with_triggers == 0 else ""),
         ]
         return "\n".join(lines)
 

@@ -35,8 +35,8 @@ def write(tmp_path: Path, text: str, name: str = "t.yaml") -> Path:
 
 def test_state_corruption_manifests_at_64() -> None:
     rendered = state_corruption_manifests(plan_for_idle_node(64), COMMON)
-    assert [len(rendered[f]) for f in (ANNOTATED_PODS, INTEGER_PODS, TRIGGER_PODS, OVERFLOW_PROBE)] \
-        == [4, 3, 2, 1]
+    files = (ANNOTATED_PODS, INTEGER_PODS, TRIGGER_PODS, OVERFLOW_PROBE)
+    assert [len(rendered[f]) for f in files] == [4, 3, 2, 1]
     first = rendered[ANNOTATED_PODS][0]
     assert first["metadata"]["name"] == "annotated-compute-1"
     assert first["metadata"]["annotations"] == {"weka.io/cores-ids": "0-14"}

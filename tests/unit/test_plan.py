@@ -49,6 +49,8 @@ def check_invariants(plan: StateCorruptionPlan) -> None:
     assert all(p.cpu >= 1 for p in (*plan.integer, *plan.triggers))
     assert plan.trigger_total == plan.free
     assert plan.probe.cpu == plan.free + 1
+    assert plan.shared_pool_with_triggers == len(cap.online - cap.busy_exclusive) - (
+        plan.integer_total + plan.trigger_total) >= 0
     names = [p.name for p in plan.pods()]
     assert len(names) == len(set(names)) == 10
     assert plan.scale <= len(cap.online)
@@ -76,6 +78,8 @@ def test_64_cpus_reproduces_manual_procedure() -> None:
     assert plan.free == 19 and plan.scale == 64
     assert plan.gap == frozenset({30, 31})
     assert plan.probe_refused_by == "scheduler"
+    assert plan.shared_pool_with_triggers == 0
+    assert "shared CPU pool is empty" in plan.describe()
     check_invariants(plan)
 
 
@@ -86,6 +90,7 @@ def test_64_cpus_on_k3s_with_system_pods_keeps_manual_pods() -> None:
     assert [p.cpu for p in plan.integer] == [20, 15, 10]
     assert [p.cpu for p in plan.triggers] == [12, 6]  # floor(63.8) - 45 = 18
     assert plan.probe.cpu == 19
+    assert plan.shared_pool_with_triggers == 1
     check_invariants(plan)
 
 
