@@ -1,0 +1,210 @@
+"""The simulated cluster's state and behaviour, independent of HTTP: namespaces, pods,
+the node, scheduler, kubelet, runtime and the plugin's DaemonSet pod."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from typing import Any, Coroutine
+
+from .config import SimConfig
+from .daemonset import PluginDaemonSet
+from .kubelet import Kubelet
+from .models import load_plugin_model
+from .node import build_node
+from .pluginlog import PluginLogSink
+from .quantity import cpu_millis, parse_quantity, to_int_ceil
+from .runtime import SimRuntime
+from .scheduler import Scheduler
+from .status import ApiError, already_exists, not_found
+from .store import Store, now_rfc3339
+from .topology import Topology
+from .validation import check_object_meta, default_pod, validate_name, validate_pod
+
+log = logging.getLogger("nrisim.cluster")
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class Cluster:
+    def __init__(self, config: SimConfig, log_path) -> None:
+        self.config = config
+        self.latencies = config.latencies
+        self.node_name = config.node_name
+        self.topology = Topology(config.cpus, config.threads_per_core, config.numa_nodes)
+        try:
+            reserved = cpu_millis(config.reserved_cpu)
+        except ValueError as err:
+            raise ValueError(f"reserved_cpu {config.reserved_cpu!r} is not a CPU quantity: {err}") from err
+        self.model_cls = load_plugin_model(config.plugin_model)
+        self.store = Store()
+        self.node = build_node(config.node_name, config.cpus, reserved,
+                               to_int_ceil(parse_quantity(config.memory)))
+        self.store.create("nodes", self.node)
+        for ns in SYSTEM_NAMESPACES:
+            self.store.create("namespaces", _namespace(ns))
+        self.sink = PluginLogSink(log_path)
+        self.runtime = SimRuntime(self.topology, self.model_cls, self.sink, self.latencies)
+        self.scheduler = Scheduler(self)
+        self.kubelet = Kubelet(self)
+        self.daemonset = PluginDaemonSet(self)
+        self.runtime.on_plugin_started = self.daemonset.plugin_started
+        self.pod_seq: dict[str, int] = {}
+        self._seq = itertools.count()
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- lifecycle -----------------------------------------------------------------
+    async def start(self) -> None:
+        self.spawn(self.scheduler.run())
+        self.daemonset.create_pod()
+        await self.runtime.start_plugin()
+
+    def spawn(self, coro: Coroutine) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks) + list(self.runtime._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self.runtime._tasks, return_exceptions=True)
+        self.sink.close()
+
+    # -- namespaces -------------------------------------------------------------------
+    def create_namespace(self, body: Any) -> dict[str, Any]:
+        meta = check_object_meta(body, "Namespace")
+        _generate_name(meta)
+        validate_name("Namespace", meta.get("name"), label=True)
+        if self.store.get("namespaces", "", meta["name"]) is not None:
+            raise already_exists("namespaces", meta["name"])
+        obj = _namespace(meta["name"], meta.get("labels"), meta.get("annotations"))
+        return self.store.create("namespaces", obj)
+
+    def get_namespace(self, name: str) -> dict[str, Any]:
+        obj = self.store.get("namespaces", "", name)
+        if obj is None:
+            raise not_found("namespaces", name)
+        return obj
+
+    def delete_namespace(self, name: str) -> dict[str, Any]:
+        ns = self.get_namespace(name)
+        if name in SYSTEM_NAMESPACES:
+            raise ApiError(403, f'namespaces "{name}" is forbidden: this namespace may not be deleted')
+        if not ns["metadata"].get("deletionTimestamp"):
+            ns["metadata"]["deletionTimestamp"] = now_rfc3339()
+            ns["status"]["phase"] = "Terminating"
+            ns["spec"] = {"finalizers": ["kubernetes"]}
+            self.store.update("namespaces", ns)
+            self.spawn(self._finalize_namespace(name))
+        return ns
+
+    async def _finalize_namespace(self, name: str) -> None:
+        for pod in self.store.list("pods", name):
+            self.delete_pod(name, pod["metadata"]["name"], None)
+        await self.store.wait_for(lambda: not self.store.list("pods", name), None)
+        for ev in self.store.list("events", name):
+            self.store.delete("events", name, ev["metadata"]["name"])
+        self.store.delete("namespaces", "", name)
+
+    # -- pods ---------------------------------------------------------------------------
+    def create_pod(self, namespace: str, body: Any) -> dict[str, Any]:
+        meta = check_object_meta(body, "Pod")
+        if meta.get("namespace") not in (None, "", namespace):
+            raise ApiError(400, "the namespace of the provided object does not match the namespace sent on "
+                                "the request")
+        _generate_name(meta)
+        ns = self.store.get("namespaces", "", namespace)
+        if ns is None:
+            raise not_found("namespaces", namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise ApiError(403, f"pods \"{meta.get('name', '')}\" is forbidden: unable to create new content in "
+                                f"namespace {namespace} because it is being terminated")
+        validate_pod(body)
+        if self.store.get("pods", namespace, meta["name"]) is not None:
+            raise already_exists("pods", meta["name"])
+        default_pod(body)
+        pod = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {k: v for k, v in meta.items()
+                         if k in ("name", "generateName", "labels", "annotations", "ownerReferences",
+                                  "finalizers")},
+            "spec": body["spec"],
+            "status": {"phase": "Pending", "qosClass": "BestEffort"},
+        }
+        pod["metadata"]["namespace"] = namespace
+        from .validation import qos_class
+        pod["status"]["qosClass"] = qos_class(pod)
+        self.store.create("pods", pod)
+        self.pod_seq[pod["metadata"]["uid"]] = next(self._seq)
+        node_name = pod["spec"].get("nodeName")
+        if node_name:
+            if node_name == self.node_name:
+                from .scheduler import set_condition
+                set_condition(pod, "PodScheduled", "True")
+                self.store.update("pods", pod)
+                self.kubelet.admit(pod)
+        else:
+            self.scheduler.wake()
+        return pod
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        obj = self.store.get("pods", namespace, name)
+        if obj is None:
+            raise not_found("pods", name)
+        return obj
+
+    def delete_pod(self, namespace: str, name: str, grace: int | None) -> dict[str, Any]:
+        pod = self.get_pod(namespace, name)
+        if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool) or grace < 0):
+            raise ApiError(400, f"gracePeriodSeconds must be a non-negative integer, got {grace!r}")
+        if self.daemonset.is_plugin_pod(namespace, name):
+            if not pod["metadata"].get("deletionTimestamp"):
+                self.spawn(self.daemonset.delete_pod(grace if grace is not None else 30))
+            return pod
+        if pod["metadata"].get("deletionTimestamp"):
+            return pod
+        if grace is None:
+            grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
+        uid = pod["metadata"]["uid"]
+        if uid not in self.kubelet.pods or grace == 0:
+            # unscheduled, or forced: the object goes at once; kubelet still cleans up
+            self.store.delete("pods", namespace, name)
+            self.pod_gone(pod)
+            self.kubelet.terminate(uid, 0, object_already_gone=True)
+            return pod
+        pod["metadata"]["deletionTimestamp"] = now_rfc3339()
+        pod["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.store.update("pods", pod)
+        self.kubelet.terminate(uid, grace)
+        return pod
+
+    def pod_gone(self, pod: dict[str, Any]) -> None:
+        """A pod object left the API: capacity frees for the scheduler."""
+        self.scheduler.forget(pod["metadata"]["uid"])
+        self.pod_seq.pop(pod["metadata"]["uid"], None)
+        self.scheduler.wake()
+
+    # -- node-side control ------------------------------------------------------------------
+    async def restart_runtime(self) -> None:
+        await self.runtime.restart_runtime()
+
+
+def _namespace(name: str, labels: dict | None = None, annotations: dict | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "labels": {"kubernetes.io/metadata.name": name, **(labels or {})}}
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta,
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+
+
+def _generate_name(meta: dict[str, Any]) -> None:
+    if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
+        alphabet = "bcdfghjklmnpqrstvwxz2456789"
+        meta["name"] = meta["generateName"] + "".join(secrets.choice(alphabet) for _ in range(5))

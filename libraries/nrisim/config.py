@@ -1,0 +1,38 @@
+"""Every option of the simulated cluster."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .latency import Latencies, profile
+
+
+@dataclass
+class SimConfig:
+    cpus: int = 64
+    threads_per_core: int = 2
+    numa_nodes: int = 1
+    reserved_cpu: str = "0"  # quantity subtracted from capacity for allocatable
+    memory: str = "256Gi"
+    node_name: str = "sim-node-1"
+    plugin_model: str = "head"
+    workdir: Path | None = None  # None: a new temporary directory
+    kubeconfig: Path | None = None  # None: <workdir>/kubeconfig
+    log_file: Path | None = None  # None: <workdir>/weka-cpuset.log
+    host: str = "127.0.0.1"
+    port: int = 0
+    latencies: Latencies = field(default_factory=lambda: profile("fast"))
+
+    def __post_init__(self) -> None:
+        for name in ("cpus", "threads_per_core", "numa_nodes", "port"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be 0..65535, got {self.port}")
+        if not isinstance(self.node_name, str) or not self.node_name:
+            raise ValueError(f"node_name must be a non-empty string, got {self.node_name!r}")
+        for name in ("workdir", "kubeconfig", "log_file"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, Path(value))

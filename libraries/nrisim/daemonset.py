@@ -1,0 +1,117 @@
+"""The plugin's DaemonSet pod in kube-system: its status follows the plugin process, its
+``/log`` is the process's output, and deleting it restarts the plugin."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from .pluginlog import PluginInstanceLog
+from .runtime import new_container_id
+from .scheduler import set_condition
+from .store import now_rfc3339
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
+NAMESPACE = "kube-system"
+LABELS = {"app": "weka-nri-cpuset", "controller-revision-hash": "6d8f7c9b5d", "pod-template-generation": "1"}
+IMAGE = "quay.io/weka.io/weka-nri-cpuset:v1.0.0"
+
+
+def _suffix() -> str:
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+class PluginDaemonSet:
+    def __init__(self, cluster: "Cluster") -> None:
+        self.cluster = cluster
+        self.pod_name: str | None = None
+        self.instance: PluginInstanceLog | None = None
+        self.previous: PluginInstanceLog | None = None
+
+    def create_pod(self) -> dict[str, Any]:
+        name = f"weka-nri-cpuset-{_suffix()}"
+        node = self.cluster.node_name
+        pod = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": NAMESPACE, "labels": dict(LABELS),
+                         "generateName": "weka-nri-cpuset-",
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+                                              "name": "weka-nri-cpuset", "uid": "d0c5e7a1-0000-4000-8000-000000000001",
+                                              "controller": True, "blockOwnerDeletion": True}]},
+            "spec": {
+                "nodeName": node, "hostNetwork": True, "hostPID": True, "restartPolicy": "Always",
+                "serviceAccountName": "weka-nri-cpuset", "serviceAccount": "weka-nri-cpuset",
+                "terminationGracePeriodSeconds": 30, "schedulerName": "default-scheduler",
+                "dnsPolicy": "ClusterFirst", "priority": 0, "enableServiceLinks": True,
+                "tolerations": [{"operator": "Exists"}],
+                "containers": [{
+                    "name": "weka-nri-cpuset", "image": IMAGE, "imagePullPolicy": "IfNotPresent",
+                    "args": ["--socket=/var/run/nri/nri.sock", "--log-level=info"],
+                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                  "limits": {"cpu": "500m", "memory": "2Gi"}},
+                    "securityContext": {"privileged": True, "runAsUser": 0},
+                    "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                }],
+            },
+            "status": {"phase": "Pending", "qosClass": "Burstable", "hostIP": "127.0.0.1",
+                       "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "startTime": now_rfc3339(),
+                       "containerStatuses": [{"name": "weka-nri-cpuset", "image": IMAGE, "imageID": "",
+                                              "ready": False, "restartCount": 0, "started": False,
+                                              "state": {"waiting": {"reason": "ContainerCreating"}},
+                                              "lastState": {}}]},
+        }
+        set_condition(pod, "PodScheduled", "True")
+        set_condition(pod, "Initialized", "True")
+        set_condition(pod, "Ready", "False")
+        set_condition(pod, "ContainersReady", "False")
+        self.pod_name = name
+        self.instance = None
+        return self.cluster.store.create("pods", pod)
+
+    def current_pod(self) -> dict[str, Any] | None:
+        return self.cluster.store.get("pods", NAMESPACE, self.pod_name) if self.pod_name else None
+
+    def is_plugin_pod(self, namespace: str, name: str) -> bool:
+        return namespace == NAMESPACE and name == self.pod_name
+
+    def plugin_started(self, inst: PluginInstanceLog) -> None:
+        """A plugin process registered (first start, runtime restart or new pod)."""
+        pod = self.current_pod()
+        if pod is None:
+            return
+        status = pod["status"]["containerStatuses"][0]
+        if self.instance is not None and self.instance is not inst:
+            self.previous = self.instance
+            status["restartCount"] += 1
+            status["lastState"] = {"terminated": {"exitCode": 0, "reason": "Completed",
+                                                  "finishedAt": now_rfc3339()}}
+        self.instance = inst
+        status.update(ready=True, started=True, containerID=f"containerd://{new_container_id()}",
+                      imageID=IMAGE + "@sha256:" + "cd" * 32,
+                      state={"running": {"startedAt": now_rfc3339()}})
+        pod["status"]["phase"] = "Running"
+        set_condition(pod, "Ready", "True")
+        set_condition(pod, "ContainersReady", "True")
+        self.cluster.store.update("pods", pod)
+
+    async def delete_pod(self, grace: int) -> dict[str, Any]:
+        """The DaemonSet controller replaces the pod; the old plugin process exits."""
+        pod = self.current_pod()
+        assert pod is not None
+        pod["metadata"]["deletionTimestamp"] = now_rfc3339()
+        pod["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.cluster.store.update("pods", pod)
+        self.cluster.spawn(self._replace(pod))
+        return pod
+
+    async def _replace(self, old: dict[str, Any]) -> None:
+        self.cluster.runtime.stop_plugin()
+        self.previous = self.instance
+        self.cluster.store.delete("pods", NAMESPACE, old["metadata"]["name"])
+        self.create_pod()
+        await asyncio.sleep(self.cluster.latencies.plugin_restart)
+        await self.cluster.runtime.start_plugin()
+

@@ -1,0 +1,196 @@
+"""containerd + NRI as the plugin sees it: serialised hooks, containers' modeled cpusets,
+background UpdateContainers, plugin (re)starts and Synchronize."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+from .latency import Latencies
+from .plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
+                               PluginModel, Runtime)
+from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
+from .procfs import format_cpu_list, parse_cpu_list
+from .topology import Topology
+
+log = logging.getLogger("nrisim.runtime")
+
+RUNTIME_NAME = "containerd"
+RUNTIME_VERSION = "v2.0.5-k3s1"
+
+
+def new_container_id() -> str:
+    return secrets.token_hex(32)
+
+
+@dataclass
+class SimContainer:
+    info: ContainerInfo
+    cpus: frozenset[int] | None = None  # None = unpinned (all online CPUs)
+    mems: frozenset[int] | None = None  # None = all NUMA nodes
+    state: str = "created"  # created, running, exited, removed
+
+
+class SimRuntime(Runtime):
+    """All mutation happens on the simulator loop. ``lock`` is FIFO (asyncio.Lock), so hook
+    calls and background updates reach the plugin in arrival order, as the NRI adaptation's
+    mutex does."""
+
+    def __init__(self, topology: Topology, model_cls: type[PluginModel], sink: PluginLogSink,
+                 latencies: Latencies) -> None:
+        self.topology = topology
+        self.model_cls = model_cls
+        self.sink = sink
+        self.latencies = latencies
+        self.lock = asyncio.Lock()
+        self.containers: dict[str, SimContainer] = {}
+        self.model: PluginModel | None = None
+        self.instance: PluginInstanceLog | None = None
+        self._pids = itertools.count(4242, 97)
+        self._tasks: set[asyncio.Task] = set()
+        self.on_plugin_started: Callable[[PluginInstanceLog], None] | None = None
+
+    # -- cpusets -------------------------------------------------------------
+    def effective_cpus(self, cid: str) -> frozenset[int]:
+        c = self.containers[cid]
+        return c.cpus if c.cpus is not None else frozenset(self.topology.online)
+
+    def effective_mems(self, cid: str) -> frozenset[int]:
+        c = self.containers[cid]
+        return c.mems if c.mems is not None else frozenset(range(self.topology.numa_nodes))
+
+    def _apply(self, cid: str, cpus: str, mems: str) -> bool:
+        c = self.containers.get(cid)
+        if c is None or c.state == "removed":
+            return False
+        try:
+            if cpus:
+                c.cpus = frozenset(parse_cpu_list(cpus))
+            if mems:
+                c.mems = frozenset(parse_cpu_list(mems))
+        except ValueError as err:
+            log.warning("runtime rejected cpuset update for %s: %s", cid[:12], err)
+            return False
+        return True
+
+    # -- plugin process --------------------------------------------------------
+    def _plugin_log(self, inst: PluginInstanceLog) -> Callable[[str], None]:
+        def write(line: str) -> None:
+            self.sink.line(inst, line)
+        return write
+
+    def _start_plugin_locked(self) -> None:
+        """A new plugin process registers: Configure, then Synchronize (lock held)."""
+        inst = self.sink.start_instance(next(self._pids))
+        self.instance = inst
+        self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Created plugin {PLUGIN_ID} '
+                             f'(weka-cpuset, handles {EVENTS})"')
+        self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Registering plugin {PLUGIN_ID}..."')
+        model = self.model_cls(self.topology, self._plugin_log(inst), self)
+        self.model = model
+        try:
+            model.configure(RUNTIME_NAME, RUNTIME_VERSION)
+            infos = [replace(c.info, current_cpus=format_cpu_list(c.cpus) if c.cpus is not None else "",
+                             exited=False)
+                     for c in self.containers.values() if c.state in ("created", "running")]
+            updates = model.synchronize(infos) or []
+            for u in updates:
+                self._apply(u.container_id, u.cpus, u.mems)
+        except Exception:  # a broken model must not take the simulator down
+            log.exception("plugin model failed during configure/synchronize")
+        if self.on_plugin_started:
+            self.on_plugin_started(inst)
+
+    async def start_plugin(self) -> None:
+        async with self.lock:
+            self._start_plugin_locked()
+
+    async def restart_runtime(self) -> None:
+        """``systemctl restart k3s``: containerd restarts and relaunches the plugin; running
+        containers keep running. Hooks wait until the runtime is back."""
+        async with self.lock:
+            self.model = None
+            await asyncio.sleep(self.latencies.plugin_restart)
+            self._start_plugin_locked()
+
+    def stop_plugin(self) -> None:
+        """The plugin process ends (its pod was deleted); containers created meanwhile are
+        not adjusted, as with no plugin connected."""
+        self.model = None
+        self.instance = None
+
+    # -- hooks -------------------------------------------------------------------
+    async def run_pod_sandbox(self, namespace: str, name: str) -> None:
+        async with self.lock:
+            if self.model is not None:
+                try:
+                    self.model.run_pod_sandbox(namespace, name)
+                except Exception:
+                    log.exception("plugin model failed in RunPodSandbox")
+
+    async def create_container(self, info: ContainerInfo) -> SimContainer:
+        """CreateContainer through the plugin; raises PluginError on refusal."""
+        async with self.lock:
+            adjustment = Adjustment()
+            if self.model is not None:
+                try:
+                    adjustment = self.model.create_container(info) or Adjustment()
+                except PluginError:
+                    raise
+                except Exception as err:  # a model bug surfaces as a refusal, not a crash
+                    log.exception("plugin model failed in CreateContainer")
+                    raise PluginError(f"plugin model error: {err}") from err
+            c = SimContainer(info)
+            self.containers[info.container_id] = c
+            self._apply(info.container_id, adjustment.cpus, adjustment.mems)
+            return c
+
+    def start_container(self, cid: str) -> None:
+        if cid in self.containers:
+            self.containers[cid].state = "running"
+
+    def stop_container(self, cid: str) -> None:
+        """Container exit: the plugin is not told (it does not subscribe to StopContainer)."""
+        c = self.containers.get(cid)
+        if c is not None and c.state != "removed":
+            c.state = "exited"
+
+    async def remove_container(self, cid: str) -> None:
+        async with self.lock:
+            c = self.containers.pop(cid, None)
+            if c is None:
+                return
+            c.state = "removed"
+            if self.model is not None:
+                try:
+                    self.model.remove_container(replace(c.info, exited=True))
+                except Exception:
+                    log.exception("plugin model failed in RemoveContainer")
+
+    # -- Runtime interface for the model ------------------------------------------
+    def update_containers(self, updates: Sequence[ContainerUpdate],
+                          on_done: Callable[[list[str]], None] | None = None) -> None:
+        model = self.model
+        updates = list(updates)
+
+        async def apply() -> None:
+            await asyncio.sleep(self.latencies.update_apply)
+            async with self.lock:
+                failed = [u.container_id for u in updates if not self._apply(u.container_id, u.cpus, u.mems)]
+                if on_done is not None and self.model is model and model is not None:
+                    try:
+                        on_done(failed)
+                    except Exception:
+                        log.exception("plugin model failed in UpdateContainers callback")
+
+        task = asyncio.get_running_loop().create_task(apply())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _logrus_now() -> str:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

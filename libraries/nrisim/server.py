@@ -1,0 +1,125 @@
+"""Run the simulated cluster: in-process (tests, a daemon thread) or in the foreground (CLI)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from .api import Api
+from .cluster import Cluster
+from .config import SimConfig
+from .kubeconfig import write_kubeconfig, write_restart_script
+
+__all__ = ["SimConfig", "SimulatedCluster"]
+
+
+class SimulatedCluster:
+    """``with SimulatedCluster(SimConfig(...)) as sim:`` then use ``sim.kubeconfig_path``."""
+
+    def __init__(self, config: SimConfig | None = None) -> None:
+        self.config = config or SimConfig()
+        self.workdir = Path(self.config.workdir or tempfile.mkdtemp(prefix="nrisim-"))
+        self.kubeconfig_path = Path(self.config.kubeconfig or self.workdir / "kubeconfig")
+        self.plugin_log_path = Path(self.config.log_file or self.workdir / "weka-cpuset.log")
+        self.restart_command = str(self.workdir / "bin" / "restart-k3s")
+        self.node_name = self.config.node_name
+        self.api_url = ""
+        self.cluster: Cluster | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped: asyncio.Event | None = None
+
+    # -- async core (runs on the simulator's loop) ----------------------------------------
+    async def start_async(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.cluster = Cluster(self.config, self.plugin_log_path)
+        await self.cluster.start()
+        api = Api(self.cluster, self.cluster.restart_runtime)
+        self._runner = web.AppRunner(api.app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.api_url = f"http://{self.config.host}:{port}"
+        write_kubeconfig(self.kubeconfig_path, self.api_url)
+        write_restart_script(Path(self.restart_command), self.api_url)
+        (self.workdir / "cluster.json").write_text(json.dumps(self.info()))
+
+    async def stop_async(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.cluster is not None:
+            await self.cluster.shutdown()
+
+    def info(self) -> dict[str, Any]:
+        return {"api_url": self.api_url, "kubeconfig": str(self.kubeconfig_path), "node": self.node_name,
+                "plugin_log": str(self.plugin_log_path), "restart_command": self.restart_command,
+                "plugin_model": self.config.plugin_model, "cpus": self.config.cpus, "pid": os.getpid(),
+                "workdir": str(self.workdir)}
+
+    # -- thread API ---------------------------------------------------------------------
+    def start(self, timeout: float = 30.0) -> "SimulatedCluster":
+        if self._thread is not None:
+            raise RuntimeError("simulated cluster already started")
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            self._stopped = asyncio.Event()
+            try:
+                loop.run_until_complete(self.start_async())
+            except BaseException as err:  # reported to the caller of start()
+                errors.append(err)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_until_complete(self._stopped.wait())
+                loop.run_until_complete(self.stop_async())
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="nrisim", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise TimeoutError(f"simulated cluster did not start within {timeout} s")
+        if errors:
+            self._thread = None
+            raise errors[0]
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is None:
+            return
+        if self.loop is not None and self._stopped is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def call(self, fn, *args, timeout: float = 30.0):
+        """Run ``fn(*args)`` (sync or async) on the simulator loop and return its result (tests)."""
+        async def run():
+            result = fn(*args)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def __enter__(self) -> "SimulatedCluster":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
