@@ -23,9 +23,23 @@ from .base import SYNC_DONE, LogMark, NodeAccess, NodeAccessError, RestartResult
 T = TypeVar("T")
 
 #: extra time a bounded SSH call gets beyond its own timeout before it is abandoned
-_GRACE = 5.0
+_GRACE = 2.0
 #: stat output: "<device>:<inode> <size>"
 _STAT = "stat -L -c '%d:%i %s' -- \"$f\""
+
+
+class _Hidden:
+    """Holds a password; its repr/str never show it (so ``vars(obj)`` cannot leak it)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>" if self.value else "<none>"
+
+    __str__ = __repr__
 
 
 def _secret_value(password: object) -> str | None:
@@ -56,8 +70,8 @@ class SshNodeAccess(NodeAccess):
             raise ValueError(f"port must be an integer 1-65535, got {port!r}")
         self.user = non_empty_str("user", user)
         self.key_file = key_file or None
-        self.__password = _secret_value(password) or None
-        if self.key_file is None and self.__password is None:
+        self._password = _Hidden(_secret_value(password) or None)
+        if self.key_file is None and self._password.value is None:
             raise ValueError(f"SSH to {self._target()}: give key_file or password")
         self.known_hosts = known_hosts or None
         self.sudo = bool(sudo)
@@ -85,8 +99,8 @@ class SshNodeAccess(NodeAccess):
 
     def _scrub(self, text: str) -> str:
         """Remove the password from any text that may reach a message."""
-        if self.__password:
-            text = text.replace(self.__password, "***")
+        if self._password.value:
+            text = text.replace(self._password.value, "***")
         return text
 
     def _error(self, message: str) -> NodeAccessError:
@@ -146,9 +160,9 @@ class SshNodeAccess(NodeAccess):
 
     def _login(self, lib: Any) -> None:
         if self.key_file:
-            lib.login_with_public_key(self.user, self.key_file, self.__password or "")
+            lib.login_with_public_key(self.user, self.key_file, self._password.value or "")
         else:
-            lib.login(self.user, self.__password)
+            lib.login(self.user, self._password.value)
 
     def _login_error(self, err: BaseException) -> NodeAccessError:
         text = self._scrub(str(err)) or type(err).__name__
@@ -166,6 +180,9 @@ class SshNodeAccess(NodeAccess):
             return self._error(f"connect timed out after {self.connect_timeout:g}s: {text}")
         if isinstance(err, (socket.gaierror, OSError)) and not isinstance(err, paramiko.SSHException):
             return self._error(f"cannot connect: {text}")
+        if isinstance(err, paramiko.SSHException) and ("banner" in text.lower() or "No existing session" in text):
+            return self._error(f"no SSH handshake within {self.connect_timeout:g}s (something accepts TCP on "
+                               f"port {self.port} but does not answer as an SSH server): {text}")
         if isinstance(err, paramiko.SSHException) and "banner" in text.lower():
             return self._error(f"no SSH server answered (protocol banner): {text}")
         how = f"key file {self.key_file}" if self.key_file else "password"
@@ -187,7 +204,7 @@ class SshNodeAccess(NodeAccess):
     # -- commands ----------------------------------------------------------------------
     def _wrap(self, script: str) -> str:
         command = f"sh -c {shlex.quote(script)}"
-        if self.sudo and not self.__password:
+        if self.sudo and not self._password.value:
             return f"sudo -n {command}"  # -n: fail at once instead of waiting for a password
         return command
 
@@ -197,11 +214,11 @@ class SshNodeAccess(NodeAccess):
         with self._lock:
             lib = self._connection()
             command = self._wrap(script)
-            use_lib_sudo = self.sudo and bool(self.__password)
+            use_lib_sudo = self.sudo and bool(self._password.value)
 
             def execute() -> tuple[str, str, int]:
                 return lib.execute_command(command, return_stdout=True, return_stderr=True, return_rc=True,
-                                           sudo=use_lib_sudo, sudo_password=self.__password if use_lib_sudo
+                                           sudo=use_lib_sudo, sudo_password=self._password.value if use_lib_sudo
                                            else None, timeout=timeout)
             try:
                 stdout, stderr, rc = self._bounded(f"command {script!r}", execute, timeout + _GRACE)
@@ -215,10 +232,11 @@ class SshNodeAccess(NodeAccess):
                 raise self._error(f"command {script!r} failed: {type(err).__name__}: {text}") from None
         return stdout, stderr, rc
 
-    def _checked(self, script: str, what: str, timeout: float | None = None) -> str:
+    def _checked(self, script: str, what: str, timeout: float | None = None, shown: str | None = None) -> str:
+        """stdout of ``script``, or an error naming ``shown`` (a short form of the script)."""
         stdout, stderr, rc = self.run(script, timeout)
         if rc != 0:
-            raise self._error(f"{what}: command {script!r} exited with status {rc}; "
+            raise self._error(f"{what}: command {shown or script!r} exited with status {rc}; "
                               f"stderr: {tail_text(stderr) or '(none)'}")
         return stdout
 
@@ -239,7 +257,8 @@ class SshNodeAccess(NodeAccess):
 
     def _file_mark(self) -> LogMark:
         script = self._file_prelude() + _STAT
-        identity, size = self._parse_stat(self._checked(script, "reading the plugin log size").strip(), script)
+        identity, size = self._parse_stat(self._checked(
+            script, "reading the plugin log size", shown=f"stat {self.log_path}").strip(), script)
         return LogMark(source=self._file_source(identity), offset=size)
 
     def _file_read(self, mark: LogMark) -> list[str]:
@@ -248,7 +267,7 @@ class SshNodeAccess(NodeAccess):
         script = (self._file_prelude() + f"s=$({_STAT}) || exit $?; echo \"$s\"; set -- $s; "
                   f"if [ \"$1\" = {shlex.quote(want)} ] && [ \"$2\" -ge {int(mark.offset)} ]; "
                   f"then tail -c +{int(mark.offset) + 1} -- \"$f\"; else cat -- \"$f\"; fi")
-        out = self._checked(script, "reading the plugin log")
+        out = self._checked(script, "reading the plugin log", shown=f"stat + tail -c +N {self.log_path}")
         _, _, body = out.partition("\n")
         return split_log(body)
 
