@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from .cluster import Cluster
-from .discovery import API_GROUPS, API_V1_RESOURCES, API_VERSIONS, VERSION
+from .discovery import API_GROUPS, API_V1_RESOURCES, API_VERSIONS, OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION
 from .exec_ws import handle_exec
 from .selectors import SelectorError, make_filter
 from .status import ApiError, not_found, success
@@ -81,6 +81,10 @@ class Api:
             return _json(API_GROUPS)
         if path == "/api/v1":
             return _json(API_V1_RESOURCES)
+        if path == "/openapi/v3":
+            return _json(OPENAPI_V3_ROOT)
+        if path == "/openapi/v3/api/v1":
+            return _json(OPENAPI_V3_CORE)
         if parts[:2] == ["nrisim", "v1"]:
             return await self._control(request, parts[2:])
         if parts[:1] == ["apis"] and len(parts) >= 2 and parts[1] == "metrics.k8s.io":
@@ -176,9 +180,15 @@ class Api:
                                            "Transfer-Encoding": "chunked"})
         visible: set[tuple[str, str]] = set()
         backlog: list[tuple[str, dict[str, Any]]] = []
-        if since is None:
+        initial_events = q.get("sendInitialEvents") in ("true", "1")
+        if since is None or initial_events:
             for obj in self.store.list(kind, ns, predicate):
                 backlog.append(("ADDED", copy.deepcopy(obj)))
+            if initial_events:  # the WatchList protocol: a bookmark ends the initial state
+                backlog.append(("BOOKMARK", {
+                    "kind": KINDS[kind], "apiVersion": "v1",
+                    "metadata": {"resourceVersion": str(self.store.rv),
+                                 "annotations": {"k8s.io/initial-events-end": "true"}}}))
         elif since < self.store.oldest_rv() - 1:
             gone = ApiError(410, f"too old resource version: {since} ({self.store.oldest_rv() - 1})", "Expired")
             backlog.append(("ERROR", gone.body()))
@@ -214,7 +224,7 @@ class Api:
     @staticmethod
     async def _send_event(resp: web.StreamResponse, type_: str, obj: dict[str, Any],
                           predicate: Callable[[dict[str, Any]], bool], visible: set) -> None:
-        if type_ != "ERROR":
+        if type_ not in ("ERROR", "BOOKMARK"):
             key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
             matches = predicate(obj)
             if type_ == "DELETED":

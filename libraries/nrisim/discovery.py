@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.5+k3s1",
+VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.1+k3s1",
            "gitCommit": "8e8f2a4726fdb4ca628eb62b2a526b64d0e6a763", "gitTreeState": "clean",
            "buildDate": "2025-05-21T17:33:14Z", "goVersion": "go1.23.8", "compiler": "gc",
            "platform": "linux/amd64"}
@@ -35,4 +35,31 @@ API_V1_RESOURCES = {
         _res("pods/log", "Pod", True, ["get"]),
         _res("pods/status", "Pod", True, ["get"]),
     ],
+}
+
+
+def _patch_path(kind: str) -> dict[str, Any]:
+    """A path item that tells kubectl the server does field validation (so it skips
+    client-side validation, which would need the full OpenAPI v2 document)."""
+    params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True},
+               "description": "Strict, Warn or Ignore"},
+              {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
+    return {
+        "patch": {"operationId": f"patchCoreV1{kind}", "x-kubernetes-action": "patch",
+                  "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": kind},
+                  "parameters": params, "responses": {"200": {"description": "OK"}}},
+    }
+
+
+OPENAPI_V3_ROOT = {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=5E1D0B7A1F0C"}}}
+OPENAPI_V3_CORE = {
+    "openapi": "3.0.0",
+    "info": {"title": "Kubernetes (nrisim subset)", "version": "v1.36.1+k3s1"},
+    "paths": {
+        "/api/v1/namespaces/{name}": _patch_path("Namespace"),
+        "/api/v1/namespaces/{namespace}/pods/{name}": _patch_path("Pod"),
+        "/api/v1/nodes/{name}": _patch_path("Node"),
+        "/api/v1/namespaces/{namespace}/events/{name}": _patch_path("Event"),
+    },
+    "components": {"schemas": {}},
 }

@@ -1,10 +1,20 @@
 """core/v1 Events recorded by the scheduler and kubelet."""
 from __future__ import annotations
 
-import secrets
+import time
 from typing import Any
 
 from .store import Store, now_rfc3339
+
+
+_last_ns = 0
+
+
+def _event_suffix() -> str:
+    """Hex of a strictly increasing nanosecond clock, as the real event recorder names events."""
+    global _last_ns
+    _last_ns = max(time.time_ns(), _last_ns + 1)
+    return format(_last_ns, "x")
 
 
 def record_event(store: Store, obj: dict[str, Any], type_: str, reason: str, message: str,
@@ -21,7 +31,7 @@ def record_event(store: Store, obj: dict[str, Any], type_: str, reason: str, mes
         del involved["namespace"]
     event = {
         "apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": f"{meta['name']}.{secrets.token_hex(8)}", "namespace": namespace},
+        "metadata": {"name": f"{meta['name']}.{_event_suffix()}", "namespace": namespace},
         "involvedObject": involved, "reason": reason, "message": message,
         "source": {"component": component, **({"host": host} if host else {})},
         "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,

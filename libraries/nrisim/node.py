@@ -44,7 +44,7 @@ def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int) ->
             "nodeInfo": {
                 "architecture": "amd64", "bootID": "5f0e9a0e-7d0c-4a57-9a59-6b1a1c0de001",
                 "containerRuntimeVersion": "containerd://2.0.5-k3s1", "kernelVersion": "6.8.0-60-generic",
-                "kubeProxyVersion": "v1.32.5+k3s1", "kubeletVersion": "v1.32.5+k3s1",
+                "kubeProxyVersion": "v1.36.1+k3s1", "kubeletVersion": "v1.36.1+k3s1",
                 "machineID": "0123456789abcdef0123456789abcdef", "operatingSystem": "linux",
                 "osImage": "Ubuntu 24.04.2 LTS", "systemUUID": "4c4c4544-0031-3310-8051-b2c04f4e5a31",
             },
