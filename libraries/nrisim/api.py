@@ -213,6 +213,8 @@ class Api:
                     if request.transport is None or request.transport.is_closing():
                         break
                     continue
+                if ev is None:  # server shutting down
+                    break
                 await self._send_event(resp, ev.type, ev.obj, predicate, visible)
             await resp.write_eof()
         except (ConnectionResetError, ConnectionError):

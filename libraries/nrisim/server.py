@@ -54,6 +54,8 @@ class SimulatedCluster:
         (self.workdir / "cluster.json").write_text(json.dumps(self.info()))
 
     async def stop_async(self) -> None:
+        if self.cluster is not None:
+            self.cluster.store.close_watchers()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

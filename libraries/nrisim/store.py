@@ -117,6 +117,11 @@ class Store:
         if watcher in self.watchers:
             self.watchers.remove(watcher)
 
+    def close_watchers(self) -> None:
+        """Ends every open watch stream (server shutdown)."""
+        for w in self.watchers:
+            w.queue.put_nowait(None)
+
     def events_since(self, kind: str, namespace: str | None, rv: int) -> list[WatchEvent]:
         return [e for e in self.history if e.rv > rv and e.kind == kind
                 and (namespace is None or e.obj["metadata"].get("namespace", "") == namespace)]
