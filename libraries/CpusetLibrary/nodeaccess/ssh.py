@@ -141,7 +141,9 @@ class SshNodeAccess(NodeAccess):
         from SSHLibrary import SSHLibrary  # imported late: it patches paramiko on import
 
         self._check_files()
-        lib = SSHLibrary(timeout=self.connect_timeout, loglevel="DEBUG", encoding_errors="replace")
+        # loglevel NONE: SSHLibrary would log every command (a restart command may hold a secret);
+        # our errors name the command already, with the password scrubbed.
+        lib = SSHLibrary(timeout=self.connect_timeout, loglevel="NONE", encoding_errors="replace")
         lib.open_connection(self.host, port=self.port, timeout=self.connect_timeout)
         if self.known_hosts:
             # SSHLibrary has no API for host-key checking; configure its paramiko client.
