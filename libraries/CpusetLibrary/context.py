@@ -24,6 +24,8 @@ class LibraryContext:
     created_namespaces: set[str] = field(default_factory=set)
     # pod name -> container ids seen for it in this run (kept after the pod is gone)
     container_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # pod name -> its container names (from the spec)
+    container_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     step_mark: LogMark | None = None
     run_mark: LogMark | None = None
 

@@ -15,10 +15,14 @@ _GO_SLICE = r"\[(?P<cpus>[\d ]*)\]"
 _INTEGER_GRANT = re.compile(
     r"DEBUG: Successfully allocated integer container (?P<cid>[0-9a-f]{12,64}) with CPUs:? " + _GO_SLICE
 )
+_INTEGER_RECORD_PRE = re.compile(  # upstream PRE (7132bc2) only, full id
+    r"DEBUG: Recorded integer container (?P<cid>[0-9a-f]{12,64}) with CPUs " + _GO_SLICE
+)
 _ANNOTATED_RECORD = re.compile(
     r"DEBUG: Recorded annotated container (?P<cid>[0-9a-f]{12,64}) with CPUs " + _GO_SLICE
 )
 _REMOVE_DONE = re.compile(r"DEBUG: RemoveContainer (?P<cid>[0-9a-f]{12,64}) complete")
+_REMOVING = re.compile(r"Removing container (?P<name>\S+) from pod (?P<pod>\S+/\S+)$")
 _REMOVE_UNKNOWN = re.compile(r"DEBUG: RemoveContainer called for unknown container (?P<cid>[0-9a-f]{12,64})")
 _SYNC_INTEGER = re.compile(
     r"DEBUG: Synchronizing integer container (?P<cid>[0-9a-f]{12,64}) with existing CPUs " + _GO_SLICE
@@ -71,7 +75,7 @@ def grants(lines: list[str]) -> dict[str, frozenset[int]]:
     and synchronization lines."""
     found: dict[str, frozenset[int]] = {}
     for line in lines:
-        for pattern in (_INTEGER_GRANT, _ANNOTATED_RECORD, _SYNC_INTEGER):
+        for pattern in (_INTEGER_GRANT, _INTEGER_RECORD_PRE, _ANNOTATED_RECORD, _SYNC_INTEGER):
             match = pattern.search(line)
             if match:
                 found[short_id(match.group("cid"))] = _cpus(match.group("cpus"))
@@ -86,6 +90,18 @@ def released(lines: list[str]) -> set[str]:
         if match:
             ids.add(short_id(match.group("cid")))
     return ids
+
+
+def removed_pod_containers(lines: list[str]) -> set[tuple[str, str]]:
+    """``(namespace/pod, container name)`` of every RemoveContainer the plugin handled. Every
+    plugin version logs this line (upstream PRE has no per-id line), and NRI serialises hooks,
+    so once it is written no later admission can see the container's CPUs reserved."""
+    found = set()
+    for line in lines:
+        match = _REMOVING.search(strip_timestamp(line).rstrip())
+        if match:
+            found.add((match.group("pod"), match.group("name")))
+    return found
 
 
 def synchronized(lines: list[str]) -> set[str]:

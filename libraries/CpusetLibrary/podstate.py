@@ -22,6 +22,7 @@ class PodView:
     waiting_reason: str  # first waiting container's reason, e.g. CreateContainerError
     waiting_message: str
     container_ids: tuple[str, ...]  # 64-hex ids without the runtime prefix
+    container_names: tuple[str, ...]  # init and app containers, from the spec
     cpu_request: float
     cpu_limit: float
     node: str
@@ -87,6 +88,7 @@ def view(pod: client.V1Pod) -> PodView:
         waiting_reason=waiting_reason,
         waiting_message=waiting_message,
         container_ids=tuple(ids),
+        container_names=tuple(c.name for c in (pod.spec.init_containers or []) + pod.spec.containers),
         cpu_request=request,
         cpu_limit=limit,
         node=pod.spec.node_name or "",

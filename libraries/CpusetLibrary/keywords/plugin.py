@@ -92,30 +92,33 @@ class PluginKeywords:
     @keyword
     def wait_until_plugin_has_released_pods(self, *pods: str,
                                             timeout: timedelta = timedelta(minutes=2)) -> float:
-        """Wait until the plugin log shows RemoveContainer completed for every container of
-        the pods (a removed container's CPUs are free again only then). Returns the release
+        """Wait until the plugin log shows it handled RemoveContainer for every container of
+        the pods (the plugin frees a container's CPUs only then, not when it stops). Returns the release
         latency in seconds, measured from the deletion when ``Note Deletion Time`` was used."""
-        ids = {pluginlog.short_id(cid): pod for pod in pods for cid in self.ctx.container_ids.get(pod, ())}
-        missing_ids = [pod for pod in pods if pod not in self.ctx.container_ids]
-        if missing_ids:
-            raise AssertionError(f"no container IDs known for {', '.join(missing_ids)}: "
-                                 "were they Running when deleted?")
+        namespace = self.ctx.require_namespace()
+        unknown = [pod for pod in pods if pod not in self.ctx.container_ids]
+        if unknown:
+            raise AssertionError(f"no containers known for {', '.join(unknown)}: were they Running when deleted?")
+        wanted = {(f"{namespace}/{pod}", name): pod for pod in pods for name in self.ctx.container_names[pod]}
         access = self.ctx.require_node_access()
         mark = self.ctx.run_mark or access.mark()
         start = self._deleted_at or time.monotonic()
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
-            pending = set(ids) - pluginlog.released(access.read_since(mark))
+            lines = access.read_since(mark)
+            pending = set(wanted) - pluginlog.removed_pod_containers(lines)
             if not pending:
                 break
             if time.monotonic() > deadline:
+                ids = {pod: ", ".join(pluginlog.short_id(c) for c in self.ctx.container_ids[pod]) for pod in pods}
                 raise AssertionError(
-                    f"plugin did not release within {timeout.total_seconds():g} s: "
-                    + ", ".join(f"{ids[c]} (container {c})" for c in sorted(pending)))
+                    f"plugin did not release within {timeout.total_seconds():g} s (no RemoveContainer in its log): "
+                    + "; ".join(f"{pod} container {name} (id {ids[pod]})" for (_, name), pod in sorted(
+                        ((k, v) for k, v in wanted.items() if k in pending), key=str)))
             time.sleep(POLL_INTERVAL)  # polling the log file: a bounded wait on state
         took = time.monotonic() - start
         self._deleted_at = None
-        logger.info(f"Plugin released {len(ids)} containers of {', '.join(pods)}; "
+        logger.info(f"Plugin released {len(wanted)} containers of {', '.join(pods)}; "
                     f"release latency {took:.2f} s")
         return took
 

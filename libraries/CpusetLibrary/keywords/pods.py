@@ -89,6 +89,7 @@ class PodKeywords:
     def _remember(self, pod_view: PodView) -> None:
         if pod_view.container_ids:
             self.ctx.container_ids[pod_view.name] = pod_view.container_ids
+        self.ctx.container_names[pod_view.name] = pod_view.container_names
 
     @keyword
     def container_ids_of(self, *names: str) -> list[str]:
