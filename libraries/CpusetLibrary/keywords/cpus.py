@@ -1,6 +1,9 @@
 """What CPUs containers really have (read inside them), and the invariants they must keep."""
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 from robot.api import logger
 from robot.api.deco import keyword
 
@@ -11,6 +14,9 @@ from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps
 from ..podstate import is_integer_pod, view
+
+POLL_INTERVAL = 0.05  # seconds between reads while waiting for a live cpuset update
+
 
 class CpuKeywords:
     def __init__(self, context: LibraryContext) -> None:
@@ -101,6 +107,37 @@ class CpuKeywords:
         usage = self._usage()
         logger.info(usage.describe())
         return usage.real_free
+
+    @keyword
+    def free_cpus_for_a_new_integer_pod(self) -> int:
+        """The largest integer pod the node can take now: CPUs no container holds, and no
+        more than the scheduler admits (allocatable minus every pod's CPU request)."""
+        cluster = self.ctx.require_cluster()
+        node = self.ctx.require_node()
+        usage = self._usage()
+        requested = sum(view(p).cpu_request for p in cluster.pods_on_node(node.name))
+        schedulable = int((round(node.cpu_allocatable * 1000) - round(requested * 1000)) // 1000)
+        free = min(usage.real_free, schedulable)
+        logger.info(f"{usage.describe()}; scheduler admits {schedulable} more CPUs; a new integer pod "
+                    f"can have {free}")
+        return free
+
+    @keyword
+    def wait_until_pods_leave_cpus(self, cpus: str, *pods: str, timeout: timedelta = timedelta(seconds=30)) -> dict:
+        """Wait (bounded, reading the containers) until none of the pods runs on any CPU of
+        the list ``cpus`` (a live reallocation is applied asynchronously). Returns pod -> CPUs."""
+        avoid = parse_cpu_list(cpus)
+        deadline = time.monotonic() + timeout.total_seconds()
+        while True:
+            sets = {pod: self.get_pod_cpus(pod) for pod in pods}
+            still = {pod: c & avoid for pod, c in sets.items() if c & avoid}
+            if not still:
+                return self.get_cpus_of_pods(*pods)
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"within {timeout.total_seconds():g} s these pods did not leave CPUs {format_cpu_list(avoid)}: "
+                    + "; ".join(f"{pod} still on {format_cpu_list(c)}" for pod, c in still.items()))
+            time.sleep(POLL_INTERVAL)  # re-reading the containers: a bounded wait on state
 
     @keyword
     def log_node_cpu_map(self, title: str = "CPU map") -> dict[int, tuple[str, str]]:

@@ -155,6 +155,14 @@ class PluginKeywords:
             raise AssertionError(f"plugin reported state corruption {len(bad)} times: " + " | ".join(bad[:5]))
 
     @keyword
+    def plugin_log_of_step_should_not_contain(self, *texts: str) -> None:
+        """None of ``texts`` appears in the plugin log written since the step started."""
+        lines = self.plugin_log_since_step_start()
+        found = [line for line in lines if any(text in line for text in texts)]
+        if found:
+            raise AssertionError(f"plugin log of this step has {len(found)} unexpected lines: " + " | ".join(found[:5]))
+
+    @keyword
     def plugin_grants_should_match_pod_cpus(self, sets: dict) -> None:
         """For each pod (pod -> CPUs it really has), the CPUs the plugin last said it gave
         the pod's container equal the CPUs the container has."""
