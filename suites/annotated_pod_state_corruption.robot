@@ -1,20 +1,21 @@
 *** Settings ***
-Documentation       Annotated pod state corruption: the manual procedure
-...                 shared/seed/annotated-pod-state-corruption.md, one test per manual step.
+Documentation     Annotated pod state corruption: the manual procedure
+...               shared/seed/annotated-pod-state-corruption.md, one test per manual step.
 ...
-...                 The manual oracle is corrected (shared/sut/plugin-behaviour.md §6.3): its
-...                 second trigger pod does not fit on a correct plugin either. Here the triggers fill
-...                 exactly the CPUs that remain free and must run; an overflow probe one CPU larger
-...                 must be refused for a genuine reason; a plugin refusal while CPUs are really free
-...                 fails as accounting corruption with both figures and the CPU lists.
+...               The manual oracle is corrected (shared/sut/plugin-behaviour.md §6.3): its
+...               second trigger pod does not fit on a correct plugin either. Here the triggers fill
+...               exactly the CPUs that remain free and must run; an overflow probe one CPU larger
+...               must be refused for a genuine reason; a plugin refusal while CPUs are really free
+...               fails as accounting corruption with both figures and the CPU lists.
 
-Resource            ../resources/state_corruption.resource
+Resource          ../resources/state_corruption.resource
 
-Suite Setup         Prepare The Procedure On The Target Node
-Suite Teardown      Clean Up The Procedure
-Test Setup          Start Step
-Test Teardown       End Step
-Test Tags           procedure:annotated-pod-state-corruption
+Suite Setup       Prepare The Procedure On The Target Node
+Suite Teardown    Clean Up The Procedure
+Test Setup        Start Step
+Test Teardown     End Step
+
+Test Tags         procedure:annotated-pod-state-corruption
 
 
 *** Test Cases ***

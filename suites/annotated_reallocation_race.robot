@@ -1,19 +1,20 @@
 *** Settings ***
-Documentation       Annotated reallocation race: the procedure that tells the upstream fix 97e0fb4
-...                 apart from its predecessor 7132bc2, which the ten-step state-corruption procedure
-...                 cannot (it never makes the plugin move an integer container).
+Documentation     Annotated reallocation race: the procedure that tells the upstream fix 97e0fb4
+...               apart from its predecessor 7132bc2, which the ten-step state-corruption procedure
+...               cannot (it never makes the plugin move an integer container).
 ...
-...                 Integer pods X and Y run; annotated pods A (on CPUs of X) and B (on CPUs of Y) are
-...                 created back-to-back, so the plugin moves X and Y live; an integer pod then fills
-...                 every free CPU, and after A and B are deleted their CPUs must be allocatable again.
+...               Integer pods X and Y run; annotated pods A (on CPUs of X) and B (on CPUs of Y) are
+...               created back-to-back, so the plugin moves X and Y live; an integer pod then fills
+...               every free CPU, and after A and B are deleted their CPUs must be allocatable again.
 
-Resource            ../resources/reallocation_race.resource
+Resource          ../resources/reallocation_race.resource
 
-Suite Setup         Prepare The Race On The Target Node
-Suite Teardown      Delete Test Namespace
-Test Setup          Start Step
-Test Teardown       End Step
-Test Tags           procedure:annotated-reallocation-race
+Suite Setup       Prepare The Race On The Target Node
+Suite Teardown    Delete Test Namespace
+Test Setup        Start Step
+Test Teardown     End Step
+
+Test Tags         procedure:annotated-reallocation-race
 
 
 *** Test Cases ***
