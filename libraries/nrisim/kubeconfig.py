@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-import stat
+import shlex
 import sys
 from pathlib import Path
 
@@ -36,21 +36,35 @@ def server_from_kubeconfig(path: Path) -> str:
         raise ValueError(f"cannot read the API server URL from kubeconfig {path}: {err!r}") from err
 
 
-RESTART_SCRIPT = """#!{python}
+#: A POSIX sh script, so that any user can run it (over SSH, too): the python that started the
+#: simulator may sit under /root/.pyenv, which other users cannot execute. It takes the first
+#: python3 the calling user can run and feeds it a stdlib-only program on stdin.
+RESTART_SCRIPT = """#!/bin/sh
 # Restart the simulated node's runtime (what `systemctl restart k3s` does to the plugin).
 # Written by nrisim; exits 0 once the runtime is back and the plugin has synchronized.
+for py in {python} python3 /usr/bin/python3 /usr/local/bin/python3; do
+    if "$py" -c 'import sys, urllib.request; sys.exit(sys.version_info < (3, 6))' >/dev/null 2>&1; then
+        exec "$py" - <<'PYTHON'
 import sys
 import urllib.request
 try:
     with urllib.request.urlopen(urllib.request.Request({url!r}, data=b"", method="POST"), timeout=120) as r:
         print(r.read().decode())
 except Exception as err:
-    print(f"restart-k3s: runtime restart failed: {{err}}", file=sys.stderr)
+    print("restart-k3s: runtime restart failed: {{}}".format(err), file=sys.stderr)
     sys.exit(1)
+PYTHON
+    fi
+done
+echo "restart-k3s: no python3 (>= 3.6) that user $(id -un) can run" \\
+     "(tried the simulator's python, python3 on PATH, /usr/bin/python3, /usr/local/bin/python3)" >&2
+exit 127
 """
 
 
 def write_restart_script(path: Path, api_url: str) -> None:
+    """Write the restart script, readable and executable by everyone (mode 0755)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(RESTART_SCRIPT.format(python=sys.executable, url=api_url + "/nrisim/v1/restart-runtime"))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    path.write_text(RESTART_SCRIPT.format(python=shlex.quote(sys.executable),
+                                          url=api_url + "/nrisim/v1/restart-runtime"))
+    path.chmod(0o755)
