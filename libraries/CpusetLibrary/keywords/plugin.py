@@ -35,6 +35,7 @@ class PluginKeywords:
 
     @keyword
     def plugin_log_since_step_start(self) -> list[str]:
+        """The plugin log lines written since the current step started."""
         access = self.ctx.require_node_access()
         return access.read_since(self.ctx.step_mark or access.mark())
 
