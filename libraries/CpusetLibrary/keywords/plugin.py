@@ -21,6 +21,10 @@ from ..podstate import view
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
 
 
+def _file_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
+
+
 class PluginKeywords:
     def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
@@ -73,14 +77,15 @@ class PluginKeywords:
     def _save_evidence(self, lines: list[str]) -> None:
         try:
             out_dir = Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
-            test = BuiltIn().get_variable_value("${TEST NAME}") or "suite"
+            suite = BuiltIn().get_variable_value("${SUITE NAME}") or "suite"
+            test = BuiltIn().get_variable_value("${TEST NAME}") or "setup"
         except Exception:  # noqa: BLE001 - outside a robot run
             return
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", test).strip("_") or "step"
-        target = out_dir / "evidence" / f"{name}.plugin.log"
+        relative = Path("evidence") / _file_name(suite) / f"{_file_name(test)}.plugin.log"
+        target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
-        logger.info(f'Raw plugin log of this step: <a href="evidence/{target.name}">evidence/{target.name}</a>',
+        logger.info(f'Raw plugin log of this step: <a href="{relative.as_posix()}">{relative.as_posix()}</a>',
                     html=True)
 
     # ---- release ------------------------------------------------------------------------
