@@ -11,6 +11,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# Start from an empty results/ so no file of an earlier run is mistaken for this run's evidence.
+find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 rc=0
 "$VENV/bin/python" -m robot --outputdir results --xunit xunit.xml --loglevel DEBUG:INFO "$@" suites/ || rc=$?
 if [ "$rc" -eq 0 ]; then
