@@ -199,43 +199,37 @@ class Cluster:
 
     # ---- pods ---------------------------------------------------------------------------
 
-    def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
-        """Create all pods concurrently (like one ``kubectl apply`` of a multi-document file).
-        Every pod is attempted; failures are reported together, naming each pod."""
+    def _for_each_pod(self, action: str, namespace: str, items: Sequence, call: Callable) -> None:
+        """Run ``call(item)`` for all items at once (like one ``kubectl apply``/``delete`` of
+        several pods). Every item is attempted; failures are reported together."""
 
-        def create(body: dict) -> str | None:
-            name = body.get("metadata", {}).get("name", "?")
+        def attempt(item) -> str | None:
+            name = item if isinstance(item, str) else item.get("metadata", {}).get("name", "?")
             try:
-                self.core.create_namespaced_pod(namespace, body, _request_timeout=self.request_timeout)
+                call(item)
             except ApiException as err:
+                if action == "deleting" and err.status == 404:
+                    return None
                 return f"pod '{name}': {_api_reason(err)}"
+            except (Urllib3Error, OSError) as err:
+                return f"pod '{name}': API server {self.server} unreachable: {err}"
             return None
 
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(bodies)))) as pool:
-            errors = [e for e in pool.map(create, bodies) if e]
+        with ThreadPoolExecutor(max_workers=max(1, min(16, len(items)))) as pool:
+            errors = [e for e in pool.map(attempt, items) if e]
         if errors:
-            raise ClusterError(f"creating pods in namespace '{namespace}' failed: " + "; ".join(errors))
+            raise ClusterError(f"{action} pods in namespace '{namespace}' failed: " + "; ".join(errors))
+
+    def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
+        """Create all pods concurrently; returns their names."""
+        self._for_each_pod("creating", namespace, list(bodies), lambda body: self.core.create_namespaced_pod(
+            namespace, body, _request_timeout=self.request_timeout))
         return [b["metadata"]["name"] for b in bodies]
 
     def delete_pods(self, namespace: str, names: Iterable[str], grace_seconds: int) -> None:
-        names = list(names)
-
-        def delete(name: str) -> str | None:
-            try:
-                self.core.delete_namespaced_pod(
-                    name, namespace, grace_period_seconds=grace_seconds,
-                    _request_timeout=self.request_timeout,
-                )
-            except ApiException as err:
-                if err.status == 404:
-                    return None
-                return f"pod '{name}': {_api_reason(err)}"
-            return None
-
-        with ThreadPoolExecutor(max_workers=max(1, min(16, len(names)))) as pool:
-            errors = [e for e in pool.map(delete, names) if e]
-        if errors:
-            raise ClusterError(f"deleting pods in namespace '{namespace}' failed: " + "; ".join(errors))
+        """Delete all pods concurrently with the grace period; a pod already gone is fine."""
+        self._for_each_pod("deleting", namespace, list(names), lambda name: self.core.delete_namespaced_pod(
+            name, namespace, grace_period_seconds=grace_seconds, _request_timeout=self.request_timeout))
 
     def get_pod(self, namespace: str, name: str) -> client.V1Pod:
         try:
