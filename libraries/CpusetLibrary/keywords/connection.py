@@ -8,6 +8,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
+from robot.utils import timestr_to_secs
 
 from ..cluster import Cluster, ClusterError
 from ..context import LibraryContext
@@ -21,6 +22,17 @@ def _output_dir() -> Path:
         return Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
     except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
         return Path.cwd() / "results"
+
+
+def _seconds(name: str, value: object) -> float:
+    """A Robot time string (``2 min``, ``90 s``) or a number, as seconds > 0."""
+    try:
+        seconds = timestr_to_secs(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a time such as '2 min' or '120', got {value!r}") from None
+    if not seconds > 0:
+        raise ValueError(f"{name} must be a time > 0, got {value!r}")
+    return seconds
 
 
 class ConnectionKeywords:
@@ -103,7 +115,10 @@ class ConnectionKeywords:
         On the simulated cluster the plugin log path and restart command default to the
         simulator's, and the SSH host to the node's address, so ``ssh`` needs only the
         connection options (``ssh_user``, ``ssh_key`` or ``ssh_password``, ``ssh_port``).
-        Empty options are ignored. ``password`` must be a Robot ``Secret`` (give it as
+        Empty options are ignored. ``restart_command_timeout`` (``ssh``, ``local``) bounds
+        the restart command alone and takes a Robot time string (``2 min``) or seconds; the
+        wait for the plugin to synchronize is bounded by ``Restart Plugin``'s own timeout.
+        ``password`` must be a Robot ``Secret`` (give it as
         ``--variable "SSH_PASSWORD: Secret:..."``) so it never reaches the logs. Returns a
         description of the access (never a secret).
         """
@@ -114,6 +129,8 @@ class ConnectionKeywords:
             opts["password"] = password
         if "sudo" in opts:
             opts["sudo"] = str(opts["sudo"]).strip().lower() in ("1", "true", "yes", "on")
+        if "restart_command_timeout" in opts:
+            opts["restart_command_timeout"] = _seconds("restart_command_timeout", opts["restart_command_timeout"])
         sim = self.ctx.simulator
         kind = (node_access or "local").lower()
         if kind == "local":
@@ -122,6 +139,8 @@ class ConnectionKeywords:
                                    "use ssh or daemonset for a real node")
             opts.setdefault("log_path", sim.plugin_log)
             opts.setdefault("restart_command", sim.restart_command)
+            if "restart_command_timeout" in opts:  # the local backend bounds only its restart command
+                opts["command_timeout"] = opts.pop("restart_command_timeout")
         elif kind == "ssh":
             opts.setdefault("host", node.address)
             if sim is not None:

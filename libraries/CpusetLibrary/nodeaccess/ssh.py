@@ -60,7 +60,7 @@ class SshNodeAccess(NodeAccess):
                  log_path: str | None = "/var/log/weka-cpuset.log", journal_unit: str | None = None,
                  restart_command: str = "systemctl restart k3s", command_timeout: float = 30.0,
                  connect_timeout: float = 10.0, sync_line: str = SYNC_DONE,
-                 poll_interval: float = 0.2) -> None:
+                 poll_interval: float = 0.2, restart_command_timeout: float | None = None) -> None:
         self.host = non_empty_str("host", host)
         try:
             self.port = int(port)
@@ -79,6 +79,9 @@ class SshNodeAccess(NodeAccess):
         self.log_path = None if self.journal_unit else non_empty_str("log_path", log_path)
         self.restart_command = non_empty_str("restart_command", restart_command)
         self.command_timeout = positive_seconds("command_timeout", command_timeout)
+        # `systemctl restart k3s` can take longer than a log read: its own bound (None: command_timeout)
+        self.restart_command_timeout = (self.command_timeout if restart_command_timeout in (None, "")
+                                        else positive_seconds("restart_command_timeout", restart_command_timeout))
         self.connect_timeout = positive_seconds("connect_timeout", connect_timeout)
         self.sync_line = non_empty_str("sync_line", sync_line)
         self.poll_interval = positive_seconds("poll_interval", poll_interval)
@@ -309,7 +312,7 @@ class SshNodeAccess(NodeAccess):
         started = time.monotonic()
         before = self.mark()
         self._checked(self.restart_command, "restarting the plugin",
-                      timeout=min(self.command_timeout, max(deadline.remaining(), 0.001)))
+                      timeout=min(self.restart_command_timeout, max(deadline.remaining(), 0.001)))
         seen: list[str] = []
 
         def synced() -> tuple[str, ...] | None:
