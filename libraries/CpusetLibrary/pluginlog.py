@@ -31,7 +31,6 @@ _SYNC_ANNOTATED = re.compile(
     r"DEBUG: Adding CPU restriction update for annotated container (?P<cid>[0-9a-f]{12,64})"
 )
 CORRUPTION_MARKERS = ("State corruption", "ownership mismatch")
-SYNC_DONE = "Synchronize() completed - state manager now synchronized"
 
 
 def strip_timestamp(line: str) -> str:
