@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,8 @@ import pytest
 from robot.api import ExecutionResult
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from sshd_server import Sshd, SshdUnavailable, start_sshd  # noqa: E402
 
 
 @dataclass
@@ -46,3 +51,40 @@ def robot_run(tmp_path):
     def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
         return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout)
     return run
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[Sshd]:
+    """A real sshd on 127.0.0.1 with throwaway users; in CI (``CI`` set) it must start."""
+    try:
+        server = start_sshd()
+    except SshdUnavailable as why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the sshd lane, but: {why}", pytrace=False)
+        pytest.skip(f"no sshd: {why}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def public_outdir() -> Iterator[Path]:
+    """A robot output directory other local users can traverse and read (the SSH user reads the
+    simulator's plugin log and runs its restart script from there). pytest's tmp_path is 0700."""
+    base = Path(tempfile.mkdtemp(prefix="nri-robot-"))
+    os.chmod(base, 0o755)
+    try:
+        yield base / "out"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def public_robot_run(public_outdir):
+    """Like ``robot_run``, with the output in a world-traversable directory."""
+    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+        public_outdir.mkdir(mode=0o755, exist_ok=True)
+        return run_robot(public_outdir, *args, suite=suite, timeout=timeout)
+    return run
+

@@ -1,0 +1,192 @@
+"""The ten-step suite end to end with NODE_ACCESS=ssh (a real sshd on 127.0.0.1, key and password
+login) and NODE_ACCESS=daemonset, and its bad-input failures at suite level."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from robot.api import ExecutionResult
+from sshd_server import Sshd, free_loopback_port  # tests/robot/conftest.py puts it on sys.path
+
+RobotRun = Any  # conftest.RobotRun (conftest modules are not imported by name)
+
+pytestmark = pytest.mark.suite
+
+SUITE = "suites/annotated_pod_state_corruption.robot"
+STEPS = [
+    "Step 01 Environment Setup",
+    "Step 02 Bulk Create Multiple Annotated Pods",
+    "Step 03 Verify Initial State And Plugin Logs",
+    "Step 04 Bulk Remove Annotated Pods",
+    "Step 05 Bulk Create Integer Pods",
+    "Step 06 Verify Integer Pod Allocations",
+    "Step 07 Attempt To Create Additional Trigger Pods",
+    "Step 08 Analyze Plugin State Corruption",
+    "Step 09 Demonstrate The Fix",
+    "Step 10 Verify Fix Success",
+]
+#: a lane that fails must fail fast; this bounds the whole robot run, it asserts no timing
+BAD_INPUT_RUN_TIMEOUT = 180
+
+
+def ssh_args(sshd: Sshd, *, key: bool = True) -> list[str]:
+    args = ["--variable", "NODE_ACCESS:ssh", "--variable", f"SSH_PORT:{sshd.port}",
+            "--variable", f"SSH_KNOWN_HOSTS:{sshd.known_hosts}"]
+    if key:
+        args += ["--variable", f"SSH_USER:{sshd.key_user}", "--variable", f"SSH_KEY:{sshd.client_key}"]
+    else:
+        args += ["--variable", f"SSH_USER:{sshd.password_user}",
+                 "--variable", f"SSH_PASSWORD: Secret:{sshd.password}"]
+    return args
+
+
+def plugin_access(run: RobotRun) -> str:
+    return ExecutionResult(str(run.outdir / "output.xml")).suite.metadata.get("Plugin access", "")
+
+
+def simulator_info(run: RobotRun) -> dict:
+    return json.loads((run.outdir / "nrisim" / "cluster.json").read_text())
+
+
+def step_evidence(run: RobotRun, step_file_name: str) -> str:
+    """The plugin log saved for one step, wherever under evidence/ the library puts it."""
+    found = list((run.outdir / "evidence").rglob(f"{step_file_name}.plugin.log"))
+    assert len(found) == 1, f"evidence of {step_file_name}: {found}"
+    return found[0].read_text()
+
+
+def assert_all_passed(run: RobotRun) -> None:
+    assert [run.status(step) for step in STEPS] == ["PASS"] * 10, (run.statuses, run.stdout[-3000:])
+    assert run.rc == 0
+
+
+def assert_nothing_left_behind(run: RobotRun, *, pods_created: bool) -> None:
+    """The simulated cluster has stopped, and the run's namespace was never created or is gone."""
+    pid = simulator_info(run)["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    plugin_log = (run.outdir / "nrisim" / "weka-cpuset.log").read_text()
+    if not pods_created:
+        assert "annotated-state-test" not in plugin_log
+    else:
+        teardown = ExecutionResult(str(run.outdir / "output.xml")).suite.teardown
+        assert (teardown.name, teardown.status) == ("Clean Up The Procedure", "PASS"), teardown.message
+
+
+def assert_stopped_in_suite_setup(run: RobotRun, *needles: str) -> None:
+    assert run.rc != 0
+    assert all(status == "FAIL" for status, _ in run.statuses.values()), run.statuses
+    assert "Parent suite setup failed" in run.message(STEPS[0])
+    for needle in needles:
+        assert needle in run.suite_message, (needle, run.suite_message)
+    assert not (run.outdir / "evidence").exists() or not any((run.outdir / "evidence").iterdir())
+
+
+def decoded_robot_html(path: Path) -> str:
+    """log.html / report.html text plus every string of their data model decoded: robot stores
+    longer strings zlib-compressed and base64-encoded, where a plain search cannot see them."""
+    text = path.read_text(errors="replace")
+    parts = [text]
+    for block in re.findall(r'window\.output\["strings"\] = window\.output\["strings"\]\.concat\((\[.*?\])\);',
+                            text, flags=re.S):
+        for item in json.loads(block.replace("\\x3c/", "\\u003c/")):  # robot writes '</' as '\x3c/'
+            if item.startswith("*"):
+                parts.append(item[1:])
+            else:
+                parts.append(zlib.decompress(base64.b64decode(item)).decode("utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+# -- the three lanes ------------------------------------------------------------------------------
+
+@pytest.mark.sshd
+def test_ssh_lane_with_key_login_and_checked_host_key(public_robot_run, sshd):
+    run = public_robot_run(*ssh_args(sshd), suite=SUITE)
+    assert_all_passed(run)
+    assert plugin_access(run).startswith(f"ssh {sshd.key_user}@127.0.0.1:{sshd.port} (key auth)")
+    # the restart step's evidence was read over SSH after the restart script ran as the SSH user
+    restart_log = step_evidence(run, "Step_09_Demonstrate_The_Fix")
+    assert "Synchronize() completed" in restart_log
+
+
+@pytest.mark.sshd
+def test_ssh_lane_with_password_never_writes_the_password(public_robot_run, sshd):
+    run = public_robot_run(*ssh_args(sshd, key=False), "--loglevel", "TRACE", "--xunit", "xunit.xml",
+                           "--debugfile", "debug.txt", suite=SUITE)
+    assert_all_passed(run)
+    assert plugin_access(run).startswith(f"ssh {sshd.password_user}@127.0.0.1:{sshd.port} (password auth)")
+    files = sorted(path for path in run.outdir.rglob("*") if path.is_file())
+    names = {path.relative_to(run.outdir).as_posix() for path in files}
+    assert {"output.xml", "log.html", "report.html", "xunit.xml", "debug.txt"} <= names
+    assert any(name.startswith("evidence/") for name in names)
+    texts = {"console": run.stdout}
+    for path in files:
+        name = path.relative_to(run.outdir).as_posix()
+        texts[name] = decoded_robot_html(path) if path.suffix == ".html" else path.read_text(errors="replace")
+    assert "Synchronize() completed" in texts["log.html"]  # the decoding sees the logged plugin lines
+    leaked = [name for name, text in texts.items() if sshd.password in text]
+    assert leaked == []
+
+
+def test_daemonset_lane(public_robot_run):
+    run = public_robot_run("--variable", "NODE_ACCESS:daemonset", suite=SUITE)
+    assert_all_passed(run)
+    assert plugin_access(run).startswith("daemonset pod kube-system/app=weka-nri-cpuset on node ")
+    restart_log = step_evidence(run, "Step_09_Demonstrate_The_Fix")
+    assert "Synchronize() completed" in restart_log
+
+
+# -- bad input at suite level -----------------------------------------------------------------------
+
+@pytest.mark.sshd
+def test_wrong_ssh_key_stops_in_suite_setup(public_robot_run, public_outdir, sshd):
+    wrong_key = public_outdir.parent / "wrong_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong_key)], check=True,
+                   capture_output=True, timeout=30)
+    run = public_robot_run(*ssh_args(sshd), "--variable", f"SSH_KEY:{wrong_key}", suite=SUITE,
+                           timeout=BAD_INPUT_RUN_TIMEOUT)
+    assert_stopped_in_suite_setup(run, f"{sshd.key_user}@127.0.0.1:{sshd.port}",
+                                  f"authentication failed with key file {wrong_key}")
+    assert_nothing_left_behind(run, pods_created=False)
+
+
+@pytest.mark.sshd
+def test_closed_ssh_port_stops_in_suite_setup(public_robot_run, sshd):
+    port = free_loopback_port()
+    run = public_robot_run(*ssh_args(sshd), "--variable", f"SSH_PORT:{port}", suite=SUITE,
+                           timeout=BAD_INPUT_RUN_TIMEOUT)
+    assert_stopped_in_suite_setup(run, f"{sshd.key_user}@127.0.0.1:{port}",
+                                  f"connection refused (nothing listens on port {port})")
+    assert_nothing_left_behind(run, pods_created=False)
+
+
+def test_daemonset_label_matching_no_pod_stops_in_suite_setup(public_robot_run):
+    run = public_robot_run("--variable", "NODE_ACCESS:daemonset", "--variable", "PLUGIN_LABEL:app=nothing",
+                           suite=SUITE, timeout=BAD_INPUT_RUN_TIMEOUT)
+    node = simulator_info(run)["node"]
+    assert_stopped_in_suite_setup(run, f"no plugin pod with label 'app=nothing' in namespace kube-system "
+                                       f"on node {node}")
+    assert_nothing_left_behind(run, pods_created=False)
+
+
+@pytest.mark.sshd
+def test_failing_restart_command_fails_step_09_naming_command_and_status(public_robot_run, sshd):
+    command = "echo k3s-broken >&2; exit 3"
+    run = public_robot_run(*ssh_args(sshd), "--variable", f"RESTART_COMMAND:{command}", suite=SUITE,
+                           timeout=BAD_INPUT_RUN_TIMEOUT)
+    assert [run.status(step) for step in STEPS[:8]] == ["PASS"] * 8, run.statuses
+    assert run.status(STEPS[8]) == "FAIL"
+    message = run.message(STEPS[8])
+    for needle in (f"{sshd.key_user}@127.0.0.1:{sshd.port}", f"command {command!r} exited with status 3",
+                   "k3s-broken"):
+        assert needle in message, (needle, message)
+    assert run.status(STEPS[9]) == "SKIP"
+    assert STEPS[8] in run.message(STEPS[9])
+    assert_nothing_left_behind(run, pods_created=True)
