@@ -1,0 +1,151 @@
+"""The verdict table (verdicts.py), enforced: every suite against every plugin model.
+
+Each (suite, model) pair is run once, two at a time, in a module-scoped fixture; then every
+test's status is asserted, the failing test's message is matched against its pattern and its
+figures checked, and every skipped test must name the failing one.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from robot.api import ExecutionResult
+from robot.running import TestSuiteBuilder as SuiteBuilder
+
+from nrisim.plugin import MODEL_NAMES
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import verdicts as V  # noqa: E402
+
+pytestmark = pytest.mark.suite
+
+ROOT = V.ROOT
+DOC = ROOT / "docs" / "verdicts.md"
+WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    rc: int
+    tests: list[tuple[str, str, str]]  # (name, status, message) in suite order
+    suite_message: str
+    output: str
+
+
+def run_suite(outdir: Path, suite_path: str, model: str, timeout: float = 300) -> Outcome:
+    """Run one suite on the simulated cluster with plugin model ``model`` (the user's
+    custom_model directory on PYTHONPATH, as the simulator subprocess inherits it)."""
+    env = dict(os.environ)
+    env.pop("KUBECONFIG", None)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(V.CUSTOM_MODEL_PATH), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--console", "dotted",
+               "--report", "NONE", "--variable", f"PLUGIN_MODEL:{model}", str(ROOT / suite_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+    result = ExecutionResult(str(outdir / "output.xml"))
+    return Outcome(done.returncode, [(t.name, t.status, t.message) for t in result.suite.all_tests],
+                   result.suite.message, done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[tuple[str, str], Outcome]:
+    base = tmp_path_factory.mktemp("verdicts")
+
+    def one(v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
+        outdir = base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
+        return (v.model, v.suite), run_suite(outdir, V.SUITES[v.suite].path, v.model)
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return dict(pool.map(one, V.VERDICTS))
+
+
+def _id(v: V.Verdict) -> str:
+    return f"{v.suite}-{v.model}"
+
+
+@pytest.mark.parametrize("verdict", V.VERDICTS, ids=_id)
+def test_every_test_has_its_expected_status_and_message(outcomes, verdict):
+    outcome = outcomes[(verdict.model, verdict.suite)]
+    expected = V.expected_results(verdict)
+    got = [(name, status) for name, status, _ in outcome.tests]
+    assert got == [(e.test, e.status) for e in expected], (outcome.suite_message, outcome.tests)
+    problems = [p for e, (_, _, message) in zip(expected, outcome.tests) for p in V.problems(e, message)]
+    assert not problems, problems
+    assert outcome.rc == sum(e.status == "FAIL" for e in expected), outcome.output
+
+
+def test_the_table_covers_every_named_model_on_every_suite():
+    pairs = [(v.model, v.suite) for v in V.VERDICTS]
+    assert len(pairs) == len(set(pairs)), "a (model, suite) pair is listed twice"
+    wanted = {(m, s) for m in (*MODEL_NAMES, V.CUSTOM_MODEL) for s in V.SUITES}
+    assert set(pairs) == wanted, {"missing": wanted - set(pairs), "unknown": set(pairs) - wanted}
+
+
+def test_the_table_lists_every_suite_and_every_test_in_order():
+    on_disk = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "suites").glob("*.robot"))
+    assert sorted(s.path for s in V.SUITES.values()) == on_disk
+    for suite in V.SUITES.values():
+        built = SuiteBuilder().build(str(ROOT / suite.path))
+        assert tuple(t.name for t in built.all_tests) == suite.tests, suite.path
+
+
+@pytest.mark.parametrize("verdict", [v for v in V.VERDICTS if v.failure], ids=_id)
+def test_each_recorded_example_satisfies_its_own_pattern(verdict):
+    failing = next(e for e in V.expected_results(verdict) if e.status == "FAIL")
+    assert V.problems(failing, verdict.failure.example) == []
+
+
+@pytest.mark.parametrize("model, suite, mutate, complaint", [
+    ("integer-one-too-many", "race", lambda m: m.replace("(1-2,32-34)", "(1-2,32-33)"),
+     "is 4 CPUs, the message says 5"),
+    ("integer-one-too-many", "race", lambda m: m.replace("has 5 CPUs (1-2,32-34), requested 4",
+                                                         "has 4 CPUs (1-2,32-33), requested 4"),
+     "is not one too many"),
+    ("leak-on-remove", "ten-step", lambda m: m.replace("54 CPUs are", "14 CPUs are").replace("free 54", "free 14"),
+     "not an accounting corruption"),
+    ("leak-on-remove", "ten-step", lambda m: m.replace("'need 15", "'need 20"), "requests 15"),
+    ("annotated-plus-one", "ten-step", lambda m: m.replace("has 0-15 but", "has 0-16 but"), "is not annotation"),
+    ("integer-shared-cpu", "ten-step", lambda m: m.replace("integer-compute-2", "integer-compute-1"),
+     "named twice"),
+    ("pre-fix", "race", lambda m: m.replace("share CPUs 5,37", "share CPUs"), "does not match"),
+])
+def test_a_message_with_inconsistent_figures_is_rejected(model, suite, mutate, complaint):
+    verdict = V.verdict(model, suite)
+    failing = next(e for e in V.expected_results(verdict) if e.status == "FAIL")
+    mutated = mutate(verdict.failure.example)
+    assert mutated != verdict.failure.example
+    problems = V.problems(failing, mutated)
+    assert any(complaint in p for p in problems), problems
+
+
+def test_a_skipped_step_must_name_the_failed_step():
+    verdict = V.verdict("pre-fix", "race")
+    skipped = [e for e in V.expected_results(verdict) if e.status == "SKIP"]
+    assert skipped and all(V.problems(e, V.skip_message(verdict.failure.step)) == [] for e in skipped)
+    other = V.skip_message("Step 03 Create Two Conflicting Annotated Pods Back To Back")
+    assert all(V.problems(e, other) for e in skipped)
+
+
+def test_the_doc_is_the_enforced_table():
+    assert DOC.read_text() == V.render_markdown(), (
+        "docs/verdicts.md is stale: python tests/robot/verdicts.py > docs/verdicts.md")
+
+
+@pytest.mark.parametrize("spec, named", [
+    ("nosuch:Model", "no module named 'nosuch'"),
+    ("my_models:Missing", "module 'my_models' has no class 'Missing'"),
+    ("my_models:NotAModel", "NotAModel is not a subclass of nrisim.plugin.interface.PluginModel"),
+    ("no-such-model", "expected one of head"),
+])
+def test_an_invalid_model_spec_stops_the_run_in_suite_setup(tmp_path, spec, named):
+    outcome = run_suite(tmp_path / "out", V.SUITES["race"].path, spec)
+    assert outcome.suite_message.startswith("Suite setup failed:\n"), outcome.suite_message
+    assert f"plugin model '{spec}'" in outcome.suite_message and named in outcome.suite_message, \
+        outcome.suite_message
+    assert {status for _, status, _ in outcome.tests} == {"FAIL"}
+    assert all(message.startswith("Parent suite setup failed:") for _, _, message in outcome.tests)

@@ -1,0 +1,366 @@
+"""The verdict table: what every suite must report against every plugin model.
+
+One source for ``test_verdicts.py`` (which runs each suite against each model and enforces
+the table) and for ``docs/verdicts.md`` (rendered by :func:`render_markdown`; a test checks
+the file equals the rendering). Regenerate the doc with::
+
+    python tests/robot/verdicts.py > docs/verdicts.md
+
+A verdict is either "every test passes" or "test *step* fails with a message matching
+*pattern* (``re.fullmatch``), every earlier test passes, every later test is skipped naming
+*step*". Patterns name the CPUs and figures that make the run a failure; where those depend on
+the order in which the simulated node admits pods created together, the pattern allows each
+possible order and a *check* ties the figures together (counts equal list lengths, the plugin's
+figure is below the real one...), so a pattern never degenerates into "anything".
+"""
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "libraries"))
+
+from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
+
+CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
+"""A Linux CPU list (``0-14,30``)."""
+CID = r"[0-9a-f]{12}"
+"""A short container ID."""
+
+Check = Callable[[re.Match[str]], str | None]
+"""Returns a problem (a sentence) or None."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    key: str
+    path: str
+    tests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Failure:
+    step: str
+    pattern: str
+    example: str  # a message observed in a real run; must match ``pattern``
+    checks: tuple[Check, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    model: str
+    suite: str
+    failure: Failure | None
+    why: str
+
+
+@dataclass(frozen=True)
+class Expected:
+    test: str
+    status: str  # PASS, FAIL or SKIP
+    message: str | None = None  # regex (fullmatch); None: any message
+    checks: tuple[Check, ...] = field(default=())
+
+
+SUITES: dict[str, Suite] = {
+    s.key: s for s in (
+        Suite("ten-step", "suites/annotated_pod_state_corruption.robot", (
+            "Step 01 Environment Setup",
+            "Step 02 Bulk Create Multiple Annotated Pods",
+            "Step 03 Verify Initial State And Plugin Logs",
+            "Step 04 Bulk Remove Annotated Pods",
+            "Step 05 Bulk Create Integer Pods",
+            "Step 06 Verify Integer Pod Allocations",
+            "Step 07 Attempt To Create Additional Trigger Pods",
+            "Step 08 Analyze Plugin State Corruption",
+            "Step 09 Demonstrate The Fix",
+            "Step 10 Verify Fix Success",
+        )),
+        Suite("race", "suites/annotated_reallocation_race.robot", (
+            "Step 01 Environment Setup",
+            "Step 02 Create Integer Pods",
+            "Step 03 Create Two Conflicting Annotated Pods Back To Back",
+            "Step 04 Verify The Integer Pods Moved",
+            "Step 05 Fill The Free CPUs",
+            "Step 06 Delete The Annotated Pods",
+            "Step 07 Verify The Released CPUs Are Allocatable Again",
+        )),
+    )
+}
+
+CUSTOM_MODEL = "my_models:IntegerLeakOnRemove"
+"""A user's model from tests/robot/custom_model/ (on PYTHONPATH), plugged in by module:Class."""
+CUSTOM_MODEL_PATH = ROOT / "tests" / "robot" / "custom_model"
+
+
+# ---- checks: figures in a message that must agree with each other -------------------------
+
+def _cpus(text: str) -> frozenset[int]:
+    return parse_cpu_list(text)
+
+
+def list_has_count(list_group: str, count_group: str) -> Check:
+    """The CPU list in ``list_group`` has exactly ``count_group`` CPUs."""
+    def check(m: re.Match[str]) -> str | None:
+        cpus, count = _cpus(m[list_group]), int(m[count_group])
+        return None if len(cpus) == count else f"{m[list_group]} is {len(cpus)} CPUs, the message says {count}"
+    return check
+
+
+def refusal_is_wrong(need: str = "need", have: str = "have", free: str = "free") -> Check:
+    """The plugin said ``have < need`` while ``free >= need`` CPUs were really free."""
+    def check(m: re.Match[str]) -> str | None:
+        n, h, f = int(m[need]), int(m[have]), int(m[free])
+        return None if h < n <= f else f"need {n}, have {h}, really free {f}: not an accounting corruption"
+    return check
+
+
+def grant_is_annotation_plus_one(prefix: str) -> Check:
+    """``<prefix>_has`` is ``<prefix>_ann`` plus exactly the CPU ``<prefix>_extra``."""
+    def check(m: re.Match[str]) -> str | None:
+        has, ann, extra = _cpus(m[f"{prefix}_has"]), _cpus(m[f"{prefix}_ann"]), int(m[f"{prefix}_extra"])
+        if extra in ann or has != ann | {extra}:
+            return f"{prefix}: has {m[f'{prefix}_has']} is not annotation {m[f'{prefix}_ann']} plus {extra}"
+        return None
+    return check
+
+
+def one_more_than_requested(*prefixes: str) -> tuple[Check, ...]:
+    def more(prefix: str) -> Check:
+        def check(m: re.Match[str]) -> str | None:
+            got, want = int(m[f"{prefix}_n"]), int(m[f"{prefix}_req"])
+            return None if got == want + 1 else f"{prefix}: {got} CPUs for {want} requested is not one too many"
+        return check
+    return tuple(c for p in prefixes for c in (list_has_count(f"{p}_list", f"{p}_n"), more(p)))
+
+
+def need_of_pod(requests: dict[str, int]) -> Check:
+    """The refused pod's ``need`` is what that pod requests."""
+    def check(m: re.Match[str]) -> str | None:
+        want = requests[m["pod"]]
+        return None if int(m["need"]) == want else f"{m['pod']} requests {want}, the message says need {m['need']}"
+    return check
+
+
+def distinct(a: str, b: str) -> Check:
+    def check(m: re.Match[str]) -> str | None:
+        return None if m[a] != m[b] else f"the same pod {m[a]} named twice"
+    return check
+
+
+# ---- message patterns ---------------------------------------------------------------------
+
+def _too_many(pod: str, requested: int, prefix: str) -> str:
+    return (rf"{pod} has (?P<{prefix}_n>\d+) CPUs \((?P<{prefix}_list>{CPUS})\), "
+            rf"requested (?P<{prefix}_req>{requested})")
+
+
+def _plus_one(pod: str, annotation: str, prefix: str) -> str:
+    return (rf"{pod} has (?P<{prefix}_has>{CPUS}) but annotation '(?P<{prefix}_ann>{annotation})' "
+            rf"is {annotation}; extra (?P<{prefix}_extra>\d+)")
+
+
+_ACCOUNTING = (
+    r"AccountingCorruption: accounting corruption: plugin refused pod {pod} "
+    r"with 'need {need}, have (?P<have>\d+)' but (?P<free>\d+) CPUs are really free "
+    r"\(64 online; .*really free (?P=free)\); the plugin reserves (?P<reserved>" + CPUS + r") "
+    r"\((?P<nreserved>\d+) CPUs\); leaked CPUs \(reserved but held by no container\): "
+    r"(?P<leaked>{leaked}) \((?P<nleaked>{nleaked})\)"
+)
+
+
+def accounting(pod: str, need: str, leaked: str = CPUS, nleaked: str = r"\d+") -> str:
+    return (_ACCOUNTING.replace("{pod}", pod).replace("{need}", need)
+            .replace("{leaked}", leaked).replace("{nleaked}", nleaked))
+
+
+ACCOUNTING_CHECKS: tuple[Check, ...] = (
+    refusal_is_wrong(), list_has_count("leaked", "nleaked"), list_has_count("reserved", "nreserved"),
+)
+
+TEN_STEP_INTEGER = "integer-(?:compute-1|compute-2|drive-1)"
+
+VERDICTS: tuple[Verdict, ...] = (
+    Verdict("head", "ten-step", None, "the current plugin: the corrected procedure passes"),
+    Verdict("head", "race", None, "the current plugin keeps both reallocation plans"),
+    Verdict("pre-fix", "ten-step", None,
+            "the ten-step procedure never makes the plugin move an integer container, so the "
+            "lost reallocation plan of 7132bc2 is invisible to it (plugin-behaviour.md §6)"),
+    Verdict("pre-fix", "race", Failure(
+        "Step 04 Verify The Integer Pods Moved",
+        rf"integer CPUs wrong: integer-x and integer-y share CPUs (?P<shared>{CPUS})",
+        "integer CPUs wrong: integer-x and integer-y share CPUs 5,37",
+    ), "the second conflicting annotated pod overwrites the first reallocation plan: both "
+       "integer pods are moved onto the same CPUs"),
+    Verdict("leak-on-remove", "ten-step", Failure(
+        "Step 05 Bulk Create Integer Pods",
+        accounting("(?P<pod>integer-compute-1|integer-compute-2)", r"(?P<need>20|15)",
+                   leaked=r"0-29,32-53", nleaked="52"),
+        "AccountingCorruption: accounting corruption: plugin refused pod integer-compute-2 with "
+        "'need 15, have 12' but 54 CPUs are really free (64 online; integer 10 by "
+        "annotated-state-test-037967b7/integer-drive-1=10; really free 54); the plugin reserves "
+        "0-29,32-53 (52 CPUs); leaked CPUs (reserved but held by no container): 0-29,32-53 (52)",
+        (*ACCOUNTING_CHECKS, need_of_pod({"integer-compute-1": 20, "integer-compute-2": 15})),
+    ), "the annotated CPUs released in step 4 stay reserved: the first integer pod that needs "
+       "them is refused although they are free (the failure the manual procedure hunts)"),
+    Verdict("leak-on-remove", "race", Failure(
+        "Step 07 Verify The Released CPUs Are Allocatable Again",
+        accounting("integer-again", r"(?P<need>\d+)"),
+        "AccountingCorruption: accounting corruption: plugin refused pod integer-again with "
+        "'need 3, have 0' but 4 CPUs are really free (64 online; integer 60 by "
+        "annotated-realloc-race-b02a8b1d/integer-filler=52, annotated-realloc-race-b02a8b1d/integer-x=4, "
+        "annotated-realloc-race-b02a8b1d/integer-y=4; really free 4); the plugin reserves 0-63 (64 CPUs); "
+        "leaked CPUs (reserved but held by no container): 1-4 (4)",
+        ACCOUNTING_CHECKS,
+    ), "the CPUs of the deleted annotated pods are never handed out again"),
+    Verdict("integer-one-too-many", "ten-step", Failure(
+        "Step 06 Verify Integer Pod Allocations",
+        "integer CPUs wrong: " + "; ".join((_too_many("integer-compute-1", 20, "c1"),
+                                            _too_many("integer-compute-2", 15, "c2"),
+                                            _too_many("integer-drive-1", 10, "d1"))),
+        "integer CPUs wrong: integer-compute-1 has 21 CPUs (1-10,32-42), requested 20; integer-compute-2 "
+        "has 16 CPUs (0,11-18,43-49), requested 15; integer-drive-1 has 11 CPUs (19-23,50-55), requested 10",
+        one_more_than_requested("c1", "c2", "d1"),
+    ), "every integer pod is checked for exactly its requested count"),
+    Verdict("integer-one-too-many", "race", Failure(
+        "Step 02 Create Integer Pods",
+        "integer CPUs wrong: " + "; ".join((_too_many("integer-x", 4, "x"), _too_many("integer-y", 4, "y"))),
+        "integer CPUs wrong: integer-x has 5 CPUs (1-2,32-34), requested 4; integer-y has 5 CPUs "
+        "(0,3-4,35-36), requested 4",
+        one_more_than_requested("x", "y"),
+    ), "the race's integer pods are checked for their count before anything else happens"),
+    Verdict("integer-shared-cpu", "ten-step", Failure(
+        "Step 06 Verify Integer Pod Allocations",
+        rf"integer CPUs wrong: (?P<a>{TEN_STEP_INTEGER}) and (?P<b>{TEN_STEP_INTEGER}) share CPUs (?P<shared>\d+)",
+        "integer CPUs wrong: integer-compute-1 and integer-compute-2 share CPUs 1",
+        (distinct("a", "b"),),
+    ), "integer pods are checked pairwise for overlap (which pair depends on admission order)"),
+    Verdict("integer-shared-cpu", "race", Failure(
+        "Step 02 Create Integer Pods",
+        r"integer CPUs wrong: integer-x and integer-y share CPUs (?P<shared>\d+)",
+        "integer CPUs wrong: integer-x and integer-y share CPUs 1",
+    ), "the race's two integer pods are checked for overlap first"),
+    Verdict("restart-forgets-integer", "ten-step", Failure(
+        "Step 09 Demonstrate The Fix",
+        "plugin did not synchronize: " + ", ".join(
+            rf"{pod} \(container {CID}\)" for pod in (
+                "integer-compute-1", "integer-compute-2", "integer-drive-1", "trigger-client-1", "trigger-client-2")),
+        "plugin did not synchronize: integer-compute-1 (container 52f25a14d9d8), integer-compute-2 "
+        "(container df030ee2804c), integer-drive-1 (container 364c5bbc8c17), trigger-client-1 "
+        "(container 772571d50e40), trigger-client-2 (container f43f43e557bc)",
+    ), "after the restart the plugin's log must show every running integer container synchronized"),
+    Verdict("restart-forgets-integer", "race", None,
+            "the race procedure never restarts the plugin, so Synchronize is never exercised"),
+    Verdict("annotated-plus-one", "ten-step", Failure(
+        "Step 03 Verify Initial State And Plugin Logs",
+        "annotated CPUs wrong: " + "; ".join((_plus_one("annotated-compute-1", "0-14", "c1"),
+                                              _plus_one("annotated-compute-2", "15-29", "c2"),
+                                              _plus_one("annotated-drive-1", "32-43", "d1"),
+                                              _plus_one("annotated-client-1", "44-53", "k1"))),
+        "annotated CPUs wrong: annotated-compute-1 has 0-15 but annotation '0-14' is 0-14; extra 15; "
+        "annotated-compute-2 has 15-30 but annotation '15-29' is 15-29; extra 30; annotated-drive-1 has "
+        "32-43,54 but annotation '32-43' is 32-43; extra 54; annotated-client-1 has 31,44-53 but annotation "
+        "'44-53' is 44-53; extra 31",
+        tuple(grant_is_annotation_plus_one(p) for p in ("c1", "c2", "d1", "k1")),
+    ), "each annotated pod must run on exactly its annotation (the extra CPU depends on the order "
+       "the pods are admitted in)"),
+    Verdict("annotated-plus-one", "race", None,
+            "the model adds the CPU only on the no-conflict path (HeadModel._annotated_grant); "
+            "the race's annotated pods always conflict with an integer pod, so they get exactly "
+            "their annotation: a known blind spot of this suite for this defect"),
+    Verdict(CUSTOM_MODEL, "ten-step", Failure(
+        "Step 10 Verify Fix Success",
+        accounting("reclaim-freed-cpus", r"(?P<need>\d+)"),
+        "AccountingCorruption: accounting corruption: plugin refused pod reclaim-freed-cpus with "
+        "'need 18, have 1' but 19 CPUs are really free (64 online; integer 45 by "
+        "annotated-state-test-2951c281/integer-compute-1=20, annotated-state-test-2951c281/integer-compute-2=15, "
+        "annotated-state-test-2951c281/integer-drive-1=10; really free 19); the plugin reserves 0-62 (63 CPUs); "
+        "leaked CPUs (reserved but held by no container): 23-31,54-62 (18)",
+        ACCOUNTING_CHECKS,
+    ), "a user's model (module:Class from outside nrisim) that never releases integer CPUs: the "
+       "CPUs of the deleted trigger pods cannot be allocated again"),
+    Verdict(CUSTOM_MODEL, "race", None,
+            "the race procedure deletes only annotated pods, so an integer leak is not exercised"),
+)
+
+
+def verdict(model: str, suite: str) -> Verdict:
+    for v in VERDICTS:
+        if (v.model, v.suite) == (model, suite):
+            return v
+    raise KeyError(f"no verdict for model {model!r} on suite {suite!r}")
+
+
+def skip_message(failed_step: str) -> str:
+    return f"Skipped: previous step '{failed_step}' did not pass"
+
+
+def expected_results(v: Verdict) -> list[Expected]:
+    """The status (and message pattern) of every test of the suite under verdict ``v``."""
+    tests = SUITES[v.suite].tests
+    if v.failure is None:
+        return [Expected(t, "PASS") for t in tests]
+    failing = tests.index(v.failure.step)
+    return ([Expected(t, "PASS") for t in tests[:failing]]
+            + [Expected(v.failure.step, "FAIL", v.failure.pattern, v.failure.checks)]
+            + [Expected(t, "SKIP", re.escape(skip_message(v.failure.step))) for t in tests[failing + 1:]])
+
+
+def problems(expected: Expected, message: str) -> list[str]:
+    """Why ``message`` does not satisfy ``expected`` (empty when it does)."""
+    if expected.message is None:
+        return []
+    match = re.fullmatch(expected.message, message)
+    if match is None:
+        return [f"{expected.test}: message {message!r} does not match {expected.message!r}"]
+    return [f"{expected.test}: {p}" for p in (c(match) for c in expected.checks) if p]
+
+
+# ---- the doc ------------------------------------------------------------------------------
+
+def _cell(v: Verdict) -> str:
+    if v.failure is None:
+        return f"PASS (all {len(SUITES[v.suite].tests)})"
+    tests = SUITES[v.suite].tests
+    i = tests.index(v.failure.step)
+    step = v.failure.step.split()[1]
+    later = f", {len(tests) - i - 1} later SKIP" if i + 1 < len(tests) else ""
+    return f"FAIL at Step {step}{later}"
+
+
+def render_markdown() -> str:
+    models = list(dict.fromkeys(v.model for v in VERDICTS))
+    suites = list(SUITES)
+    lines = [
+        "# What the suites prove",
+        "",
+        "Generated from `tests/robot/verdicts.py` (`python tests/robot/verdicts.py > docs/verdicts.md`);",
+        "`tests/robot/test_verdicts.py` runs every suite against every plugin model of the simulated",
+        "cluster, enforces every test's status and the failing test's message, and checks that this",
+        "file equals the rendering of the table it enforces.",
+        "",
+        "Suites: " + "; ".join(f"**{s}** = `{SUITES[s].path}` ({len(SUITES[s].tests)} tests)" for s in suites) + ".",
+        "Tests before the failing one pass; every later test is skipped with the message",
+        "`Skipped: previous step '<failing test>' did not pass`.",
+        "",
+        "| Model | " + " | ".join(suites) + " |",
+        "|---|" + "---|" * len(suites),
+    ]
+    for model in models:
+        lines.append(f"| `{model}` | " + " | ".join(_cell(verdict(model, s)) for s in suites) + " |")
+    lines += ["", "## Why, and the failure messages", ""]
+    for v in VERDICTS:
+        lines.append(f"- `{v.model}` x **{v.suite}**: {_cell(v)} — {v.why}.")
+        if v.failure is not None:
+            lines.append(f"  - `{v.failure.step}` message (observed): `{v.failure.example}`")
+    lines += ["", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
+              "`-v PLUGIN_MODEL:" + CUSTOM_MODEL + "` with that directory on `PYTHONPATH`.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_markdown())
