@@ -24,6 +24,8 @@ _TEXT_COLOURS = {"annotated": "#ffffff", "integer": "#ffffff", "conflict": "#fff
 _CELL = 30
 _GAP = 2
 _LEGEND_ROW = 22
+_CHAR = 7  # px per character of the 11 px monospace legend text (about 6.6 px, rounded up)
+_MIN_WIDTH = 400  # narrow grids (few columns) still get a readable legend
 
 
 def _attr(value: object) -> str:
@@ -59,10 +61,41 @@ def holders_from_assignments(
     return holders
 
 
+def _tag(index: int) -> str:
+    """A, B, ... Z, AA, AB, ...: a short name for the index-th holder in the map."""
+    tag = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        tag = chr(ord("A") + rest) + tag
+    return tag
+
+
+def _flow(items: Sequence[tuple[str, str, str]], width: int, top: int) -> tuple[list[str], int]:
+    """Lay out ``(fill, label, css class)`` legend items left to right, wrapping at ``width``
+    (labels are monospace, about _CHAR px per character). Returns the parts and the bottom y."""
+    parts: list[str] = []
+    x, y = _GAP, top
+    for fill, label, css in items:
+        item_width = 18 + _CHAR * len(label) + 10
+        if x > _GAP and x + item_width > width:
+            x, y = _GAP, y + _LEGEND_ROW
+        parts.append(
+            f'<g class="{css}"><rect x="{x}" y="{y}" width="14" height="14" '
+            f'fill="{fill}" stroke="#555555" stroke-width="0.5"/>'
+            f'<text x="{x + 18}" y="{y + 11}">{escape(label)}</text></g>'
+        )
+        x += item_width
+    return parts, y + _LEGEND_ROW
+
+
 def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int = 16) -> str:
     """An inline SVG grid, one cell per CPU, coloured by the holder's kind, with a legend.
 
-    ``holders`` maps CPU -> ``(pod, kind)``; CPUs not in it are ``free``.
+    ``holders`` maps CPU -> ``(pod, kind)``; CPUs not in it are ``free``. Each holder gets
+    a letter (A, B, ... in the order of its lowest CPU) shown in its cells and keyed under
+    the legend, so a screenshot or print still says which pod holds which CPU (the cell's
+    tooltip gives the full name too).
     """
     if isinstance(ncpus, bool) or not isinstance(ncpus, int) or ncpus < 1:
         raise ValueError(f"ncpus must be a positive integer, got {ncpus!r}")
@@ -75,40 +108,47 @@ def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int
             raise ValueError(
                 f"holder of CPU {cpu}: {holder!r}; expected (pod, kind) with kind in {KINDS}"
             )
+    tags: dict[tuple[str, str], str] = {}
+    for cpu in sorted(holders):
+        holder = holders[cpu]
+        if holder[0] and holder[1] != "free" and holder not in tags:
+            tags[holder] = _tag(len(tags))
     rows = -(-ncpus // columns)
-    width = columns * (_CELL + _GAP) + _GAP
+    width = max(columns * (_CELL + _GAP) + _GAP, _MIN_WIDTH)
     grid_height = rows * (_CELL + _GAP) + _GAP
-    height = grid_height + _LEGEND_ROW + 6
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="11" '
-        f'class="cpu-map">'
-    ]
+    cells = []
     for cpu in range(ncpus):
         pod, kind = holders.get(cpu, ("", "free"))
         x = _GAP + (cpu % columns) * (_CELL + _GAP)
         y = _GAP + (cpu // columns) * (_CELL + _GAP)
         label = f"cpu {cpu}: {pod} ({kind})" if pod else f"cpu {cpu}: ({kind})"
-        parts.append(
+        tag = tags.get((pod, kind), "")
+        colour = _TEXT_COLOURS.get(kind, "#000000")
+        number_y = y + 13 if tag else y + _CELL / 2 + 4
+        cells.append(
             f'<g class="cpu {kind}" data-cpu="{cpu}"><title>{escape(label)}</title>'
             f'<rect x="{x}" y="{y}" width="{_CELL}" height="{_CELL}" rx="3" '
             f'fill="{COLOURS[kind]}" stroke="#555555" stroke-width="0.5"/>'
-            f'<text x="{x + _CELL / 2:g}" y="{y + _CELL / 2 + 4:g}" text-anchor="middle" '
-            f'fill="{_TEXT_COLOURS.get(kind, "#000000")}">{cpu}</text></g>'
+            f'<text x="{x + _CELL / 2:g}" y="{number_y:g}" text-anchor="middle" '
+            f'fill="{colour}">{cpu}</text>'
+            + (f'<text x="{x + _CELL / 2:g}" y="{y + _CELL - 4:g}" text-anchor="middle" font-size="8" '
+               f'fill="{colour}" class="tag">{escape(tag)}</text>' if tag else "")
+            + "</g>"
         )
-    legend_y = grid_height + 4
-    x = _GAP
-    for kind in KINDS:
-        count = sum(1 for cpu in range(ncpus) if holders.get(cpu, ("", "free"))[1] == kind)
-        text = f"{kind} ({count})"
-        parts.append(
-            f'<g class="legend"><rect x="{x}" y="{legend_y}" width="14" height="14" '
-            f'fill="{COLOURS[kind]}" stroke="#555555" stroke-width="0.5"/>'
-            f'<text x="{x + 18}" y="{legend_y + 11}">{escape(text)}</text></g>'
-        )
-        x += 18 + 8 * len(text) + 10
-    parts.append("</svg>")
-    return "".join(parts)
+    counts = {kind: 0 for kind in KINDS}
+    for cpu in range(ncpus):
+        counts[holders.get(cpu, ("", "free"))[1]] += 1
+    legend, bottom = _flow([(COLOURS[k], f"{k} ({counts[k]})", "legend") for k in KINDS],
+                           width, grid_height + 4)
+    key, bottom = _flow([(COLOURS[kind], f"{tag} {pod}", "pod-key") for (pod, kind), tag in tags.items()],
+                        width, bottom) if tags else ([], bottom)
+    height = bottom + 2
+    return "".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="11" '
+        f'class="cpu-map">',
+        *cells, *legend, *key, "</svg>",
+    ])
 
 
 def _cell(value: object) -> str:
@@ -144,4 +184,7 @@ def log_lines_html(lines: Iterable[str], marked_substrings: Iterable[str]) -> st
         if any(marker in line for marker in markers):
             text = f"<mark>{text}</mark>"
         rendered.append(text)
-    return '<pre class="plugin-log">' + "\n".join(rendered) + "</pre>"
+    # long lines wrap instead of running out of log.html's message cell; a long log scrolls
+    # in a box the reader can resize instead of pushing the rest of the step far down
+    style = "white-space:pre-wrap;overflow-wrap:anywhere;max-height:36em;overflow:auto;resize:vertical"
+    return f'<pre class="plugin-log" style="{style}">' + "\n".join(rendered) + "</pre>"

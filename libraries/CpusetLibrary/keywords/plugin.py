@@ -68,6 +68,10 @@ class PluginKeywords:
             return 0
         lines = self.plugin_log_since_step_start()
         marks = [pluginlog.short_id(cid) for cid in self._tracked_ids()]
+        # lines that name the pod but not the container ID (e.g. "Removing container c from
+        # pod ns/p", the release evidence) are about the containers under test too
+        if self.ctx.namespace:
+            marks += [f"{self.ctx.namespace}/{pod}" for pod in self.ctx.container_names]
         relevant = sum(1 for line in lines if any(m in line for m in marks))
         logger.info(f"Plugin log during this step: {len(lines)} lines, {relevant} about this run's containers "
                     f"({self.ctx.node_access.describe()})<br>" + log_lines_html(lines, marks), html=True)
