@@ -50,7 +50,10 @@ class PlanKeywords:
         """The core plan for the target node (the manual's numbers at 64 idle CPUs). Fails,
         naming the numbers, when the node is too small or too busy."""
         capacity = self.read_node_capacity()
-        plan = plan_state_corruption(capacity)
+        try:
+            plan = plan_state_corruption(capacity)
+        except PlanError as err:  # name the input: which node is too small or too busy
+            raise PlanError(f"TARGET_NODE '{self.ctx.require_node().name}': {err}") from None
         logger.info(plan.describe())
         return plan
 
