@@ -3,15 +3,22 @@ login) and NODE_ACCESS=daemonset, and its bad-input failures at suite level."""
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import os
 import re
+import stat
 import subprocess
+import sys
+import threading
+import time
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from nrisim.kubeconfig import write_restart_script
 from robot.api import ExecutionResult
 from sshd_server import Sshd, free_loopback_port  # tests/robot/conftest.py puts it on sys.path
 
@@ -190,3 +197,91 @@ def test_failing_restart_command_fails_step_09_naming_command_and_status(public_
     assert run.status(STEPS[9]) == "SKIP"
     assert STEPS[8] in run.message(STEPS[9])
     assert_nothing_left_behind(run, pods_created=True)
+
+
+@pytest.mark.sshd
+def test_hanging_restart_command_is_cut_at_restart_command_timeout(public_robot_run, sshd):
+    hang = f"sleep 61 # {sshd.port}"  # unique, to find it among the node's processes
+    run = public_robot_run(*ssh_args(sshd), "--variable", f"RESTART_COMMAND:{hang}",
+                           "--variable", "RESTART_COMMAND_TIMEOUT:2 s", suite=SUITE,
+                           timeout=BAD_INPUT_RUN_TIMEOUT)
+    assert [run.status(step) for step in STEPS[8:]] == ["FAIL", "SKIP"], run.statuses
+    assert f"command {hang!r} did not finish within 2s" in run.message(STEPS[8]), run.message(STEPS[8])
+    assert_nothing_left_behind(run, pods_created=True)
+    # the node side is killed too (remote `timeout`), not left running after the channel closed
+    assert wait_until(lambda: not processes_of(sshd.key_user, hang), timeout=30), processes_of(sshd.key_user, hang)
+
+
+def processes_of(user: str, needle: str) -> list[str]:
+    out = subprocess.run(["ps", "-u", user, "-o", "pid=,args="], capture_output=True, text=True, timeout=10)
+    return [line for line in out.stdout.splitlines() if needle in line]
+
+
+def wait_until(check: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``check`` until it holds or ``timeout`` seconds pass (a bounded wait on state)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_invalid_restart_command_timeout_stops_in_suite_setup(public_robot_run):
+    run = public_robot_run("--variable", "RESTART_COMMAND_TIMEOUT:soon", suite=SUITE,
+                           timeout=BAD_INPUT_RUN_TIMEOUT)
+    assert_stopped_in_suite_setup(run, "restart_command_timeout must be a time such as '2 min'", "'soon'")
+    assert_nothing_left_behind(run, pods_created=False)
+
+
+# -- the simulator's restart script, which the SSH user runs ---------------------------------------
+
+class _RestartEndpoint(http.server.BaseHTTPRequestHandler):
+    posts: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).posts.append(self.path)
+        body = b"runtime restarted"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def restart_endpoint() -> Iterator[tuple[str, list[str]]]:
+    posts: list[str] = []
+    handler = type("Handler", (_RestartEndpoint,), {"posts": posts})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", posts
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_restart_script_falls_back_when_the_simulators_python_is_not_runnable(
+        tmp_path, monkeypatch, restart_endpoint):
+    url, posts = restart_endpoint
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "private" / "python"))  # as /root/.pyenv is to others
+    script = tmp_path / "bin" / "restart-k3s"
+    write_restart_script(script, url)
+    assert script.read_text().startswith("#!/bin/sh\n")
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    done = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "runtime restarted"), done.stderr
+    assert posts == ["/nrisim/v1/restart-runtime"]
+
+
+def test_restart_script_names_the_failure_and_exits_non_zero(tmp_path):
+    script = tmp_path / "restart-k3s"
+    write_restart_script(script, f"http://127.0.0.1:{free_loopback_port()}")  # nothing listens
+    done = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "restart-k3s: runtime restart failed" in done.stderr

@@ -7,6 +7,7 @@ so no credential is sent to a host whose key is unknown or different.
 """
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import socket
@@ -207,8 +208,12 @@ class SshNodeAccess(NodeAccess):
                 pass
 
     # -- commands ----------------------------------------------------------------------
-    def _wrap(self, script: str) -> str:
-        command = f"sh -c {shlex.quote(script)}"
+    def _wrap(self, script: str, timeout: float) -> str:
+        # The node kills the script a second after we stop waiting (`timeout`, where installed):
+        # closing the SSH channel alone leaves a hung command running there.
+        guard = (f"if command -v timeout >/dev/null 2>&1; then exec timeout -k 2 {math.ceil(timeout) + 1} "
+                 'sh -c "$0"; else exec sh -c "$0"; fi')
+        command = f"sh -c {shlex.quote(guard)} {shlex.quote(script)}"
         if self.sudo and not self._password.value:
             return f"sudo -n {command}"  # -n: fail at once instead of waiting for a password
         return command
@@ -218,7 +223,7 @@ class SshNodeAccess(NodeAccess):
         timeout = self.command_timeout if timeout is None else timeout
         with self._lock:
             lib = self._connection()
-            command = self._wrap(script)
+            command = self._wrap(script, timeout)
             use_lib_sudo = self.sudo and bool(self._password.value)
 
             def execute() -> tuple[str, str, int]:
