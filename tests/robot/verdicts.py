@@ -206,7 +206,8 @@ VERDICTS: tuple[Verdict, ...] = (
         "0-29,32-53 (52 CPUs); leaked CPUs (reserved but held by no container): 0-29,32-53 (52)",
         (*ACCOUNTING_CHECKS, need_of_pod({"integer-compute-1": 20, "integer-compute-2": 15})),
     ), "the annotated CPUs released in step 4 stay reserved: the first integer pod that needs "
-       "them is refused although they are free (the failure the manual procedure hunts)"),
+       "them (integer-compute-1 or -2, whichever the node admits first) is refused although they are free "
+       "(the failure the manual procedure hunts)"),
     Verdict("leak-on-remove", "race", Failure(
         "Step 07 Verify The Released CPUs Are Allocatable Again",
         accounting("integer-again", r"(?P<need>\d+)"),
@@ -357,7 +358,12 @@ def render_markdown() -> str:
         lines.append(f"- `{v.model}` x **{v.suite}**: {_cell(v)} — {v.why}.")
         if v.failure is not None:
             lines.append(f"  - `{v.failure.step}` message (observed): `{v.failure.example}`")
-    lines += ["", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
+    lines += ["", "Pods created together are admitted in an order the node chooses, so which pod is named",
+              "and which CPUs are listed can vary between runs; the enforced patterns accept each order",
+              "and check the figures against each other (a list's length equals its count, the plugin's",
+              "free figure is below the need and the real one is not, ...).",
+              "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (about 40 s on 2 cores).",
+              "", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
               "`-v PLUGIN_MODEL:" + CUSTOM_MODEL + "` with that directory on `PYTHONPATH`.", ""]
     return "\n".join(lines)
 
