@@ -296,8 +296,8 @@ def bench_realistic(tmp: Path) -> None:
     if teardown:
         imposed_nt = sum(s for _, s in no_teardown)
         wall_nt = suite_elapsed - teardown[0].seconds
-        print(f"    without the suite teardown's namespace deletion: suite {wall_nt:.2f} s vs imposed {imposed_nt:.2f} s "
-              f"-> overhead {100 * (wall_nt - imposed_nt) / imposed_nt:.1f} %")
+        print(f"    without the suite teardown's namespace deletion: suite {wall_nt:.2f} s vs imposed "
+              f"{imposed_nt:.2f} s -> overhead {100 * (wall_nt - imposed_nt) / imposed_nt:.1f} %")
 
 
 def bench_failure(tmp: Path, profile_name: str) -> None:
