@@ -2,22 +2,20 @@
 login) and NODE_ACCESS=daemonset, and its bad-input failures at suite level."""
 from __future__ import annotations
 
-import base64
 import http.server
 import json
 import os
-import re
 import stat
 import subprocess
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from robot_outputs import decoded_robot_html
 from nrisim.kubeconfig import write_restart_script
 from robot.api import ExecutionResult
 from sshd_server import Sshd, free_loopback_port  # tests/robot/conftest.py puts it on sys.path
@@ -94,21 +92,6 @@ def assert_stopped_in_suite_setup(run: RobotRun, *needles: str) -> None:
     for needle in needles:
         assert needle in run.suite_message, (needle, run.suite_message)
     assert not (run.outdir / "evidence").exists() or not any((run.outdir / "evidence").iterdir())
-
-
-def decoded_robot_html(path: Path) -> str:
-    """log.html / report.html text plus every string of their data model decoded: robot stores
-    longer strings zlib-compressed and base64-encoded, where a plain search cannot see them."""
-    text = path.read_text(errors="replace")
-    parts = [text]
-    for block in re.findall(r'window\.output\["strings"\] = window\.output\["strings"\]\.concat\((\[.*?\])\);',
-                            text, flags=re.S):
-        for item in json.loads(block.replace("\\x3c/", "\\u003c/")):  # robot writes '</' as '\x3c/'
-            if item.startswith("*"):
-                parts.append(item[1:])
-            else:
-                parts.append(zlib.decompress(base64.b64decode(item)).decode("utf-8", errors="replace"))
-    return "\n".join(parts)
 
 
 # -- the three lanes ------------------------------------------------------------------------------
