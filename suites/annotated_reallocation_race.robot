@@ -10,7 +10,7 @@ Documentation     Annotated reallocation race: the procedure that tells the upst
 Resource          ../resources/reallocation_race.resource
 
 Suite Setup       Prepare The Race On The Target Node
-Suite Teardown    Delete Test Namespace
+Suite Teardown    Delete Test Namespace    grace_period=${DELETE_GRACE_PERIOD}
 Test Setup        Start Step
 Test Teardown     End Step
 

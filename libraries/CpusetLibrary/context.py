@@ -28,6 +28,7 @@ class LibraryContext:
     container_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     step_mark: LogMark | None = None
     run_mark: LogMark | None = None
+    deletion_mark: LogMark | None = None  # the plugin log just before the last bulk deletion
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:

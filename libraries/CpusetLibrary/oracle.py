@@ -18,6 +18,8 @@ from .podstate import PodView, is_integer_pod, view
 class AccountingCorruption(AssertionError):
     """The plugin refused CPUs that are really free."""
 
+    ROBOT_SUPPRESS_NAME = True  # the message starts with "accounting corruption" already
+
 
 @dataclass(frozen=True)
 class NodeUsage:

@@ -81,6 +81,22 @@ def grants(lines: list[str]) -> dict[str, frozenset[int]]:
     return found
 
 
+_ANNOTATION_RETURN = re.compile(  # PRE and HEAD, direct admission path; names no container
+    r"DEBUG: HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: " + _GO_SLICE
+    + r" for annotation: (?P<annotation>\S*)"
+)
+
+
+def annotation_grants(lines: list[str]) -> dict[str, frozenset[int]]:
+    """CPUs the plugin said it returns for each annotation value (latest line wins)."""
+    found: dict[str, frozenset[int]] = {}
+    for line in lines:
+        match = _ANNOTATION_RETURN.search(line)
+        if match:
+            found[match.group("annotation")] = _cpus(match.group("cpus"))
+    return found
+
+
 def released(lines: list[str]) -> set[str]:
     """Short ids of containers whose RemoveContainer the plugin completed (or did not know)."""
     ids = set()

@@ -165,7 +165,7 @@ def _plus_one(pod: str, annotation: str, prefix: str) -> str:
 
 
 _ACCOUNTING = (
-    r"AccountingCorruption: accounting corruption: plugin refused pod {pod} "
+    r"accounting corruption: plugin refused pod {pod} "
     r"with 'need {need}, have (?P<have>\d+)' but (?P<free>\d+) CPUs are really free "
     r"\(64 online; .*really free (?P=free)\); the plugin reserves (?P<reserved>" + CPUS + r") "
     r"\((?P<nreserved>\d+) CPUs\); leaked CPUs \(reserved but held by no container\): "
@@ -200,7 +200,7 @@ VERDICTS: tuple[Verdict, ...] = (
         "Step 05 Bulk Create Integer Pods",
         accounting("(?P<pod>integer-compute-1|integer-compute-2)", r"(?P<need>20|15)",
                    leaked=r"0-29,32-53", nleaked="52"),
-        "AccountingCorruption: accounting corruption: plugin refused pod integer-compute-2 with "
+        "accounting corruption: plugin refused pod integer-compute-2 with "
         "'need 15, have 12' but 54 CPUs are really free (64 online; integer 10 by "
         "annotated-state-test-037967b7/integer-drive-1=10; really free 54); the plugin reserves "
         "0-29,32-53 (52 CPUs); leaked CPUs (reserved but held by no container): 0-29,32-53 (52)",
@@ -211,7 +211,7 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict("leak-on-remove", "race", Failure(
         "Step 07 Verify The Released CPUs Are Allocatable Again",
         accounting("integer-again", r"(?P<need>\d+)"),
-        "AccountingCorruption: accounting corruption: plugin refused pod integer-again with "
+        "accounting corruption: plugin refused pod integer-again with "
         "'need 3, have 0' but 4 CPUs are really free (64 online; integer 60 by "
         "annotated-realloc-race-b02a8b1d/integer-filler=52, annotated-realloc-race-b02a8b1d/integer-x=4, "
         "annotated-realloc-race-b02a8b1d/integer-y=4; really free 4); the plugin reserves 0-63 (64 CPUs); "
@@ -276,7 +276,7 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict(CUSTOM_MODEL, "ten-step", Failure(
         "Step 10 Verify Fix Success",
         accounting("reclaim-freed-cpus", r"(?P<need>\d+)"),
-        "AccountingCorruption: accounting corruption: plugin refused pod reclaim-freed-cpus with "
+        "accounting corruption: plugin refused pod reclaim-freed-cpus with "
         "'need 18, have 1' but 19 CPUs are really free (64 online; integer 45 by "
         "annotated-state-test-2951c281/integer-compute-1=20, annotated-state-test-2951c281/integer-compute-2=15, "
         "annotated-state-test-2951c281/integer-drive-1=10; really free 19); the plugin reserves 0-62 (63 CPUs); "

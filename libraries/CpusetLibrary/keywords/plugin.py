@@ -111,7 +111,7 @@ class PluginKeywords:
             raise AssertionError(f"no containers known for {', '.join(unknown)}: were they Running when deleted?")
         wanted = {(f"{namespace}/{pod}", name): pod for pod in pods for name in self.ctx.container_names[pod]}
         access = self.ctx.require_node_access()
-        mark = self.ctx.run_mark or access.mark()
+        mark = self.ctx.deletion_mark or self.ctx.run_mark or access.mark()
         start = self._deleted_at or time.monotonic()
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
@@ -171,6 +171,34 @@ class PluginKeywords:
         found = [line for line in lines if any(text in line for text in texts)]
         if found:
             raise AssertionError(f"plugin log of this step has {len(found)} unexpected lines: " + " | ".join(found[:5]))
+
+    @keyword
+    def plugin_should_have_logged_the_annotated_allocations(self, sets: dict) -> None:
+        """For each annotated pod (pod -> CPUs it really has), the plugin logged the CPUs it
+        admitted it with: ``Recorded annotated container <id> with CPUs [...]`` (upstream FIX and
+        later) or ``HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: [...] for
+        annotation: <value>`` (every version), equal to what the container has."""
+        lines = self._run_lines()
+        by_container = pluginlog.grants(lines)
+        by_annotation = pluginlog.annotation_grants(lines)
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        rows, problems = [], []
+        for pod, cpus in sets.items():
+            annotation = view(cluster.get_pod(namespace, pod)).cores_annotation or ""
+            said = None
+            for cid in self.ctx.container_ids.get(pod, ()):
+                said = by_container.get(pluginlog.short_id(cid), said)
+            if said is None:
+                said = by_annotation.get(annotation)
+            rows.append((pod, annotation, format_cpu_list(cpus), "(no line)" if said is None else format_cpu_list(said)))
+            if said is None:
+                problems.append(f"{pod}: no allocation line for annotation '{annotation}'")
+            elif said != frozenset(cpus):
+                problems.append(f"{pod}: plugin says {format_cpu_list(said)}, container has {format_cpu_list(cpus)}")
+        logger.info(_table(["pod", "annotation", "container has", "plugin says"], rows), html=True)
+        if problems:
+            raise AssertionError("plugin's log differs from the annotated containers: " + "; ".join(problems))
 
     @keyword
     def plugin_grants_should_match_pod_cpus(self, sets: dict) -> None:

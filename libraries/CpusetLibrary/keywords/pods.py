@@ -44,14 +44,20 @@ class PodKeywords:
         return name
 
     @keyword
-    def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2)) -> None:
-        """Delete the run's namespace and wait until it is gone (its pods with it)."""
+    def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2), grace_period: int = 5) -> None:
+        """Delete the run's pods with ``grace_period`` seconds (busybox ``sleep`` ignores SIGTERM,
+        so the pods' default 30 s would be waited out in full), then the namespace, and wait
+        until it is gone."""
         if not self.ctx.namespace:
             return
         cluster = self.ctx.require_cluster()
-        took = cluster.delete_namespace(self.ctx.namespace, timeout.total_seconds())
-        self.ctx.created_namespaces.discard(self.ctx.namespace)
-        logger.info(f"Namespace {self.ctx.namespace} deleted in {took:.2f} s")
+        namespace = self.ctx.namespace
+        remaining = [pod.metadata.name for pod in cluster.list_pods(namespace)]
+        if remaining:
+            cluster.delete_pods(namespace, remaining, int(grace_period))
+        took = cluster.delete_namespace(namespace, timeout.total_seconds())
+        self.ctx.created_namespaces.discard(namespace)
+        logger.info(f"Namespace {namespace} deleted in {took:.2f} s")
         self.ctx.namespace = ""
 
     # ---- manifests and creation ---------------------------------------------------------
@@ -83,6 +89,8 @@ class PodKeywords:
         for pod in cluster.list_pods(namespace):
             if pod.metadata.name in names:
                 self._remember(view(pod))
+        if self.ctx.node_access is not None:
+            self.ctx.deletion_mark = self.ctx.node_access.mark()
         cluster.delete_pods(namespace, names, int(grace_period))
         logger.info(f"Deleted together (grace {grace_period} s): {', '.join(names)}")
 
@@ -208,6 +216,21 @@ class PodKeywords:
         logger.info(verdict.reason)
         self.log_pod_events(name)
         return verdict.reason
+
+    @keyword
+    def log_pods_that_are_not_ready(self) -> list[str]:
+        """Log every pod of the run that is not Ready, with its events (evidence of a failure).
+        Returns their one-line descriptions."""
+        if self.ctx.cluster is None or not self.ctx.namespace:
+            return []
+        lines = []
+        for pod in self.ctx.cluster.list_pods(self.ctx.namespace):
+            pod_view = view(pod)
+            if not pod_view.ready:
+                lines.append(pod_view.describe())
+                logger.info(pod_view.describe())
+                self.log_pod_events(pod_view.name)
+        return lines
 
     @keyword
     def log_pod_events(self, name: str) -> list[str]:
