@@ -136,6 +136,11 @@ def test_the_doc_is_the_enforced_table():
         "docs/verdicts.md is stale: python tests/robot/verdicts.py > docs/verdicts.md")
 
 
+def test_the_readme_shows_the_enforced_table():
+    readme = (DOC.parents[1] / "README.md").read_text()
+    assert "\n".join(V.render_table()) in readme, "README.md's verdict table is stale: copy it from docs/verdicts.md"
+
+
 @pytest.mark.parametrize("spec, named", [
     ("nosuch:Model", "no module named 'nosuch'"),
     ("my_models:Missing", "module 'my_models' has no class 'Missing'"),

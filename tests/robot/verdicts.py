@@ -333,6 +333,16 @@ def _cell(v: Verdict) -> str:
     return f"FAIL at Step {step}{later}"
 
 
+def render_table() -> list[str]:
+    """The models x suites table (markdown lines), as docs/verdicts.md and the README show it."""
+    models = list(dict.fromkeys(v.model for v in VERDICTS))
+    suites = list(SUITES)
+    lines = ["| Model | " + " | ".join(suites) + " |", "|---|" + "---|" * len(suites)]
+    for model in models:
+        lines.append(f"| `{model}` | " + " | ".join(_cell(verdict(model, s)) for s in suites) + " |")
+    return lines
+
+
 def render_markdown() -> str:
     models = list(dict.fromkeys(v.model for v in VERDICTS))
     suites = list(SUITES)
@@ -348,11 +358,8 @@ def render_markdown() -> str:
         "Tests before the failing one pass; every later test is skipped with the message",
         "`Skipped: previous step '<failing test>' did not pass`.",
         "",
-        "| Model | " + " | ".join(suites) + " |",
-        "|---|" + "---|" * len(suites),
+        *render_table(),
     ]
-    for model in models:
-        lines.append(f"| `{model}` | " + " | ".join(_cell(verdict(model, s)) for s in suites) + " |")
     lines += ["", "## Why, and the failure messages", ""]
     for v in VERDICTS:
         lines.append(f"- `{v.model}` x **{v.suite}**: {_cell(v)} — {v.why}.")
