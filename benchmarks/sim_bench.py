@@ -22,9 +22,10 @@ from nrisim.latency import profile  # noqa: E402
 from nrisim.server import SimulatedCluster  # noqa: E402
 
 
-def pod(name: str, kind: int) -> dict:
+def pod(name: str, kind: int, cpus: int) -> dict:
+    """kind 0: integer (2 CPUs), 1: shared, 2: annotated on the node's last CPU."""
     cpu = "2" if kind == 0 else "500m"
-    annotations = {"weka.io/cores-ids": f"{1000 - kind}"} if kind == 2 else {}
+    annotations = {"weka.io/cores-ids": f"{cpus - 1}"} if kind == 2 else {}
     return {"metadata": {"name": name, "labels": {"bench": "1"}, "annotations": annotations},
             "spec": {"restartPolicy": "Never", "containers": [{
                 "name": "c", "image": "busybox:latest", "command": ["sleep", "3600"],
@@ -69,7 +70,7 @@ def main() -> None:
         names = [f"bench-{i}" for i in range(args.pods)]
         t0 = time.perf_counter()
         for i, name in enumerate(names):
-            timed(api.create_namespaced_pod, "default", pod(name, i % 3))
+            timed(api.create_namespaced_pod, "default", pod(name, i % 3, args.cpus))
         t_created = time.perf_counter()
         while True:
             items = timed(api.list_namespaced_pod, "default", label_selector="bench=1").items

@@ -6,6 +6,7 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,11 @@ from kubernetes.stream import stream
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .quantity import parse_cpu
+
+# The client's DEBUG records (every request and response body) would flood output.xml at
+# robot's DEBUG level; our keywords log what matters.
+for _name in ("kubernetes", "urllib3", "websocket"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 class ClusterError(Exception):
