@@ -1,31 +1,13 @@
 """Fixtures for the node-access integration tests: a real sshd on 127.0.0.1."""
 from __future__ import annotations
 
-import os
 import socket
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from sshd_server import Sshd, SshdUnavailable, start_sshd  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[Sshd]:
-    try:
-        server = start_sshd()
-    except SshdUnavailable as why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the sshd lane, but: {why}", pytrace=False)
-        pytest.skip(f"no sshd: {why}")
-    try:
-        yield server
-    finally:
-        server.stop()
+from sshd_fixture import sshd  # noqa: F401  (the session fixture)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import pytest
 from robot.api import ExecutionResult
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from sshd_server import Sshd, SshdUnavailable, start_sshd  # noqa: E402
+from sshd_fixture import sshd  # noqa: F401  (the session fixture)
 
 
 @dataclass
@@ -51,21 +50,6 @@ def robot_run(tmp_path):
     def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
         return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout)
     return run
-
-
-@pytest.fixture(scope="session")
-def sshd() -> Iterator[Sshd]:
-    """A real sshd on 127.0.0.1 with throwaway users; in CI (``CI`` set) it must start."""
-    try:
-        server = start_sshd()
-    except SshdUnavailable as why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the sshd lane, but: {why}", pytrace=False)
-        pytest.skip(f"no sshd: {why}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

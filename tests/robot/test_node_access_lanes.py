@@ -18,25 +18,15 @@ import pytest
 from robot_outputs import decoded_robot_html
 from nrisim.kubeconfig import write_restart_script
 from robot.api import ExecutionResult
-from sshd_server import Sshd, free_loopback_port  # tests/robot/conftest.py puts it on sys.path
+from sshd_server import Sshd, free_loopback_port
+from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS
 
 RobotRun = Any  # conftest.RobotRun (conftest modules are not imported by name)
 
 pytestmark = pytest.mark.suite
 
-SUITE = "suites/annotated_pod_state_corruption.robot"
-STEPS = [
-    "Step 01 Environment Setup",
-    "Step 02 Bulk Create Multiple Annotated Pods",
-    "Step 03 Verify Initial State And Plugin Logs",
-    "Step 04 Bulk Remove Annotated Pods",
-    "Step 05 Bulk Create Integer Pods",
-    "Step 06 Verify Integer Pod Allocations",
-    "Step 07 Attempt To Create Additional Trigger Pods",
-    "Step 08 Analyze Plugin State Corruption",
-    "Step 09 Demonstrate The Fix",
-    "Step 10 Verify Fix Success",
-]
+SUITE = STATE_CORRUPTION
+STEPS = list(STATE_CORRUPTION_STEPS)
 #: a lane that fails must fail fast; this bounds the whole robot run, it asserts no timing
 BAD_INPUT_RUN_TIMEOUT = 180
 

@@ -2,22 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS
 
 pytestmark = pytest.mark.suite
 
-STEPS = [
-    "Step 01 Environment Setup",
-    "Step 02 Bulk Create Multiple Annotated Pods",
-    "Step 03 Verify Initial State And Plugin Logs",
-    "Step 04 Bulk Remove Annotated Pods",
-    "Step 05 Bulk Create Integer Pods",
-    "Step 06 Verify Integer Pod Allocations",
-    "Step 07 Attempt To Create Additional Trigger Pods",
-    "Step 08 Analyze Plugin State Corruption",
-    "Step 09 Demonstrate The Fix",
-    "Step 10 Verify Fix Success",
-]
-SUITE = "suites/annotated_pod_state_corruption.robot"
+STEPS = list(STATE_CORRUPTION_STEPS)
+SUITE = STATE_CORRUPTION
 
 
 def test_every_step_passes_on_the_head_model(robot_run):

@@ -23,8 +23,10 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "libraries"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
+from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS  # noqa: E402
 
 CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
 """A Linux CPU list (``0-14,30``)."""
@@ -68,18 +70,7 @@ class Expected:
 
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
-        Suite("ten-step", "suites/annotated_pod_state_corruption.robot", (
-            "Step 01 Environment Setup",
-            "Step 02 Bulk Create Multiple Annotated Pods",
-            "Step 03 Verify Initial State And Plugin Logs",
-            "Step 04 Bulk Remove Annotated Pods",
-            "Step 05 Bulk Create Integer Pods",
-            "Step 06 Verify Integer Pod Allocations",
-            "Step 07 Attempt To Create Additional Trigger Pods",
-            "Step 08 Analyze Plugin State Corruption",
-            "Step 09 Demonstrate The Fix",
-            "Step 10 Verify Fix Success",
-        )),
+        Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
         Suite("race", "suites/annotated_reallocation_race.robot", (
             "Step 01 Environment Setup",
             "Step 02 Create Integer Pods",

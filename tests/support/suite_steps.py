@@ -1,0 +1,16 @@
+"""The tests of each procedure suite, in order (a renamed or added step must be updated here)."""
+from __future__ import annotations
+
+STATE_CORRUPTION = "suites/annotated_pod_state_corruption.robot"
+STATE_CORRUPTION_STEPS = (
+    "Step 01 Environment Setup",
+    "Step 02 Bulk Create Multiple Annotated Pods",
+    "Step 03 Verify Initial State And Plugin Logs",
+    "Step 04 Bulk Remove Annotated Pods",
+    "Step 05 Bulk Create Integer Pods",
+    "Step 06 Verify Integer Pod Allocations",
+    "Step 07 Attempt To Create Additional Trigger Pods",
+    "Step 08 Analyze Plugin State Corruption",
+    "Step 09 Demonstrate The Fix",
+    "Step 10 Verify Fix Success",
+)
