@@ -16,6 +16,7 @@ from ..context import LibraryContext
 from ..cpusets import format_cpu_list
 from ..evidence import log_lines_html
 from .tables import table as _table
+from ..nodeaccess.base import SYNC_DONE
 from ..podstate import view
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
@@ -137,22 +138,31 @@ class PluginKeywords:
     @keyword
     def restart_plugin(self, timeout: timedelta = timedelta(minutes=3)) -> list[str]:
         """Restart the plugin (native: the restart command, e.g. ``systemctl restart k3s``;
-        DaemonSet: delete its pod) and wait until it has synchronized. Returns the log lines
+        DaemonSet: delete its pod) and wait until it logs the sync line. Returns the log lines
         of the restart."""
         access = self.ctx.require_node_access()
+        self._restart_mark = access.mark()
         result = access.restart_plugin(timeout.total_seconds())
+        # when the wait ended on the end-of-sync line, every Synchronize line is already written
+        self._sync_complete = any(SYNC_DONE in line for line in result.log_lines)
         logger.info(f"Plugin restarted and synchronized in {result.seconds:.2f} s via {access.describe()}")
         return list(result.log_lines)
 
     @keyword
-    def plugin_should_have_synchronized_pods(self, lines: list[str], *pods: str) -> None:
-        """The restart log shows the plugin re-recorded every container of the pods."""
-        synced = pluginlog.synchronized(lines)
-        missing = [f"{pod} (container {pluginlog.short_id(cid)})"
-                   for pod in pods for cid in self.ctx.container_ids.get(pod, ())
-                   if pluginlog.short_id(cid) not in synced]
-        if missing:
-            raise AssertionError("plugin did not synchronize: " + ", ".join(missing))
+    def plugin_should_have_synchronized_pods(self, *pods: str, timeout: timedelta = timedelta(seconds=30)) -> None:
+        """The plugin log since the last ``Restart Plugin`` shows the plugin re-recorded every
+        container of the pods during Synchronize. Checked at once when the restart wait ended on
+        the end-of-sync line; otherwise (``PLUGIN_SYNC_LINE`` set to an earlier line) waited for,
+        bounded by ``timeout``."""
+        access = self.ctx.require_node_access()
+        mark = getattr(self, "_restart_mark", None) or self.ctx.run_mark or access.mark()
+        wanted = {pluginlog.short_id(cid): pod for pod in pods for cid in self.ctx.container_ids.get(pod, ())}
+        deadline = time.monotonic() + (0 if getattr(self, "_sync_complete", False) else timeout.total_seconds())
+        while (missing := set(wanted) - pluginlog.synchronized(access.read_since(mark))):
+            if time.monotonic() >= deadline:
+                raise AssertionError("plugin did not synchronize: " + ", ".join(
+                    f"{wanted[c]} (container {c})" for c in sorted(missing, key=lambda c: wanted[c])))
+            time.sleep(POLL_INTERVAL)  # polling the log: a bounded wait on state
         logger.info(f"Plugin synchronized every container of: {', '.join(pods)}")
 
     # ---- plugin view vs reality ---------------------------------------------------------
