@@ -36,3 +36,17 @@ def test_a_node_too_small_stops_in_suite_setup(robot_run):
 def test_dry_run_needs_no_cluster(robot_run):
     run = robot_run("--dryrun")
     assert run.rc == 0, run.stdout
+
+
+@pytest.mark.parametrize("variable, named", [
+    ("POD_READY_TIMEOUT:soon", "POD_READY_TIMEOUT 'soon' is not a positive time"),
+    ("SIM_CPUS:abc", "SIM_CPUS 'abc' is not a whole number >= 1"),
+    ("DELETE_GRACE_PERIOD:-1", "DELETE_GRACE_PERIOD '-1' is not a whole number >= 0"),
+    ("NODE_ACCESS:bogus", "unknown node access kind 'bogus'; valid kinds: local, ssh, daemonset"),
+    ("LATENCY_PROFILE:slow", "invalid choice: 'slow'"),
+])
+def test_a_bad_run_variable_stops_in_suite_setup_naming_it(robot_run, variable, named):
+    run = robot_run("--variable", variable, suite=SUITE)
+    assert all(status == "FAIL" for status, _ in run.statuses.values())
+    assert named in run.suite_message, run.suite_message
+    assert not (run.outdir / "evidence").exists()

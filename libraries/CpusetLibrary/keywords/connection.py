@@ -9,6 +9,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
+from robot.utils import timestr_to_secs
 
 from ..cluster import Cluster, ClusterError
 from ..context import LibraryContext
@@ -38,6 +39,28 @@ def _seconds(name: str, value: object) -> float:
 class ConnectionKeywords:
     def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
+
+    @keyword
+    def check_run_variables(self, **variables: str) -> None:
+        """Check the run's variables before anything is created: names ending in ``_TIMEOUT``
+        are times (``2 min``, ``90 s``), ``*_GRACE_PERIOD`` whole seconds >= 0, ``SIM_CPUS`` a
+        whole number >= 1. Fails naming every bad variable and what was expected."""
+        problems = []
+        for name, value in variables.items():
+            text = str(value).strip()
+            if name.endswith("_TIMEOUT"):
+                try:
+                    ok = timestr_to_secs(text) > 0
+                except ValueError:
+                    ok = False
+                if not ok:
+                    problems.append(f"{name} '{value}' is not a positive time such as '2 min' or '90 s'")
+            elif name.endswith("_GRACE_PERIOD") or name == "SIM_CPUS":
+                minimum = 1 if name == "SIM_CPUS" else 0
+                if not text.isdigit() or int(text) < minimum:
+                    problems.append(f"{name} '{value}' is not a whole number >= {minimum}")
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @keyword
     def connect_to_cluster(
