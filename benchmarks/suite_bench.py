@@ -48,7 +48,6 @@ from robot.api import ExecutionResult  # noqa: E402
 from nrisim.latency import Latencies, profile  # noqa: E402
 
 SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
-DEFAULT_GRACE = 30  # kubelet's terminationGracePeriodSeconds when the manifest sets none
 
 # ---- running robot ----------------------------------------------------------------------
 
@@ -158,8 +157,10 @@ def imposed_wait(record: KeywordRecord, lat: Latencies, last_grace: int | None) 
     if name == "Restart Plugin":
         return lat.plugin_restart, "plugin_restart"
     if name == "Delete Test Namespace":
-        # the pods still in the namespace get their own grace period (the manifests set none)
-        return stop_time(lat, DEFAULT_GRACE), f"min(container_stop, default grace {DEFAULT_GRACE} s)"
+        # the keyword deletes the pods still there with the step grace period, then the namespace
+        if not any(GRACE_RE.search(m) for m in record.messages):
+            return 0.0, "no pod left to stop"
+        return stop_time(lat, last_grace), f"min(container_stop, grace {last_grace} s)"
     raise ValueError(name)
 
 
@@ -174,13 +175,6 @@ def imposed_table(run: Run, lat: Latencies) -> list[tuple[KeywordRecord, float, 
             seconds, how = imposed_wait(record, lat, last_grace)
             rows.append((record, seconds, how))
     return rows
-
-
-def check_manifests_set_no_grace() -> None:
-    for path in (ROOT / "manifests").glob("*.yaml"):
-        if "terminationGracePeriodSeconds" in path.read_text(encoding="utf-8"):
-            print(f"WARNING: {path.name} sets terminationGracePeriodSeconds; the teardown figure assumes "
-                  f"{DEFAULT_GRACE} s")
 
 
 # ---- (c) CreateContainerError -> failing step ---------------------------------------------------
@@ -273,7 +267,6 @@ def bench_realistic(tmp: Path) -> None:
     bad = {k: v for k, v in run.statuses.items() if v != "PASS"}
     if bad:
         raise SystemExit(f"realistic run: not every step passed: {bad}")
-    check_manifests_set_no_grace()
     rows = imposed_table(run, lat)
     imposed = sum(s for _, s, _ in rows)
     waited = sum(r.seconds for r, _, _ in rows)

@@ -55,6 +55,7 @@ class PodKeywords:
         remaining = [pod.metadata.name for pod in cluster.list_pods(namespace)]
         if remaining:
             cluster.delete_pods(namespace, remaining, int(grace_period))
+            logger.info(f"Deleted together (grace {grace_period} s): {', '.join(remaining)}")
         took = cluster.delete_namespace(namespace, timeout.total_seconds())
         self.ctx.created_namespaces.discard(namespace)
         logger.info(f"Namespace {namespace} deleted in {took:.2f} s")
