@@ -200,8 +200,10 @@ class Kubelet:
                 if spec["name"] in work.containers:
                     record_event(self.cluster.store, pod, "Normal", "Killing", f"Stopping container {spec['name']}",
                                  "kubelet", self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
-        stop_after = min(lat.container_stop, float(grace))
-        gone_by_grace = lat.container_stop >= grace
+        # a pod none of whose containers was ever created (refused, still pending) has nothing
+        # to stop: a real kubelet removes it at once
+        stop_after = min(lat.container_stop, float(grace)) if work.containers else 0.0
+        gone_by_grace = bool(work.containers) and lat.container_stop >= grace
         await asyncio.sleep(stop_after)
         for cid in work.containers.values():
             self.runtime.stop_container(cid)
