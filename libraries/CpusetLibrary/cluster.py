@@ -139,7 +139,8 @@ class Cluster:
             cpu_capacity=parse_cpu(node.status.capacity["cpu"]),
             cpu_allocatable=parse_cpu(node.status.allocatable["cpu"]),
             address=addresses.get("InternalIP") or addresses.get("Hostname") or name,
-            runtime=info.container_runtime_version if info else "",
+            # "containerd://2.0.5-k3s1" would be rendered as a dead link in log.html
+            runtime=(info.container_runtime_version or "").replace("://", " ") if info else "",
             kubelet=info.kubelet_version if info else "",
         )
 
