@@ -33,6 +33,20 @@ _SYNC_ANNOTATED = re.compile(
 CORRUPTION_MARKERS = ("State corruption", "ownership mismatch")
 
 
+#: the lines that decide a verdict: admissions, refusals, releases, resynchronization, moves
+DECISIVE = re.compile(
+    r"Successfully allocated integer container|Recorded (?:annotated|integer) container|"
+    r"HandleAnnotatedContainerWithIntegerConflictCheck returning|insufficient free CPUs|"
+    r"Removing container|RemoveContainer \S+ complete|Synchronizing integer container|"
+    r"Adding CPU restriction update|Conflicts detected|cannot reallocate|Successfully planned reallocation|"
+    r"invalid CPU list|State corruption|ownership mismatch|ERROR"
+)
+
+
+def is_decisive(line: str) -> bool:
+    return DECISIVE.search(line) is not None
+
+
 def strip_timestamp(line: str) -> str:
     """Drop the native wrapper's ``[YYYY-MM-DD HH:MM:SS] `` prefix."""
     return _TIMESTAMP.sub("", line, count=1)

@@ -61,8 +61,9 @@ class PluginKeywords:
 
     @keyword
     def attach_plugin_log_of_step(self) -> int:
-        """Attach the plugin log lines written during this step to log.html, with the lines
-        about this run's containers highlighted, and save them under ``evidence/``.
+        """Attach the plugin log lines written during this step to log.html, with the decisive
+        lines about this run's containers highlighted (admissions, refusals, releases,
+        resynchronization; errors and corruption always), and save them under ``evidence/``.
         Returns the number of lines."""
         if self.ctx.node_access is None or self.ctx.step_mark is None:
             logger.info("No plugin log for this step: no node access yet.")
@@ -73,9 +74,13 @@ class PluginKeywords:
         # pod ns/p", the release evidence) are about the containers under test too
         if self.ctx.namespace:
             marks += [f"{self.ctx.namespace}/{pod}" for pod in self.ctx.container_names]
-        relevant = sum(1 for line in lines if any(m in line for m in marks))
-        logger.info(f"Plugin log during this step: {len(lines)} lines, {relevant} about this run's containers "
-                    f"({self.ctx.node_access.describe()})<br>" + log_lines_html(lines, marks), html=True)
+        ours = [line for line in lines if any(m in line for m in marks)]
+        # highlight only what decides a verdict: admissions, refusals, releases, resyncs, errors
+        decisive = [line for line in lines if pluginlog.is_decisive(line)
+                    and (line in ours or "ERROR" in line or "corruption" in line or "mismatch" in line)]
+        logger.info(f"Plugin log during this step: {len(lines)} lines, {len(ours)} about this run's containers, "
+                    f"{len(decisive)} decisive ones highlighted ({self.ctx.node_access.describe()})<br>"
+                    + log_lines_html(lines, decisive), html=True)
         self._save_evidence(lines)
         return len(lines)
 
