@@ -190,6 +190,21 @@ class HeadModel(PluginModel):
         """Hook: the CPUs granted on the direct path (the annotation itself)."""
         return cpus
 
+    def _annotated_cpus_or_refuse(self, value: str, log_invalid: Callable[[str], None]) -> list[int]:
+        """The annotation's CPUs, or a PluginError with the plugin's message (logged first)."""
+        try:
+            return parse_and_validate(value, self.topology.online)
+        except CpuListError as err:
+            message = f"invalid CPU list in annotation '{value}': {err}"
+            log_invalid(message)
+            raise PluginError(message) from None
+
+    def _log_annotation_returned(self, cpus: list[int], value: str) -> None:
+        self.log(
+            f"DEBUG: HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: {go_slice(cpus)} "
+            f"for annotation: {value}"
+        )
+
     def _create_annotated(self, container: ContainerInfo) -> Adjustment:
         sid = short_id(container.container_id)
         self.log(f"DEBUG: Handling annotated container {sid} with synchronized architecture")
@@ -201,20 +216,16 @@ class HeadModel(PluginModel):
             f"annotated reserved: {go_slice(sorted(self.annotated_cpus()))}"
         )
         value = container.pod_annotations[CORES_ANNOTATION]
-        try:
-            cpus = parse_and_validate(value, self.topology.online)
-        except CpuListError as err:
-            message = f"invalid CPU list in annotation '{value}': {err}"
+
+        def log_invalid(message: str) -> None:
             self.log(f"DEBUG: Invalid annotation for annotated container {sid}: {message}")
             self.log(f"DEBUG: Stateless annotated allocation failed for container {sid}: {message}")
-            raise PluginError(message) from None
+
+        cpus = self._annotated_cpus_or_refuse(value, log_invalid)
         conflict = next((cpu for cpu in cpus if cpu in self.int_owner), None)
         if conflict is not None:
             return self._create_annotated_with_conflict(container, value, conflict)
-        self.log(
-            f"DEBUG: HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: {go_slice(cpus)} "
-            f"for annotation: {value}"
-        )
+        self._log_annotation_returned(cpus, value)
         self.log(f"DEBUG: No conflicts for annotated container {sid}, recording atomically")
         granted = sorted(self._annotated_grant(container, cpus))
         cpu_text = format_comma(granted)

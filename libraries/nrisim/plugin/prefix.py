@@ -22,7 +22,7 @@ from .classification import (
     determine_mode,
     forbidden_cpus,
 )
-from .cpulist import CpuListError, format_comma, format_ranges, go_slice, parse_and_validate, parse_cpu_list
+from .cpulist import format_comma, format_ranges, go_slice, parse_and_validate, parse_cpu_list
 from .head import HeadModel
 from .interface import Adjustment, ContainerInfo, ContainerUpdate, PluginError
 from .state import Record, short_id
@@ -145,19 +145,12 @@ class PreFixModel(HeadModel):
                     f"(has CPUs {go_slice(rec.cpus)})"
                 )
         value = container.pod_annotations[CORES_ANNOTATION]
-        try:
-            cpus = parse_and_validate(value, self.topology.online)
-        except CpuListError as err:
-            message = f"invalid CPU list in annotation '{value}': {err}"
-            self.log(f"DEBUG: Invalid CPU annotation for annotated pod {pod}: {message}")
-            raise PluginError(message) from None
+        cpus = self._annotated_cpus_or_refuse(
+            value, lambda message: self.log(f"DEBUG: Invalid CPU annotation for annotated pod {pod}: {message}"))
         conflict = next((cpu for cpu in cpus if cpu in self.int_owner), None)
         if conflict is not None:
             return self._create_annotated_with_conflict(container, value, conflict)
-        self.log(
-            f"DEBUG: HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: {go_slice(cpus)} "
-            f"for annotation: {value}"
-        )
+        self._log_annotation_returned(cpus, value)
         self.log(f"DEBUG: No conflicts detected for annotated pod {pod}")
         adjustment = self._adjustment(self._annotated_grant(container, cpus))
         self._record_from_adjustment(container, adjustment)
