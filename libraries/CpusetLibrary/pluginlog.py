@@ -21,9 +21,7 @@ _INTEGER_RECORD_PRE = re.compile(  # upstream PRE (7132bc2) only, full id
 _ANNOTATED_RECORD = re.compile(
     r"DEBUG: Recorded annotated container (?P<cid>[0-9a-f]{12,64}) with CPUs " + _GO_SLICE
 )
-_REMOVE_DONE = re.compile(r"DEBUG: RemoveContainer (?P<cid>[0-9a-f]{12,64}) complete")
 _REMOVING = re.compile(r"Removing container (?P<name>\S+) from pod (?P<pod>\S+/\S+)$")
-_REMOVE_UNKNOWN = re.compile(r"DEBUG: RemoveContainer called for unknown container (?P<cid>[0-9a-f]{12,64})")
 _SYNC_INTEGER = re.compile(
     r"DEBUG: Synchronizing integer container (?P<cid>[0-9a-f]{12,64}) with existing CPUs " + _GO_SLICE
 )
@@ -109,16 +107,6 @@ def annotation_grants(lines: list[str]) -> dict[str, frozenset[int]]:
         if match:
             found[match.group("annotation")] = _cpus(match.group("cpus"))
     return found
-
-
-def released(lines: list[str]) -> set[str]:
-    """Short ids of containers whose RemoveContainer the plugin completed (or did not know)."""
-    ids = set()
-    for line in lines:
-        match = _REMOVE_DONE.search(line) or _REMOVE_UNKNOWN.search(line)
-        if match:
-            ids.add(short_id(match.group("cid")))
-    return ids
 
 
 def removed_pod_containers(lines: list[str]) -> set[tuple[str, str]]:

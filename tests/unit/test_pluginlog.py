@@ -47,12 +47,11 @@ def test_removals_by_pod_and_container_name():
         ("ns-1/annotated-compute-1", "weka-container"), ("ns-1/other", "sidecar")}
 
 
-def test_synchronized_and_released_ids():
+def test_synchronized_ids():
     lines = [f"DEBUG: Synchronizing integer container {CID} with existing CPUs [1] (expected ~1 CPUs)",
              f"DEBUG: Adding CPU restriction update for annotated container {OTHER}: [5]",
              f"DEBUG: RemoveContainer {CID[:12]} complete (after removal: intOwner=0 entries)"]
     assert pluginlog.synchronized(lines) == {CID[:12], OTHER[:12]}
-    assert pluginlog.released(lines) == {CID[:12]}
 
 
 def test_corruption_lines():
