@@ -38,14 +38,16 @@ class Outcome:
     output: str
 
 
-def run_suite(outdir: Path, suite_path: str, model: str, timeout: float = 300) -> Outcome:
+def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, ...] = (),
+              timeout: float = 300) -> Outcome:
     """Run one suite on the simulated cluster with plugin model ``model`` (the user's
     custom_model directory on PYTHONPATH, as the simulator subprocess inherits it)."""
     env = dict(os.environ)
     env.pop("KUBECONFIG", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(V.CUSTOM_MODEL_PATH), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--console", "dotted",
-               "--report", "NONE", "--variable", f"PLUGIN_MODEL:{model}", str(ROOT / suite_path)]
+               "--report", "NONE", "--variable", f"PLUGIN_MODEL:{model}",
+               *(arg for variable in variables for arg in ("--variable", variable)), str(ROOT / suite_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     result = ExecutionResult(str(outdir / "output.xml"))
     return Outcome(done.returncode, [(t.name, t.status, t.message) for t in result.suite.all_tests],
@@ -58,7 +60,7 @@ def outcomes(tmp_path_factory) -> dict[tuple[str, str], Outcome]:
 
     def one(v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
         outdir = base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
-        return (v.model, v.suite), run_suite(outdir, V.SUITES[v.suite].path, v.model)
+        return (v.model, v.suite), run_suite(outdir, V.SUITES[v.suite].path, v.model, v.variables)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(pool.map(one, V.VERDICTS))

@@ -58,6 +58,7 @@ class Verdict:
     suite: str
     failure: Failure | None
     why: str
+    variables: tuple[str, ...] = ()  # extra robot --variable NAME:value for this run
 
 
 @dataclass(frozen=True)
@@ -174,19 +175,23 @@ ACCOUNTING_CHECKS: tuple[Check, ...] = (
 )
 
 TEN_STEP_INTEGER = "integer-(?:compute-1|compute-2|drive-1)"
+#: PRE builds write no end-of-sync line; the restart wait uses the line they write at its start
+PRE_VARIABLES = ("PLUGIN_SYNC_LINE:Synchronizing state with",)
 
 VERDICTS: tuple[Verdict, ...] = (
     Verdict("head", "ten-step", None, "the current plugin: the corrected procedure passes"),
     Verdict("head", "race", None, "the current plugin keeps both reallocation plans"),
     Verdict("pre-fix", "ten-step", None,
             "the ten-step procedure never makes the plugin move an integer container, so the "
-            "lost reallocation plan of 7132bc2 is invisible to it (plugin-behaviour.md §6)"),
+            "lost reallocation plan of 7132bc2 is invisible to it (plugin-behaviour.md §6); run with "
+            "`PLUGIN_SYNC_LINE:Synchronizing state with`, since PRE writes no end-of-sync line",
+            PRE_VARIABLES),
     Verdict("pre-fix", "race", Failure(
         "Step 04 Verify The Integer Pods Moved",
         rf"integer CPUs wrong: integer-x and integer-y share CPUs (?P<shared>{CPUS})",
         "integer CPUs wrong: integer-x and integer-y share CPUs 5,37",
     ), "the second conflicting annotated pod overwrites the first reallocation plan: both "
-       "integer pods are moved onto the same CPUs"),
+       "integer pods are moved onto the same CPUs", PRE_VARIABLES),
     Verdict("leak-on-remove", "ten-step", Failure(
         "Step 05 Bulk Create Integer Pods",
         accounting("(?P<pod>integer-compute-1|integer-compute-2)", r"(?P<need>20|15)",

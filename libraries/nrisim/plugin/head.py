@@ -567,9 +567,13 @@ class HeadModel(PluginModel):
         self._sync_integer(by_mode[INTEGER], updates, skipped)
         self._sync_shared(by_mode[SHARED], updates)
         self.synchronized = True
+        self._log_sync_done()
+        return updates
+
+    def _log_sync_done(self) -> None:
+        """The end-of-sync lines (added upstream with the FIX commit)."""
         self.log("DEBUG: Synchronize() completed - state manager now synchronized")
         self.log("DEBUG: Synchronize() completed successfully, releasing global allocation lock")
-        return updates
 
     def _clear_state(self) -> None:
         """Hook: forget everything (subclasses also drop their own pending data)."""

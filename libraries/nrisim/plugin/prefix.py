@@ -52,6 +52,9 @@ class PreFixModel(HeadModel):
         super()._clear_state()
         self.pending_plan = None
 
+    def _log_sync_done(self) -> None:
+        """PRE wrote no end-of-sync line (a restart wait must use PLUGIN_SYNC_LINE)."""
+
     def _wait_for_synchronization(self) -> None:
         """PRE admitted containers without waiting for the first Synchronize."""
 
