@@ -160,15 +160,6 @@ class Cluster:
         except ApiException as err:
             raise ClusterError(f"creating namespace '{name}': {_api_reason(err)}") from err
 
-    def namespace_exists(self, name: str) -> bool:
-        try:
-            self.core.read_namespace(name, _request_timeout=self.request_timeout)
-        except ApiException as err:
-            if err.status == 404:
-                return False
-            raise ClusterError(f"reading namespace '{name}': {_api_reason(err)}") from err
-        return True
-
     def delete_namespace(self, name: str, timeout: float) -> float:
         """Delete ``name`` and wait until it is gone; returns the seconds it took."""
         start = time.monotonic()

@@ -55,10 +55,6 @@ def short_id(container_id: str) -> str:
     return container_id[:12]
 
 
-def mentions(line: str, container_id: str) -> bool:
-    return short_id(container_id) in line
-
-
 def _cpus(text: str) -> frozenset[int]:
     return frozenset(int(t) for t in text.split())
 

@@ -28,10 +28,6 @@ class PodView:
     node: str
     cores_annotation: str | None
 
-    @property
-    def running(self) -> bool:
-        return self.phase == "Running" and not self.terminating
-
     def describe(self) -> str:
         """One line for failure messages."""
         parts = [f"{self.name}: phase={self.phase or 'Unknown'}"]

@@ -14,7 +14,7 @@ from ..cluster import ClusterError
 from ..context import LibraryContext
 from ..manifests import render_manifest
 from ..nodeusage import read_node_usage
-from ..oracle import AccountingCorruption, NodeUsage, judge_refusal
+from ..oracle import AccountingCorruption, judge_refusal
 from ..podstate import PodView, view
 from .tables import table as _table
 
@@ -117,9 +117,6 @@ class PodKeywords:
 
     # ---- waiting -------------------------------------------------------------------------
 
-    def node_usage(self) -> NodeUsage:
-        return read_node_usage(self.ctx)
-
     @keyword
     def wait_until_pods_are_ready(self, *names: str, timeout: timedelta = timedelta(minutes=2)) -> float:
         """Wait (watch, bounded) until every pod is Ready; returns the seconds it took.
@@ -143,7 +140,7 @@ class PodKeywords:
                 self._remember(pod_view)
                 if pod_view.ready:
                     continue
-                verdict = judge_refusal(pod_view, self.node_usage()) if (
+                verdict = judge_refusal(pod_view, read_node_usage(self.ctx)) if (
                     pod_view.unschedulable or pod_view.waiting_reason == "CreateContainerError") else None
                 if verdict is None:
                     continue
@@ -198,8 +195,8 @@ class PodKeywords:
             if pod_view.phase == "Running":
                 raise AssertionError(
                     f"pod {name} requesting {pod_view.cpu_request:g} CPUs is Running, but the node had "
-                    f"fewer free CPUs: the node is over-committed ({self.node_usage().describe()})")
-            verdict = judge_refusal(pod_view, self.node_usage())
+                    f"fewer free CPUs: the node is over-committed ({read_node_usage(self.ctx).describe()})")
+            verdict = judge_refusal(pod_view, read_node_usage(self.ctx))
             if verdict is None:
                 return False
             verdicts["v"] = verdict
