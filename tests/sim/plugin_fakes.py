@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+from nrisim.plugin.cpulist import parse_cpu_list
 from nrisim.plugin.interface import ContainerInfo, ContainerUpdate, PluginModel, Runtime
 from nrisim.topology import Topology
 
@@ -122,3 +123,8 @@ def start(model_cls: type[PluginModel], topology: Topology | None = None,
     model.configure("containerd", "v2.0.0")
     model.synchronize(list(existing))
     return Harness(model, runtime, lines)
+
+
+def cpuset(text: str) -> set[int]:
+    """A CPU list as a set, through the plugin model's own parser."""
+    return set(parse_cpu_list(text))

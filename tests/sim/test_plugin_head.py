@@ -5,15 +5,7 @@ from nrisim.plugin.head import HeadModel
 from nrisim.plugin.interface import PluginError
 from nrisim.topology import Topology
 
-from plugin_fakes import annotated, integer, shared, start
-
-
-def cpuset(text):
-    out = set()
-    for part in filter(None, text.split(",")):
-        a, _, b = part.partition("-")
-        out.update(range(int(a), int(b or a) + 1))
-    return out
+from plugin_fakes import cpuset, annotated, integer, shared, start
 
 
 def test_configure_and_sync_log_lines():

@@ -13,15 +13,7 @@ from nrisim.plugin.interface import PluginError
 from nrisim.plugin.prefix import PreFixModel
 from nrisim.topology import Topology
 
-from plugin_fakes import FakeRuntime, annotated, integer, start
-
-
-def cpuset(text):
-    out = set()
-    for part in filter(None, text.split(",")):
-        a, _, b = part.partition("-")
-        out.update(range(int(a), int(b or a) + 1))
-    return out
+from plugin_fakes import cpuset, FakeRuntime, annotated, integer, start
 
 
 @pytest.mark.parametrize(("model", "defective"), [(HeadModel, False), (LeakOnRemoveModel, True)])
