@@ -13,7 +13,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$(cd "$VENV/bin" && pwd):$PATH"
 echo "== robocop"
 robocop check suites resources
 robocop format --check --diff suites resources
