@@ -11,11 +11,15 @@ from robot.api import logger
 from robotlibcore import DynamicCore
 
 from .context import LibraryContext
+from .cpusets import CpuSet
 from .keywords.connection import ConnectionKeywords
 from .keywords.cpus import CpuKeywords
+from .keywords.cpusetvalues import CpuSetValueKeywords
 from .keywords.plan import PlanKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
+from .keywords.shapes import PodShapeKeywords
+from .keywords.topology import TopologyKeywords
 from .version import __version__
 
 
@@ -34,6 +38,7 @@ class CpusetLibrary(DynamicCore):
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
     ROBOT_LIBRARY_VERSION = __version__
     ROBOT_LISTENER_API_VERSION = 3
+    ROBOT_LIBRARY_CONVERTERS = {CpuSet: CpuSet.convert}
 
     def __init__(self) -> None:
         self.ROBOT_LIBRARY_LISTENER = self
@@ -44,6 +49,9 @@ class CpusetLibrary(DynamicCore):
             CpuKeywords(self._context),
             PluginKeywords(self._context),
             PlanKeywords(self._context),
+            PodShapeKeywords(self._context),
+            CpuSetValueKeywords(),
+            TopologyKeywords(self._context),
         ])
 
     def close(self) -> None:

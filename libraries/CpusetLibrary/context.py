@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
+from .nodetopology import NodeTopology
 from .simlauncher import SimulatedCluster
 
 
@@ -28,7 +29,10 @@ class LibraryContext:
     container_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     step_mark: LogMark | None = None
     run_mark: LogMark | None = None
-    deletion_mark: LogMark | None = None  # the plugin log just before the last bulk deletion
+    # pod name -> (sequence number, plugin log mark taken just before the pod was deleted)
+    deletion_marks: dict[str, tuple[int, LogMark]] = field(default_factory=dict)
+    named_marks: dict[str, LogMark] = field(default_factory=dict)  # 'Mark Plugin Log' names
+    node_topology: NodeTopology | None = None  # read once inside a pod, on first need
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:

@@ -239,3 +239,33 @@ def parse_proc_status(text: str) -> ProcStatus:
         mems_allowed_list=field_value("Mems_allowed_list", parse_cpu_list),
         raw=raw,
     )
+
+
+class CpuSet(frozenset):
+    """A set of CPU numbers that prints as a Linux CPU list (``0-3,8``): the value keywords
+    take and return. Converted from a CPU list text, a number, or any collection of numbers."""
+
+    def __str__(self) -> str:
+        return format_cpu_list(self)
+
+    def __repr__(self) -> str:
+        return f"CpuSet('{format_cpu_list(self)}')"
+
+    @classmethod
+    def convert(cls, value: object) -> "CpuSet":
+        """Robot argument converter: ``"0-3,8"``, ``5``, ``[0, 1]``, a set, ``${EMPTY}``."""
+        if isinstance(value, CpuSet):
+            return value
+        if isinstance(value, bool):
+            raise CpuListError(f"expected a CPU list such as '0-3,8', got {value!r}")
+        if isinstance(value, int):
+            return cls(_checked_cpus([value]))
+        if isinstance(value, str):
+            return cls(parse_cpu_list(value))
+        try:
+            items = list(value)  # type: ignore[call-overload]
+        except TypeError:
+            raise CpuListError(f"expected a CPU list such as '0-3,8' or a list of CPU numbers, "
+                               f"got {type(value).__name__} {value!r}") from None
+        return cls(_checked_cpus(int(item) if isinstance(item, str) and item.isdigit() else item
+                                 for item in items))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .cluster import ClusterError
 from .context import LibraryContext
-from .cpusets import CpuListError, parse_cpu_list, parse_proc_status
+from .cpusets import CpuListError, CpuSet, ProcStatus, parse_cpu_list, parse_proc_status
 from .oracle import NodeUsage, node_usage
 
 STATUS_COMMAND = ("cat", "/proc/1/status")
@@ -16,17 +16,22 @@ def annotation_cpus(value: str) -> frozenset[int]:
         return frozenset()  # an invalid annotation pins nothing
 
 
-def read_pod_cpus(cluster, namespace: str, pod: str) -> frozenset[int]:
-    """``Cpus_allowed_list`` of the container's PID 1, checked against ``Cpus_allowed``."""
+def read_pod_status(cluster, namespace: str, pod: str) -> ProcStatus:
+    """The affinity fields of the container's PID 1 (``/proc/1/status``)."""
     result = cluster.exec(namespace, pod, STATUS_COMMAND)
     if result.rc != 0:
         raise ClusterError(f"'{' '.join(STATUS_COMMAND)}' in pod '{namespace}/{pod}' exited "
                            f"{result.rc}: {result.stderr.strip()}")
-    status = parse_proc_status(result.stdout)
+    return parse_proc_status(result.stdout)
+
+
+def read_pod_cpus(cluster, namespace: str, pod: str) -> CpuSet:
+    """``Cpus_allowed_list`` of the container's PID 1, checked against ``Cpus_allowed``."""
+    status = read_pod_status(cluster, namespace, pod)
     status.check_consistent()
     if status.cpus_allowed_list is None:
         raise ClusterError(f"/proc/1/status of pod '{namespace}/{pod}' has no Cpus_allowed_list")
-    return status.cpus_allowed_list
+    return CpuSet(status.cpus_allowed_list)
 
 
 def read_node_usage(ctx: LibraryContext, read_sets: bool = True) -> NodeUsage:
@@ -34,7 +39,7 @@ def read_node_usage(ctx: LibraryContext, read_sets: bool = True) -> NodeUsage:
     inside them (other namespaces' integer pods are counted, not read)."""
     cluster = ctx.require_cluster()
     node = ctx.require_node()
-    online = frozenset(range(int(node.cpu_capacity)))
+    online = ctx.node_topology.online if ctx.node_topology else frozenset(range(int(node.cpu_capacity)))
     usage = node_usage(cluster.pods_on_node(node.name), online, annotation_cpus)
     if not read_sets or not ctx.namespace:
         return usage

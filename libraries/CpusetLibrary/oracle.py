@@ -139,3 +139,14 @@ def overlaps(sets: Mapping[str, frozenset[int]]) -> list[str]:
             if shared:
                 found.append(f"{first} and {second} share CPUs {format_cpu_list(shared)}")
     return found
+
+
+def overlaps_between(first: Mapping[str, frozenset[int]], second: Mapping[str, frozenset[int]]) -> list[str]:
+    """Every holder of ``first`` sharing CPUs with a holder of ``second`` (not within a group)."""
+    found = []
+    for a in sorted(first):
+        for b in sorted(second):
+            shared = frozenset(first[a]) & frozenset(second[b])
+            if shared and a != b:
+                found.append(f"{a} and {b} share CPUs {format_cpu_list(shared)}")
+    return found

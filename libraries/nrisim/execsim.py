@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from .procfs import format_cpu_list, proc_status
 
@@ -13,6 +14,24 @@ class ExecContext:
     cpus: frozenset[int]
     mems: frozenset[int]
     nr_cpus: int
+    node_files: Mapping[str, str] = field(default_factory=dict)  # host sysfs topology, by path
+
+
+def topology_files(topology) -> dict[str, str]:
+    """The sysfs files a container sees of the host topology (containers mount the host's
+    /sys read-only): each CPU's thread siblings and each NUMA node's CPU list."""
+    online = set(topology.online)
+    files = {}
+    for cpu in sorted(online):
+        siblings = [s for s in topology.siblings(cpu) if s in online]
+        files[f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list"] = format_cpu_list(siblings) + "\n"
+    nodes: dict[int, list[int]] = {}
+    for cpu in sorted(online):
+        nodes.setdefault(topology.numa_node(cpu), []).append(cpu)
+    files["/sys/devices/system/node/online"] = format_cpu_list(range(topology.numa_nodes)) + "\n"
+    for node in range(topology.numa_nodes):
+        files[f"/sys/devices/system/node/node{node}/cpulist"] = format_cpu_list(nodes.get(node, [])) + "\n"
+    return files
 
 
 @dataclass
@@ -33,7 +52,7 @@ def read_file(path: str, ctx: ExecContext) -> str | None:
         return format_cpu_list(mems) + "\n"
     if path == "/sys/devices/system/cpu/online":
         return f"0-{ctx.nr_cpus - 1}\n"
-    return None
+    return ctx.node_files.get(path)
 
 
 def _cat(args: list[str], stdin: str, ctx: ExecContext) -> ExecResult:

@@ -9,10 +9,10 @@ from robot.api.deco import keyword
 
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
-from ..evidence import cpu_map_svg
+from ..evidence import cpu_map_svg, holders_from_assignments
 from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
-from ..oracle import NodeUsage, overlaps
+from ..oracle import NodeUsage, overlaps, overlaps_between
 from ..podstate import is_integer_pod, view
 
 POLL_INTERVAL = 0.05  # seconds between reads while waiting for a live cpuset update
@@ -71,11 +71,13 @@ class CpuKeywords:
             want = int(view(obj).cpu_limit)
             if len(cpus) != want:
                 problems.append(f"{pod} has {len(cpus)} CPUs ({format_cpu_list(cpus)}), requested {want}")
-        exclusive = dict(sets)
+        # integer CPUs are exclusive: against each other and against annotated pods; annotated
+        # pods may share CPUs with each other (the plugin counts references), so they are not
+        # compared with each other
         usage = self._usage()
-        for key, annotated in usage.annotated.items():
-            exclusive[f"{key} (annotated)"] = annotated
-        problems.extend(overlaps(exclusive))
+        annotated = {f"{key} (annotated)": cpus for key, cpus in usage.annotated.items()}
+        problems.extend(overlaps(sets))
+        problems.extend(overlaps_between(sets, annotated))
         if problems:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
         return sets
@@ -146,14 +148,9 @@ class CpuKeywords:
         annotation or, for integer pods of other namespaces, counted only."""
         node = self.ctx.require_node()
         usage = self._usage()
-        holders: dict[int, tuple[str, str]] = {}
-        for kind, sets in (("annotated", usage.annotated), ("integer", usage.integer_sets)):
-            for pod, cpus in sets.items():
-                for cpu in cpus:
-                    if cpu in holders:
-                        holders[cpu] = (f"{holders[cpu][0]} + {pod}", "conflict")
-                    else:
-                        holders[cpu] = (pod, kind)
+        holders = holders_from_assignments(
+            [(pod, "annotated", cpus) for pod, cpus in usage.annotated.items()]
+            + [(pod, "integer", cpus) for pod, cpus in usage.integer_sets.items()])
         ncpus = int(node.cpu_capacity)
         logger.info(f"<b>{title}</b><br>" + cpu_map_svg(ncpus, holders), html=True)
         rows = [(pod, "annotated", format_cpu_list(c), str(len(c))) for pod, c in sorted(usage.annotated.items())]

@@ -11,7 +11,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
-from .. import pluginlog
+from .. import grantlog, pluginlog
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list
 from ..evidence import log_lines_html
@@ -117,7 +117,7 @@ class PluginKeywords:
             raise AssertionError(f"no containers known for {', '.join(unknown)}: were they Running when deleted?")
         wanted = {(f"{namespace}/{pod}", name): pod for pod in pods for name in self.ctx.container_names[pod]}
         access = self.ctx.require_node_access()
-        mark = self.ctx.deletion_mark or self.ctx.run_mark or access.mark()
+        mark = self._earliest_deletion_mark(pods) or self.ctx.run_mark or access.mark()
         start = self._deleted_at or time.monotonic()
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
@@ -137,6 +137,14 @@ class PluginKeywords:
         logger.info(f"Plugin released {len(wanted)} containers of {', '.join(pods)}; "
                     f"release latency {took:.2f} s")
         return took
+
+    def _earliest_deletion_mark(self, pods: tuple[str, ...]):
+        """The plugin log mark taken just before the earliest deletion of any of ``pods``
+        (each pod's own mark, so pods deleted by earlier calls are found too)."""
+        marks = [self.ctx.deletion_marks[pod] for pod in pods if pod in self.ctx.deletion_marks]
+        if len(marks) < len(pods):
+            return None  # a pod deleted by other means: read from the start of the run
+        return min(marks, key=lambda taken: taken[0])[1]  # (sequence number, mark)
 
     # ---- restart ------------------------------------------------------------------------
 
@@ -173,11 +181,45 @@ class PluginKeywords:
     # ---- plugin view vs reality ---------------------------------------------------------
 
     @keyword
-    def plugin_log_should_not_report_corruption(self) -> None:
-        """No ``State corruption`` or ``ownership mismatch`` line since the run started."""
-        bad = pluginlog.corruption_lines(self._run_lines())
+    def mark_plugin_log(self, name: str) -> None:
+        """Remember where the plugin log ends now under ``name``, for keywords that take
+        ``since`` (e.g. ``Plugin Log Should Not Report Corruption``).
+
+        Example:
+        | Mark Plugin Log    before-restart
+        | Restart Plugin
+        | Plugin Log Should Not Report Corruption    since=before-restart
+        """
+        self.ctx.named_marks[name] = self.ctx.require_node_access().mark()
+
+    def _lines_since(self, since: str) -> list[str]:
+        access = self.ctx.require_node_access()
+        if since == "run":
+            mark = self.ctx.run_mark
+        elif since in ("step", "test"):
+            mark = self.ctx.step_mark
+        elif since in self.ctx.named_marks:
+            mark = self.ctx.named_marks[since]
+        else:
+            known = ", ".join(["run", "step", "test", *sorted(self.ctx.named_marks)])
+            raise ValueError(f"since '{since}' is not a plugin log mark; expected one of: {known} "
+                             "(name a mark with 'Mark Plugin Log' first)")
+        return access.read_since(mark or access.mark())
+
+    @keyword
+    def plugin_log_should_not_report_corruption(self, since: str = "run") -> None:
+        """No ``State corruption`` or ``ownership mismatch`` line in the plugin log since
+        ``since``: ``run`` (the connection to the plugin), ``step``/``test`` (the current test
+        or step, marked by ``Mark Plugin Log For Step``) or a name given to ``Mark Plugin Log``.
+        With ``since=test`` a corruption caused by an earlier test does not fail this one.
+
+        Example:
+        | Plugin Log Should Not Report Corruption    since=test
+        """
+        bad = pluginlog.corruption_lines(self._lines_since(since))
         if bad:
-            raise AssertionError(f"plugin reported state corruption {len(bad)} times: " + " | ".join(bad[:5]))
+            raise AssertionError(f"plugin reported state corruption {len(bad)} times since {since}: "
+                                 + " | ".join(bad[:5]))
 
     @keyword
     def plugin_log_of_step_should_not_contain(self, *texts: str) -> None:
@@ -217,20 +259,33 @@ class PluginKeywords:
 
     @keyword
     def plugin_grants_should_match_pod_cpus(self, sets: dict) -> None:
-        """For each pod (pod -> CPUs it really has), the CPUs the plugin last said it gave
-        the pod's container equal the CPUs the container has."""
-        grants = pluginlog.grants(self._run_lines())
+        """For each pod (pod -> CPUs it really has), what the plugin last said about the pod's
+        container agrees with the CPUs the container has: its latest logged grant, or, when it
+        last moved the container live (it logs no CPUs for a move), the same CPU count as
+        before and none of the CPUs it moved the container off.
+
+        Example:
+        | ${sets} =    Get Cpus Of Pods    integer-a    integer-b
+        | Plugin Grants Should Match Pod Cpus    ${sets}
+        """
+        words = grantlog.latest_words(self._run_lines())
         rows, problems = [], []
         for pod, cpus in sets.items():
+            actual = frozenset(cpus)
             for cid in self.ctx.container_ids.get(pod, ()):
-                said = grants.get(pluginlog.short_id(cid))
-                rows.append((pod, pluginlog.short_id(cid), format_cpu_list(cpus),
-                             "(no line)" if said is None else format_cpu_list(said)))
+                said = words.get(pluginlog.short_id(cid))
+                if said is None:
+                    text = "(no line)"
+                elif said.moved:
+                    text = (f"moved off {format_cpu_list(said.left)}, keeping {len(said.cpus)} CPUs "
+                            f"(was {format_cpu_list(said.cpus)})")
+                else:
+                    text = format_cpu_list(said.cpus)
+                rows.append((pod, pluginlog.short_id(cid), format_cpu_list(actual), text))
                 if said is None:
                     problems.append(f"{pod}: no allocation line for container {pluginlog.short_id(cid)}")
-                elif said != frozenset(cpus):
-                    problems.append(f"{pod}: plugin says {format_cpu_list(said)}, container has "
-                                    f"{format_cpu_list(cpus)}")
+                elif not said.matches(actual):
+                    problems.append(f"{pod}: plugin says {text}, container has {format_cpu_list(actual)}")
         logger.info(_table(["pod", "container", "container has", "plugin says"], rows), html=True)
         if problems:
             raise AssertionError("plugin's view differs from the containers: " + "; ".join(problems))

@@ -91,7 +91,9 @@ class PodKeywords:
             if pod.metadata.name in names:
                 self._remember(view(pod))
         if self.ctx.node_access is not None:
-            self.ctx.deletion_mark = self.ctx.node_access.mark()
+            taken = (time.monotonic(), self.ctx.node_access.mark())
+            for name in names:
+                self.ctx.deletion_marks[name] = taken
         cluster.delete_pods(namespace, names, int(grace_period))
         logger.info(f"Deleted together (grace {grace_period} s): {', '.join(names)}")
 

@@ -1,0 +1,239 @@
+"""The node's topology as it reports it (online CPUs, thread siblings, NUMA nodes) and the
+contract behaviours that depend on it: the shared pool, forbidden CPUs, memory nodes."""
+from __future__ import annotations
+
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..context import LibraryContext
+from ..cpusets import CpuListError, CpuSet, format_cpu_list, parse_cpu_list
+from ..nodetopology import NodeTopology, read_node_topology
+from ..nodeusage import annotation_cpus, read_pod_cpus, read_pod_status
+from ..oracle import holds_cpus
+from ..podshape import FORBID_ANNOTATION
+from ..podstate import is_integer_pod, view
+from .tables import table as _table
+
+
+def forbidden_cpus(pod) -> CpuSet:
+    """The pod's ``weka.io/forbid-core-ids`` CPUs; an unparsable value forbids nothing (the
+    plugin logs a warning and ignores it)."""
+    value = (pod.metadata.annotations or {}).get(FORBID_ANNOTATION)
+    if not value:
+        return CpuSet()
+    try:
+        return CpuSet(parse_cpu_list(value))
+    except CpuListError:
+        return CpuSet()
+
+
+class TopologyKeywords:
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+
+    def _topology(self, pod: str = "") -> NodeTopology:
+        if self.ctx.node_topology is None:
+            cluster = self.ctx.require_cluster()
+            namespace = self.ctx.require_namespace()
+            if not pod:
+                running = [p.metadata.name for p in cluster.list_pods(namespace) if view(p).ready]
+                if not running:
+                    raise AssertionError(f"the node's topology is read inside a running pod, and no pod of "
+                                         f"'{namespace}' is Ready: create one first")
+                pod = running[0]
+            self.ctx.node_topology = read_node_topology(cluster, namespace, pod)
+            topo = self.ctx.node_topology
+            logger.info(f"Node topology (read in pod {pod}): online {format_cpu_list(topo.online)}, "
+                        f"NUMA nodes {format_cpu_list(topo.numa_nodes)}")
+        return self.ctx.node_topology
+
+    @keyword
+    def online_cpus(self, pod: str = "") -> CpuSet:
+        """The node's online CPUs (``/sys/devices/system/cpu/online``), read once per run inside
+        ``pod`` or any Ready pod of the test namespace.
+
+        Example:
+        | ${online} =    Online Cpus
+        """
+        return self._topology(pod).online
+
+    @keyword
+    def thread_siblings_of_cpu(self, cpu: int) -> CpuSet:
+        """The hyper-thread siblings of ``cpu`` (itself included) as the node reports them
+        (``/sys/devices/system/cpu/cpuN/topology/thread_siblings_list``), not by arithmetic.
+
+        Example:
+        | ${siblings} =    Thread Siblings Of Cpu    1
+        """
+        topology = self._topology()
+        if cpu not in topology.siblings:
+            raise ValueError(f"CPU {cpu} is not online on the node (online: {format_cpu_list(topology.online)})")
+        return topology.siblings[cpu]
+
+    @keyword
+    def cpu_set_should_be_whole_cores(self, cpus: CpuSet, what: str = "CPU set") -> None:
+        """Every CPU's thread siblings are in the set too (a sibling-aware grant of an even count
+        on a node with whole cores free). On a node without hyper-threading this always holds.
+
+        Example:
+        | Cpu Set Should Be Whole Cores    ${sets}[integer-a]    what=integer-a
+        """
+        topology = self._topology()
+        broken = sorted(cpu for cpu in cpus if not topology.siblings.get(cpu, CpuSet([cpu])) <= cpus)
+        if broken:
+            raise AssertionError(f"{what} {format_cpu_list(cpus)} splits cores: " + ", ".join(
+                f"CPU {cpu} without sibling(s) {format_cpu_list(topology.siblings[cpu] - cpus)}" for cpu in broken))
+
+    @keyword
+    def numa_nodes_of_cpus(self, cpus: CpuSet) -> CpuSet:
+        """The NUMA nodes the CPUs belong to, as the node reports them
+        (``/sys/devices/system/node/nodeN/cpulist``).
+
+        Example:
+        | ${nodes} =    Numa Nodes Of Cpus    0,2
+        """
+        return self._topology().numa_nodes_of(cpus)
+
+    @keyword
+    def get_pod_memory_nodes(self, pod: str) -> CpuSet:
+        """The memory nodes the pod's container may use: ``Mems_allowed_list`` of its PID 1.
+
+        Example:
+        | ${mems} =    Get Pod Memory Nodes    annotated-a
+        """
+        status = read_pod_status(self.ctx.require_cluster(), self.ctx.require_namespace(), pod)
+        if status.mems_allowed_list is None:
+            raise AssertionError(f"/proc/1/status of pod {pod} has no Mems_allowed_list")
+        return CpuSet(status.mems_allowed_list)
+
+    @keyword
+    def pods_should_have_the_memory_nodes_of_their_cpus(self, *pods: str) -> None:
+        """Each pod's memory nodes are exactly the NUMA nodes of its CPUs: what the plugin gives
+        an annotated container admitted without moving anyone (it sets no memory nodes when it
+        admits by moving an integer container, nor for integer and shared containers).
+
+        Example:
+        | Pods Should Have The Memory Nodes Of Their Cpus    annotated-a    annotated-b
+        """
+        self._compare_mems(pods, lambda cpus: self._topology().numa_nodes_of(cpus), "the NUMA nodes of its CPUs")
+
+    @keyword
+    def pods_should_have_every_memory_node(self, *pods: str) -> None:
+        """Each pod may use every NUMA node of the node: integer and shared containers get no
+        memory restriction from the plugin.
+
+        Example:
+        | Pods Should Have Every Memory Node    integer-a    shared-a
+        """
+        self._compare_mems(pods, lambda _cpus: self._topology().numa_nodes, "every NUMA node")
+
+    def _compare_mems(self, pods, expected_of, what: str) -> None:
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        rows, problems = [], []
+        for pod in pods:
+            cpus = read_pod_cpus(cluster, namespace, pod)
+            mems = self.get_pod_memory_nodes(pod)
+            want = expected_of(cpus)
+            rows.append((pod, format_cpu_list(cpus), format_cpu_list(mems), format_cpu_list(want)))
+            if mems != want:
+                problems.append(f"{pod} on CPUs {format_cpu_list(cpus)} may use memory nodes "
+                                f"{format_cpu_list(mems) or 'none'}, expected {format_cpu_list(want)} ({what})")
+        logger.info(_table(["pod", "CPUs", "Mems_allowed_list", "expected"], rows), html=True)
+        if problems:
+            raise AssertionError("memory nodes wrong: " + "; ".join(problems))
+
+    # ---- the shared pool and forbidden CPUs ----------------------------------------------
+
+    def _held(self) -> tuple[CpuSet, CpuSet]:
+        """(annotated CPUs, integer CPUs) held on the node now; every integer pod is read."""
+        cluster = self.ctx.require_cluster()
+        node = self.ctx.require_node()
+        annotated: set[int] = set()
+        integer: set[int] = set()
+        for pod in cluster.pods_on_node(node.name):
+            pod_view = view(pod)
+            if not holds_cpus(pod_view):
+                continue
+            if pod_view.cores_annotation is not None:
+                annotated |= annotation_cpus(pod_view.cores_annotation)
+            elif is_integer_pod(pod):
+                integer |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
+        return CpuSet(annotated), CpuSet(integer)
+
+    @keyword
+    def shared_pool_now(self, for_pod: str = "") -> CpuSet:
+        """The CPUs a shared container created now gets: online CPUs minus every annotated and
+        integer pod's CPUs on the node, minus ``for_pod``'s ``weka.io/forbid-core-ids``.
+
+        Example:
+        | ${pool} =    Shared Pool Now
+        | ${mine} =    Shared Pool Now    for_pod=shared-forbid
+        """
+        annotated, integer = self._held()
+        forbidden = CpuSet()
+        if for_pod:
+            forbidden = forbidden_cpus(self.ctx.require_cluster().get_pod(self.ctx.require_namespace(), for_pod))
+        pool = CpuSet(self._topology().online - annotated - integer - forbidden)
+        logger.info(f"Shared pool: online {format_cpu_list(self._topology().online)} - annotated "
+                    f"{format_cpu_list(annotated) or 'none'} - integer {format_cpu_list(integer) or 'none'} - "
+                    f"forbidden {format_cpu_list(forbidden) or 'none'} = {format_cpu_list(pool) or 'none'}")
+        return pool
+
+    @keyword
+    def pods_should_have_the_shared_pool(self, *pods: str) -> None:
+        """Each (shared) pod runs on exactly the shared pool now, less its own forbidden CPUs.
+        Check right after the pods started: the plugin does not update an existing shared
+        container when it grants exclusive CPUs later.
+
+        Example:
+        | Wait Until Pods Are Ready    shared-a    shared-b
+        | Pods Should Have The Shared Pool    shared-a    shared-b
+        """
+        namespace = self.ctx.require_namespace()
+        cluster = self.ctx.require_cluster()
+        annotated, integer = self._held()
+        online = self._topology().online
+        rows, problems = [], []
+        for pod in pods:
+            forbidden = forbidden_cpus(cluster.get_pod(namespace, pod))
+            want = CpuSet(online - annotated - integer - forbidden)
+            has = read_pod_cpus(cluster, namespace, pod)
+            rows.append((pod, format_cpu_list(has), format_cpu_list(want), format_cpu_list(forbidden)))
+            if has != want:
+                detail = []
+                if has - want:
+                    extra = has - want
+                    kinds = [name for name, cpus in (("annotated", annotated), ("integer", integer),
+                                                     ("forbidden", forbidden)) if extra & cpus]
+                    detail.append(f"extra {format_cpu_list(extra)}" + (f" ({', '.join(kinds)})" if kinds else ""))
+                if want - has:
+                    detail.append(f"missing {format_cpu_list(want - has)}")
+                problems.append(f"{pod} has {format_cpu_list(has) or 'none'}, the shared pool is "
+                                f"{format_cpu_list(want) or 'none'}: {', '.join(detail)}")
+        logger.info(_table(["pod", "CPUs", "shared pool", "its forbidden CPUs"], rows), html=True)
+        if problems:
+            raise AssertionError("shared CPUs wrong: " + "; ".join(problems))
+
+    @keyword
+    def pods_should_not_use_their_forbidden_cpus(self, *pods: str) -> None:
+        """No pod runs on a CPU of its own ``weka.io/forbid-core-ids`` (integer and shared pods;
+        annotated pods ignore the annotation, so do not pass them).
+
+        Example:
+        | Pods Should Not Use Their Forbidden Cpus    integer-forbid    shared-forbid
+        """
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        problems = []
+        for pod in pods:
+            forbidden = forbidden_cpus(cluster.get_pod(namespace, pod))
+            if not forbidden:
+                problems.append(f"{pod} has no (valid) weka.io/forbid-core-ids annotation")
+                continue
+            used = read_pod_cpus(cluster, namespace, pod) & forbidden
+            if used:
+                problems.append(f"{pod} runs on forbidden CPUs {format_cpu_list(used)} "
+                                f"(forbid-core-ids {format_cpu_list(forbidden)})")
+        if problems:
+            raise AssertionError("forbidden CPUs used: " + "; ".join(problems))
