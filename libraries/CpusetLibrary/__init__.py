@@ -15,11 +15,11 @@ from .cpusets import CpuSet
 from .keywords.connection import ConnectionKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
-from .keywords.plan import PlanKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
 from .keywords.topology import TopologyKeywords
+from .procedures import procedure_keywords
 from .version import __version__
 
 
@@ -48,10 +48,10 @@ class CpusetLibrary(DynamicCore):
             PodKeywords(self._context),
             CpuKeywords(self._context),
             PluginKeywords(self._context),
-            PlanKeywords(self._context),
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
+            *procedure_keywords(self._context),
         ])
 
     def close(self) -> None:

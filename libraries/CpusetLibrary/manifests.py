@@ -16,15 +16,10 @@ from typing import Any
 
 import yaml
 
-from .plan import AnnotatedPod, IntegerPod, StateCorruptionPlan
-
 #: the repository's ``manifests/`` directory
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifests"
 
-ANNOTATED_PODS = "annotated-pods.yaml"
-INTEGER_PODS = "integer-pods.yaml"
-TRIGGER_PODS = "trigger-pods.yaml"
-OVERFLOW_PROBE = "overflow-probe.yaml"
+
 ANNOTATED_POD = "annotated-pod.yaml"
 INTEGER_POD = "integer-pod.yaml"
 
@@ -150,64 +145,6 @@ def render_manifest(path: str | Path, variables: Mapping[str, str]) -> list[dict
             f"{', '.join(unused)} (it uses: {', '.join(sorted(used)) or 'none'})"
         )
     return [_substitute(doc, values) for doc in documents]
-
-
-def pod_variable_prefix(pod_name: str) -> str:
-    """``annotated-compute-1`` -> ``ANNOTATED_COMPUTE_1`` (prefix of its ``_CPU``/``_CORES``)."""
-    return pod_name.upper().replace("-", "_")
-
-
-def _pod_variables(pods: tuple[AnnotatedPod | IntegerPod, ...]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pod in pods:
-        prefix = pod_variable_prefix(pod.name)
-        values[f"{prefix}_CPU"] = str(pod.cpu)
-        if isinstance(pod, AnnotatedPod):
-            values[f"{prefix}_CORES"] = pod.annotation
-    return values
-
-
-def _pod_summary(body: dict) -> tuple[str, str, str | None]:
-    try:
-        name = body["metadata"]["name"]
-        cpu = body["spec"]["containers"][0]["resources"]["requests"]["cpu"]
-    except (KeyError, IndexError, TypeError) as err:
-        raise ManifestError(f"rendered pod lacks metadata.name or a CPU request: {err}") from err
-    annotations = body["metadata"].get("annotations") or {}
-    return name, cpu, annotations.get("weka.io/cores-ids")
-
-
-def state_corruption_manifests(
-    plan: StateCorruptionPlan, common: Mapping[str, str]
-) -> dict[str, list[dict]]:
-    """Pod bodies of the four procedure files, keyed by file name, sized by ``plan``.
-
-    ``common`` gives ``NAMESPACE``, ``NODE``, ``RUN_ID`` and optionally ``IMAGE``/``MEMORY``
-    (defaults: :data:`DEFAULT_VARIABLES`). The rendered names, CPU requests and annotations
-    are checked against the plan, so a template that drifts from the plan is an error.
-    """
-    base = {**DEFAULT_VARIABLES, **common}
-    groups: dict[str, tuple[AnnotatedPod | IntegerPod, ...]] = {
-        ANNOTATED_PODS: plan.annotated,
-        INTEGER_PODS: plan.integer,
-        TRIGGER_PODS: plan.triggers,
-        OVERFLOW_PROBE: (plan.probe,),
-    }
-    rendered: dict[str, list[dict]] = {}
-    for file_name, pods in groups.items():
-        bodies = render_manifest(file_name, {**base, **_pod_variables(pods)})
-        got = [_pod_summary(body) for body in bodies]
-        want = [
-            (pod.name, str(pod.cpu), pod.annotation if isinstance(pod, AnnotatedPod) else None)
-            for pod in pods
-        ]
-        if got != want:
-            raise ManifestError(
-                f"manifest template {file_name!r} does not match the plan: "
-                f"rendered (name, cpu, cores) {got}, plan {want}"
-            )
-        rendered[file_name] = bodies
-    return rendered
 
 
 def single_pod_manifest(

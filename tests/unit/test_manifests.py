@@ -7,21 +7,23 @@ import pytest
 
 from CpusetLibrary.manifests import (
     ANNOTATED_POD,
-    ANNOTATED_PODS,
     COMMON_VARIABLES,
     INTEGER_POD,
-    INTEGER_PODS,
     MANIFEST_DIR,
-    OVERFLOW_PROBE,
     RUN_LABEL,
-    TRIGGER_PODS,
     ManifestError,
     render_manifest,
     single_pod_manifest,
-    state_corruption_manifests,
     template_variables,
 )
-from CpusetLibrary.plan import plan_for_idle_node
+from CpusetLibrary.procedures.state_corruption import (
+    ANNOTATED_PODS,
+    INTEGER_PODS,
+    OVERFLOW_PROBE,
+    TRIGGER_PODS,
+    plan_for_idle_node,
+    state_corruption_manifests,
+)
 
 COMMON = {"NAMESPACE": "ns-1", "NODE": "worker-1", "IMAGE": "busybox:1.36", "MEMORY": "64Mi",
           "RUN_ID": "run-42"}

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from CpusetLibrary.cpusets import parse_cpu_list
-from CpusetLibrary.plan import (
+from CpusetLibrary.procedures.state_corruption import (
     MIN_SCALE,
     NodeCapacity,
     PlanError,

@@ -1,4 +1,7 @@
-"""The core plan of the annotated-pod state-corruption procedure for a given node.
+"""The annotated-pod state-corruption procedure: its core plan for a given node, its pod files
+rendered for the plan, and the keywords its resource uses.
+
+The core plan of the procedure for a given node.
 
 The manual procedure is written for an idle 64-CPU node::
 
@@ -40,9 +43,24 @@ probe pods as integer (exclusive) containers.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .cpusets import format_cpu_list
+from robot.api import logger
+from robot.api.deco import keyword
+
+from ..context import LibraryContext
+from ..cpusets import format_cpu_list
+from ..manifests import DEFAULT_VARIABLES, ManifestError, render_manifest
+from ..nodeusage import annotation_cpus, read_pod_cpus
+from ..oracle import holds_cpus
+from ..podstate import is_integer_pod, view
+
+#: the procedure's pod files in ``manifests/``
+ANNOTATED_PODS = "annotated-pods.yaml"
+INTEGER_PODS = "integer-pods.yaml"
+TRIGGER_PODS = "trigger-pods.yaml"
+OVERFLOW_PROBE = "overflow-probe.yaml"
 
 #: the layout the manual procedure uses on a 64-CPU node
 REFERENCE_CPUS = 64
@@ -356,3 +374,122 @@ def plan_state_corruption(capacity: NodeCapacity) -> StateCorruptionPlan:
 def plan_for_idle_node(ncpus: int) -> StateCorruptionPlan:
     """Shorthand for :func:`plan_state_corruption` on an idle node of ``ncpus`` CPUs."""
     return plan_state_corruption(NodeCapacity.idle(ncpus))
+
+
+# ---- the procedure's pod files -------------------------------------------------------------
+
+def pod_variable_prefix(pod_name: str) -> str:
+    """``annotated-compute-1`` -> ``ANNOTATED_COMPUTE_1`` (prefix of its ``_CPU``/``_CORES``)."""
+    return pod_name.upper().replace("-", "_")
+
+
+def _pod_variables(pods: tuple[AnnotatedPod | IntegerPod, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pod in pods:
+        prefix = pod_variable_prefix(pod.name)
+        values[f"{prefix}_CPU"] = str(pod.cpu)
+        if isinstance(pod, AnnotatedPod):
+            values[f"{prefix}_CORES"] = pod.annotation
+    return values
+
+
+def _pod_summary(body: dict) -> tuple[str, str, str | None]:
+    try:
+        name = body["metadata"]["name"]
+        cpu = body["spec"]["containers"][0]["resources"]["requests"]["cpu"]
+    except (KeyError, IndexError, TypeError) as err:
+        raise ManifestError(f"rendered pod lacks metadata.name or a CPU request: {err}") from err
+    annotations = body["metadata"].get("annotations") or {}
+    return name, cpu, annotations.get("weka.io/cores-ids")
+
+
+def state_corruption_manifests(
+    plan: StateCorruptionPlan, common: Mapping[str, str]
+) -> dict[str, list[dict]]:
+    """Pod bodies of the four procedure files, keyed by file name, sized by ``plan``.
+
+    ``common`` gives ``NAMESPACE``, ``NODE``, ``RUN_ID`` and optionally ``IMAGE``/``MEMORY``
+    (defaults: :data:`DEFAULT_VARIABLES`). The rendered names, CPU requests and annotations
+    are checked against the plan, so a template that drifts from the plan is an error.
+    """
+    base = {**DEFAULT_VARIABLES, **common}
+    groups: dict[str, tuple[AnnotatedPod | IntegerPod, ...]] = {
+        ANNOTATED_PODS: plan.annotated,
+        INTEGER_PODS: plan.integer,
+        TRIGGER_PODS: plan.triggers,
+        OVERFLOW_PROBE: (plan.probe,),
+    }
+    rendered: dict[str, list[dict]] = {}
+    for file_name, pods in groups.items():
+        bodies = render_manifest(file_name, {**base, **_pod_variables(pods)})
+        got = [_pod_summary(body) for body in bodies]
+        want = [
+            (pod.name, str(pod.cpu), pod.annotation if isinstance(pod, AnnotatedPod) else None)
+            for pod in pods
+        ]
+        if got != want:
+            raise ManifestError(
+                f"manifest template {file_name!r} does not match the plan: "
+                f"rendered (name, cpu, cores) {got}, plan {want}"
+            )
+        rendered[file_name] = bodies
+    return rendered
+
+
+# ---- the procedure's keywords ---------------------------------------------------------------
+
+class Keywords:
+    """Keywords of the state-corruption procedure (planning and its pod files)."""
+
+    def __init__(self, context: LibraryContext) -> None:
+        self.ctx = context
+
+    @keyword
+    def read_node_capacity(self) -> NodeCapacity:
+        """Online CPUs, allocatable CPU, CPU requested by pods already on the node, and the
+        CPUs they use exclusively (annotated sets; integer pods' sets read inside them)."""
+        cluster = self.ctx.require_cluster()
+        node = self.ctx.require_node()
+        requested = 0.0
+        busy: set[int] = set()
+        for pod in cluster.pods_on_node(node.name):
+            pod_view = view(pod)
+            requested += pod_view.cpu_request
+            if not holds_cpus(pod_view):
+                continue
+            if pod_view.cores_annotation is not None:
+                busy |= annotation_cpus(pod_view.cores_annotation)
+            elif is_integer_pod(pod):
+                try:
+                    busy |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
+                except Exception as err:  # noqa: BLE001 - any failure means we cannot plan safely
+                    raise PlanError(
+                        f"integer pod {pod.metadata.namespace}/{pod_view.name} on node {node.name} holds "
+                        f"{pod_view.cpu_limit:g} exclusive CPUs that could not be read ({err}); "
+                        "free the node or grant exec on that pod") from err
+        online = frozenset(range(int(node.cpu_capacity)))
+        return NodeCapacity(online=online, allocatable_cpu=node.cpu_allocatable,
+                            requested_by_others=round(requested, 3), busy_exclusive=frozenset(busy) & online)
+
+    @keyword
+    def plan_state_corruption_procedure(self) -> StateCorruptionPlan:
+        """The core plan for the target node (the manual's numbers at 64 idle CPUs). Fails,
+        naming the numbers, when the node is too small or too busy."""
+        capacity = self.read_node_capacity()
+        try:
+            plan = plan_state_corruption(capacity)
+        except PlanError as err:  # name the input: which node is too small or too busy
+            raise PlanError(f"TARGET_NODE '{self.ctx.require_node().name}': {err}") from None
+        logger.info(plan.describe())
+        return plan
+
+    @keyword
+    def render_state_corruption_pods(self, plan: StateCorruptionPlan, image: str = "busybox:latest",
+                                     memory: str = "1Gi") -> dict[str, list[dict]]:
+        """Pod bodies of the procedure for this run, keyed ``annotated``, ``integer``,
+        ``triggers`` and ``probe``."""
+        common = {"NAMESPACE": self.ctx.require_namespace(), "NODE": self.ctx.require_node().name,
+                  "RUN_ID": self.ctx.run_id, "IMAGE": image, "MEMORY": memory}
+        files = state_corruption_manifests(plan, common)
+        return {"annotated": files[ANNOTATED_PODS], "integer": files[INTEGER_PODS],
+                "triggers": files[TRIGGER_PODS], "probe": files[OVERFLOW_PROBE]}
