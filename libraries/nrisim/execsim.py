@@ -6,13 +6,21 @@ import shlex
 from dataclasses import dataclass
 
 from .procfs import format_cpu_list, proc_status
+from .topology import Topology
+
+_SIBLINGS = re.compile(r"/sys/devices/system/cpu/cpu(\d+)/topology/thread_siblings_list")
+_NODE_CPULIST = re.compile(r"/sys/devices/system/node/node(\d+)/cpulist")
 
 
 @dataclass(frozen=True)
 class ExecContext:
+    """What a process in the container sees: its cpuset and mems, and the node's topology
+    (sysfs is the host's, as in a real container)."""
+
     cpus: frozenset[int]
     mems: frozenset[int]
     nr_cpus: int
+    topology: Topology | None = None
 
 
 @dataclass
@@ -31,8 +39,28 @@ def read_file(path: str, ctx: ExecContext) -> str | None:
         return format_cpu_list(cpus) + "\n"
     if path in ("/sys/fs/cgroup/cpuset.mems.effective", "/sys/fs/cgroup/cpuset.mems"):
         return format_cpu_list(mems) + "\n"
+    topo = ctx.topology or Topology(ctx.nr_cpus, 1, 1)
+    return _sysfs(path, topo)
+
+
+def _sysfs(path: str, topo: Topology) -> str | None:
+    """The host's CPU and NUMA sysfs files a container can read (offline CPUs have no
+    ``topology`` directory, as on a real kernel)."""
     if path == "/sys/devices/system/cpu/online":
-        return f"0-{ctx.nr_cpus - 1}\n"
+        return format_cpu_list(topo.online) + "\n"
+    if path == "/sys/devices/system/cpu/offline":
+        return format_cpu_list(topo.offline) + "\n"
+    if path in ("/sys/devices/system/cpu/possible", "/sys/devices/system/cpu/present"):
+        return f"0-{topo.cpus - 1}\n"
+    if path in ("/sys/devices/system/node/online", "/sys/devices/system/node/possible",
+                "/sys/devices/system/node/has_memory"):
+        return format_cpu_list(topo.memory_nodes) + "\n"
+    match = _SIBLINGS.fullmatch(path)
+    if match and int(match.group(1)) in topo.group_of:
+        return format_cpu_list(topo.siblings(int(match.group(1)))) + "\n"
+    match = _NODE_CPULIST.fullmatch(path)
+    if match and int(match.group(1)) < topo.numa_nodes:
+        return format_cpu_list(topo.node_cpus(int(match.group(1)))) + "\n"
     return None
 
 
