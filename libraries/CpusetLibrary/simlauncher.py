@@ -33,6 +33,9 @@ class SimulatedCluster:
     plugin_model: str
     cpus: int
     api_url: str
+    numa_nodes: int = 1
+    offline_cpus: str = ""
+    map_order_seed: int | None = None  # None: the plugin model walks its maps in a fixed order
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
@@ -59,8 +62,17 @@ def start_simulator(
     latency_profile: str = "fast",
     extra_args: list[str] | None = None,
     timeout: float = 30.0,
+    numa_nodes: int = 1,
+    offline_cpus: str = "",
+    shuffle_map_order: bool = False,
+    map_order_seed: int | None = None,
 ) -> SimulatedCluster:
-    """Start the simulator and wait (bounded) until it has published ``cluster.json``."""
+    """Start the simulator and wait (bounded) until it has published ``cluster.json``.
+
+    ``numa_nodes``, ``offline_cpus`` (kernel list syntax, e.g. ``5,7``), ``shuffle_map_order``
+    and ``map_order_seed`` are passed as ``--numa-nodes``, ``--offline-cpus``,
+    ``--shuffle-map-order`` and ``--map-order-seed`` (see ``python -m nrisim --help``).
+    """
     work = Path(workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
     ready_file = work / "cluster.json"
@@ -71,6 +83,10 @@ def start_simulator(
         "--plugin-model", plugin_model,
         "--latency-profile", latency_profile,
         "--workdir", str(work),
+        "--numa-nodes", str(numa_nodes),
+        *(["--offline-cpus", offline_cpus] if offline_cpus else []),
+        *(["--shuffle-map-order"] if shuffle_map_order else []),
+        *(["--map-order-seed", str(map_order_seed)] if map_order_seed is not None else []),
         *(extra_args or []),
     ]
     env = dict(os.environ)
@@ -107,5 +123,6 @@ def start_simulator(
         process=process, workdir=work, kubeconfig=info["kubeconfig"], node=info["node"],
         plugin_log=info["plugin_log"], restart_command=info["restart_command"],
         plugin_model=info.get("plugin_model", plugin_model), cpus=int(info.get("cpus", cpus)),
-        api_url=info.get("api_url", ""),
+        api_url=info.get("api_url", ""), numa_nodes=int(info.get("numa_nodes", numa_nodes)),
+        offline_cpus=info.get("offline_cpus", offline_cpus), map_order_seed=info.get("map_order_seed"),
     )

@@ -23,7 +23,17 @@ def _serve_parser() -> argparse.ArgumentParser:
         "'python -m nrisim restart-runtime --kubeconfig PATH'."))
     p.add_argument("--cpus", type=int, default=64)
     p.add_argument("--threads-per-core", type=int, default=2)
-    p.add_argument("--numa-nodes", type=int, default=1)
+    p.add_argument("--numa-nodes", type=int, default=1,
+                   help="NUMA nodes (each has memory); must divide the core count")
+    p.add_argument("--offline-cpus", default="", metavar="LIST",
+                   help="CPUs that exist but are not online, e.g. 5,7 or 60-63: left out of the online "
+                        "list, sibling lists, NUMA cpulists and node capacity; a cpuset naming one fails "
+                        "container start as runc does")
+    p.add_argument("--shuffle-map-order", action="store_true",
+                   help="walk the plugin model's Go maps in random order, as a real node does "
+                        "(default: a fixed order)")
+    p.add_argument("--map-order-seed", type=int, default=None, metavar="N",
+                   help="seed for --shuffle-map-order (default: random, printed in the JSON line)")
     p.add_argument("--reserved-cpu", default="0", help="CPU quantity subtracted for allocatable (e.g. 2, 500m)")
     p.add_argument("--memory", default="256Gi")
     p.add_argument("--node-name", default="sim-node-1")
@@ -57,6 +67,8 @@ def serve(argv: list[str]) -> int:
     try:
         latencies = profile(args.latency_profile, dict(parse_override(t) for t in args.latency))
         config = SimConfig(cpus=args.cpus, threads_per_core=args.threads_per_core, numa_nodes=args.numa_nodes,
+                           offline_cpus=args.offline_cpus, shuffle_map_order=args.shuffle_map_order,
+                           map_order_seed=args.map_order_seed,
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)

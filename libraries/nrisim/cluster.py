@@ -13,6 +13,7 @@ from .daemonset import PluginDaemonSet
 from .kubelet import Kubelet
 from .models import load_plugin_model
 from .node import build_node
+from .plugin.maporder import MapOrder
 from .pluginlog import PluginLogSink
 from .quantity import cpu_millis, parse_quantity, to_int_ceil
 from .runtime import SimRuntime
@@ -32,20 +33,22 @@ class Cluster:
         self.config = config
         self.latencies = config.latencies
         self.node_name = config.node_name
-        self.topology = Topology(config.cpus, config.threads_per_core, config.numa_nodes)
+        self.topology = Topology(config.cpus, config.threads_per_core, config.numa_nodes,
+                                 frozenset(config.offline_cpu_ids))
         try:
             reserved = cpu_millis(config.reserved_cpu)
         except ValueError as err:
             raise ValueError(f"reserved_cpu {config.reserved_cpu!r} is not a CPU quantity: {err}") from err
         self.model_cls = load_plugin_model(config.plugin_model)
         self.store = Store()
-        self.node = build_node(config.node_name, config.cpus, reserved,
+        self.node = build_node(config.node_name, len(self.topology.online), reserved,
                                to_int_ceil(parse_quantity(config.memory)))
         self.store.create("nodes", self.node)
         for ns in SYSTEM_NAMESPACES:
             self.store.create("namespaces", _namespace(ns))
         self.sink = PluginLogSink(log_path)
-        self.runtime = SimRuntime(self.topology, self.model_cls, self.sink, self.latencies)
+        self.runtime = SimRuntime(self.topology, self.model_cls, self.sink, self.latencies,
+                                  MapOrder(config.map_order_seed) if config.shuffle_map_order else None)
         self.scheduler = Scheduler(self)
         self.kubelet = Kubelet(self)
         self.daemonset = PluginDaemonSet(self)

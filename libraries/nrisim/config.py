@@ -1,10 +1,12 @@
 """Every option of the simulated cluster."""
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latency import Latencies, profile
+from .procfs import parse_cpu_list
 
 
 @dataclass
@@ -12,6 +14,9 @@ class SimConfig:
     cpus: int = 64
     threads_per_core: int = 2
     numa_nodes: int = 1
+    offline_cpus: str = ""  # kernel list syntax, e.g. "5,7" or "60-63": CPUs present but not online
+    shuffle_map_order: bool = False  # walk the plugin model's Go maps in a seeded random order
+    map_order_seed: int | None = None  # None with shuffling: a random seed (published in cluster.json)
     reserved_cpu: str = "0"  # quantity subtracted from capacity for allocatable
     memory: str = "256Gi"
     node_name: str = "sim-node-1"
@@ -28,6 +33,22 @@ class SimConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
+        if not isinstance(self.offline_cpus, str):
+            raise ValueError(f"offline_cpus must be a CPU list such as '5,7', got {self.offline_cpus!r}")
+        try:
+            parse_cpu_list(self.offline_cpus)
+        except ValueError as err:
+            raise ValueError(f"offline_cpus {self.offline_cpus!r} is not a CPU list such as '5,7' or "
+                             f"'60-63': {err}") from None
+        if not isinstance(self.shuffle_map_order, bool):
+            raise ValueError(f"shuffle_map_order must be true or false, got {self.shuffle_map_order!r}")
+        if self.map_order_seed is not None:
+            if not isinstance(self.map_order_seed, int) or isinstance(self.map_order_seed, bool):
+                raise ValueError(f"map_order_seed must be an integer, got {self.map_order_seed!r}")
+            if not self.shuffle_map_order:
+                raise ValueError("map_order_seed needs shuffle_map_order (the default order is not random)")
+        elif self.shuffle_map_order:
+            self.map_order_seed = random.SystemRandom().randrange(2**31)
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be 0..65535, got {self.port}")
         if not isinstance(self.node_name, str) or not self.node_name:
@@ -36,3 +57,7 @@ class SimConfig:
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, Path(value))
+
+    @property
+    def offline_cpu_ids(self) -> set[int]:
+        return parse_cpu_list(self.offline_cpus)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .execsim import ExecContext, ExecResult, run_command, topology_files
+from .execsim import ExecContext, ExecResult, run_command
 from .status import ApiError
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ def _resolve(cluster: "Cluster", ns: str, name: str, container: str | None) -> E
         raise ApiError(400, f"container {container} is not valid for pod {name}")
     if cluster.daemonset.is_plugin_pod(ns, name):
         topo = cluster.topology
-        return ExecContext(frozenset(topo.online), frozenset(range(topo.numa_nodes)), topo.cpus,
-                           topology_files(topo))
+        return ExecContext(frozenset(topo.online), frozenset(topo.memory_nodes), topo.cpus, topo)
     work = cluster.kubelet.pods.get(pod["metadata"]["uid"])
     cid = work.containers.get(container) if work else None
     state = next((s.get("state", {}) for s in pod["status"].get("containerStatuses", []) or []
@@ -50,8 +49,7 @@ def _resolve(cluster: "Cluster", ns: str, name: str, container: str | None) -> E
                                 f"start: {reason}")
         raise ApiError(400, f"unable to upgrade connection: container not found (\"{container}\")")
     rt = cluster.runtime
-    return ExecContext(rt.effective_cpus(cid), rt.effective_mems(cid), cluster.topology.cpus,
-                       topology_files(cluster.topology))
+    return ExecContext(rt.effective_cpus(cid), rt.effective_mems(cid), cluster.topology.cpus, cluster.topology)
 
 
 async def handle_exec(request: web.Request, cluster: "Cluster", ns: str, name: str) -> web.StreamResponse:

@@ -3,35 +3,24 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .procfs import format_cpu_list, proc_status
+from .topology import Topology
+
+_SIBLINGS = re.compile(r"/sys/devices/system/cpu/cpu(\d+)/topology/thread_siblings_list")
+_NODE_CPULIST = re.compile(r"/sys/devices/system/node/node(\d+)/cpulist")
 
 
 @dataclass(frozen=True)
 class ExecContext:
+    """What a process in the container sees: its cpuset and mems, and the node's topology
+    (sysfs is the host's, as in a real container)."""
+
     cpus: frozenset[int]
     mems: frozenset[int]
     nr_cpus: int
-    node_files: Mapping[str, str] = field(default_factory=dict)  # host sysfs topology, by path
-
-
-def topology_files(topology) -> dict[str, str]:
-    """The sysfs files a container sees of the host topology (containers mount the host's
-    /sys read-only): each CPU's thread siblings and each NUMA node's CPU list."""
-    online = set(topology.online)
-    files = {}
-    for cpu in sorted(online):
-        siblings = [s for s in topology.siblings(cpu) if s in online]
-        files[f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list"] = format_cpu_list(siblings) + "\n"
-    nodes: dict[int, list[int]] = {}
-    for cpu in sorted(online):
-        nodes.setdefault(topology.numa_node(cpu), []).append(cpu)
-    files["/sys/devices/system/node/online"] = format_cpu_list(range(topology.numa_nodes)) + "\n"
-    for node in range(topology.numa_nodes):
-        files[f"/sys/devices/system/node/node{node}/cpulist"] = format_cpu_list(nodes.get(node, [])) + "\n"
-    return files
+    topology: Topology | None = None
 
 
 @dataclass
@@ -50,9 +39,29 @@ def read_file(path: str, ctx: ExecContext) -> str | None:
         return format_cpu_list(cpus) + "\n"
     if path in ("/sys/fs/cgroup/cpuset.mems.effective", "/sys/fs/cgroup/cpuset.mems"):
         return format_cpu_list(mems) + "\n"
+    topo = ctx.topology or Topology(ctx.nr_cpus, 1, 1)
+    return _sysfs(path, topo)
+
+
+def _sysfs(path: str, topo: Topology) -> str | None:
+    """The host's CPU and NUMA sysfs files a container can read (offline CPUs have no
+    ``topology`` directory, as on a real kernel)."""
     if path == "/sys/devices/system/cpu/online":
-        return f"0-{ctx.nr_cpus - 1}\n"
-    return ctx.node_files.get(path)
+        return format_cpu_list(topo.online) + "\n"
+    if path == "/sys/devices/system/cpu/offline":
+        return format_cpu_list(topo.offline) + "\n"
+    if path in ("/sys/devices/system/cpu/possible", "/sys/devices/system/cpu/present"):
+        return f"0-{topo.cpus - 1}\n"
+    if path in ("/sys/devices/system/node/online", "/sys/devices/system/node/possible",
+                "/sys/devices/system/node/has_memory"):
+        return format_cpu_list(topo.memory_nodes) + "\n"
+    match = _SIBLINGS.fullmatch(path)
+    if match and int(match.group(1)) in topo.group_of:
+        return format_cpu_list(topo.siblings(int(match.group(1)))) + "\n"
+    match = _NODE_CPULIST.fullmatch(path)
+    if match and int(match.group(1)) < topo.numa_nodes:
+        return format_cpu_list(topo.node_cpus(int(match.group(1)))) + "\n"
+    return None
 
 
 def _cat(args: list[str], stdin: str, ctx: ExecContext) -> ExecResult:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .events import record_event
 from .plugin.interface import ContainerInfo, PluginError
 from .quantity import cpu_millis, parse_quantity, to_int_ceil
-from .runtime import new_container_id
+from .runtime import ContainerStartError, new_container_id
 from .scheduler import set_condition
 from .store import now_rfc3339
 from .validation import qos_class
@@ -105,14 +105,17 @@ class Kubelet:
         pod["status"]["podIP"] = work.ip
         pod["status"]["podIPs"] = [{"ip": work.ip}]
         self.cluster.store.update("pods", pod)
-        for index, spec in enumerate(pod["spec"]["containers"]):
-            await self._create_with_backoff(work, index, spec)
+        started = [await self._create_with_backoff(work, index, spec)
+                   for index, spec in enumerate(pod["spec"]["containers"])]
         pod = self._pod(work)
         if pod is None:
             return
-        pod["status"]["phase"] = "Running"
-        set_condition(pod, "ContainersReady", "True")
-        set_condition(pod, "Ready", "True")
+        if all(started):
+            pod["status"]["phase"] = "Running"
+            set_condition(pod, "ContainersReady", "True")
+            set_condition(pod, "Ready", "True")
+        else:  # restartPolicy Never and a container failed to start
+            pod["status"]["phase"] = "Running" if any(started) else "Failed"
         self.cluster.store.update("pods", pod)
 
     def _status_waiting(self, spec: dict[str, Any], reason: str, message: str | None = None,
@@ -134,13 +137,36 @@ class Kubelet:
         statuses[index] = status
         self.cluster.store.update("pods", pod)
 
-    async def _create_with_backoff(self, work: PodWork, index: int, spec: dict[str, Any]) -> None:
+    def _cgroup_dir(self, pod: dict[str, Any], work: PodWork, cid: str) -> str:
+        """The container's cgroup (cgroupfs driver, cgroup v2), as runc names it in errors."""
+        qos = qos_class(pod)
+        tier = "" if qos == "Guaranteed" else f"{qos.lower()}/"
+        return f"/sys/fs/cgroup/kubepods/{tier}pod{work.uid}/{cid}"
+
+    def _start_failed(self, work: PodWork, index: int, spec: dict[str, Any], cid: str, message: str) -> None:
+        """runc refused the container: status ``StartError`` (exit 128), event ``Failed``."""
+        pod = self._pod(work)
+        if pod is not None:
+            record_event(self.cluster.store, pod, "Warning", "Failed", f"Error: {message}", "kubelet",
+                         self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
+        now = now_rfc3339()
+        self._set_container_status(work, index, {
+            "name": spec["name"], "image": spec["image"],
+            "imageID": "docker.io/library/busybox@sha256:" + "ab" * 32,
+            "containerID": f"containerd://{cid}", "ready": False, "restartCount": 0, "started": False,
+            "state": {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
+                                     "startedAt": "1970-01-01T00:00:00Z", "finishedAt": now,
+                                     "containerID": f"containerd://{cid}"}},
+            "lastState": {}, "volumeMounts": []})
+
+    async def _create_with_backoff(self, work: PodWork, index: int, spec: dict[str, Any]) -> bool:
+        """Create and start one container; False when it failed to start and is not retried."""
         lat = self.cluster.latencies
         attempt = 0
         while True:
             pod = self._pod(work)
             if pod is None or pod["metadata"].get("deletionTimestamp"):
-                return
+                return False
             cid = new_container_id()
             info = ContainerInfo(
                 container_id=cid, name=spec["name"], pod_name=work.name, pod_namespace=work.namespace,
@@ -167,7 +193,17 @@ class Kubelet:
                 record_event(self.cluster.store, pod, "Normal", "Created", f"Created container: {spec['name']}",
                              "kubelet", self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
             await asyncio.sleep(lat.container_start)
-            self.runtime.start_container(cid)
+            try:
+                self.runtime.start_container(cid, self._cgroup_dir(pod or {}, work, cid) if pod else "")
+            except ContainerStartError as err:
+                self._start_failed(work, index, spec, cid, str(err))
+                if (pod or {}).get("spec", {}).get("restartPolicy", "Always") == "Never":
+                    return False
+                attempt += 1
+                await asyncio.sleep(lat.backoff(attempt))
+                del work.containers[spec["name"]]
+                await self.runtime.remove_container(cid)
+                continue
             pod = self._pod(work)
             if pod is not None:
                 record_event(self.cluster.store, pod, "Normal", "Started", f"Started container {spec['name']}",
@@ -177,7 +213,7 @@ class Kubelet:
                 "imageID": "docker.io/library/busybox@sha256:" + "ab" * 32,
                 "containerID": f"containerd://{cid}", "ready": True, "restartCount": 0, "started": True,
                 "state": {"running": {"startedAt": now_rfc3339()}}, "lastState": {}, "volumeMounts": []})
-            return
+            return True
 
     # -- stop -----------------------------------------------------------------------
     def terminate(self, uid: str, grace: int, object_already_gone: bool = False) -> None:

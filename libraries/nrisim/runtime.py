@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 from .latency import Latencies
 from .plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
                                PluginModel, Runtime)
+from .plugin.maporder import MapOrder
 from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
 from .procfs import format_cpu_list, parse_cpu_list
 from .topology import Topology
@@ -32,6 +33,20 @@ class SimContainer:
     cpus: frozenset[int] | None = None  # None = unpinned (all online CPUs)
     mems: frozenset[int] | None = None  # None = all NUMA nodes
     state: str = "created"  # created, running, exited, removed
+    cpus_text: str = ""  # cpuset.cpus as written in the OCI spec (what runc writes)
+
+
+class ContainerStartError(Exception):
+    """runc could not start the container; ``str(err)`` is containerd's message as kubelet
+    reports it (``StartError``, exit code 128)."""
+
+
+def runc_cpuset_error(cgroup_dir: str, cpus_text: str) -> str:
+    """containerd's wrapping of runc's failure to write an invalid ``cpuset.cpus``."""
+    return ("failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+            "runc create failed: unable to start container process: error during container init: "
+            f'error setting cgroup config for procHooks process: failed to write "{cpus_text}": '
+            f"write {cgroup_dir}/cpuset.cpus: invalid argument: unknown")
 
 
 class SimRuntime(Runtime):
@@ -40,11 +55,12 @@ class SimRuntime(Runtime):
     mutex does."""
 
     def __init__(self, topology: Topology, model_cls: type[PluginModel], sink: PluginLogSink,
-                 latencies: Latencies) -> None:
+                 latencies: Latencies, map_order: MapOrder | None = None) -> None:
         self.topology = topology
         self.model_cls = model_cls
         self.sink = sink
         self.latencies = latencies
+        self.map_order = map_order or MapOrder()
         self.lock = asyncio.Lock()
         self.containers: dict[str, SimContainer] = {}
         self.model: PluginModel | None = None
@@ -60,7 +76,7 @@ class SimRuntime(Runtime):
 
     def effective_mems(self, cid: str) -> frozenset[int]:
         c = self.containers[cid]
-        return c.mems if c.mems is not None else frozenset(range(self.topology.numa_nodes))
+        return c.mems if c.mems is not None else frozenset(self.topology.memory_nodes)
 
     def _apply(self, cid: str, cpus: str, mems: str) -> bool:
         c = self.containers.get(cid)
@@ -68,7 +84,12 @@ class SimRuntime(Runtime):
             return False
         try:
             if cpus:
-                c.cpus = frozenset(parse_cpu_list(cpus))
+                parsed = frozenset(parse_cpu_list(cpus))
+                if c.state == "running" and self.topology.not_online(parsed):
+                    # runc update writes cpuset.cpus of a live cgroup: the kernel refuses it
+                    log.warning("runtime rejected cpuset %s for %s: CPUs not online", cpus, cid[:12])
+                    return False
+                c.cpus, c.cpus_text = parsed, cpus
             if mems:
                 c.mems = frozenset(parse_cpu_list(mems))
         except ValueError as err:
@@ -90,6 +111,7 @@ class SimRuntime(Runtime):
                              f'(weka-cpuset, handles {EVENTS})"')
         self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Registering plugin {PLUGIN_ID}..."')
         model = self.model_cls(self.topology, self._plugin_log(inst), self)
+        model.map_order = self.map_order
         self.model = model
         try:
             model.configure(RUNTIME_NAME, RUNTIME_VERSION)
@@ -148,9 +170,17 @@ class SimRuntime(Runtime):
             self._apply(info.container_id, adjustment.cpus, adjustment.mems)
             return c
 
-    def start_container(self, cid: str) -> None:
-        if cid in self.containers:
-            self.containers[cid].state = "running"
+    def start_container(self, cid: str, cgroup_dir: str = "") -> None:
+        """runc create + start. A cpuset naming a CPU that is not online fails as runc does:
+        the container exits at once (the plugin is not told) and ContainerStartError says why."""
+        c = self.containers.get(cid)
+        if c is None:
+            return
+        if c.cpus is not None and self.topology.not_online(c.cpus):
+            c.state = "exited"
+            raise ContainerStartError(runc_cpuset_error(cgroup_dir or f"/sys/fs/cgroup/kubepods/{cid}",
+                                                        c.cpus_text or format_cpu_list(c.cpus)))
+        c.state = "running"
 
     def stop_container(self, cid: str) -> None:
         """Container exit: the plugin is not told (it does not subscribe to StopContainer)."""

@@ -66,7 +66,8 @@ class SimulatedCluster:
         return {"api_url": self.api_url, "kubeconfig": str(self.kubeconfig_path), "node": self.node_name,
                 "plugin_log": str(self.plugin_log_path), "restart_command": self.restart_command,
                 "plugin_model": self.config.plugin_model, "cpus": self.config.cpus, "pid": os.getpid(),
-                "workdir": str(self.workdir)}
+                "workdir": str(self.workdir), "numa_nodes": self.config.numa_nodes,
+                "offline_cpus": self.config.offline_cpus, "map_order_seed": self.config.map_order_seed}
 
     # -- thread API ---------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> "SimulatedCluster":

@@ -12,7 +12,9 @@ from nrisim.plugin.registry import MODEL_NAMES, load_model
 def test_builtin_names():
     assert MODEL_NAMES[0] == "head"
     assert set(MODEL_NAMES) == {"head", "pre-fix", "leak-on-remove", "integer-one-too-many",
-                                "integer-shared-cpu", "restart-forgets-integer", "annotated-plus-one"}
+                                "integer-shared-cpu", "restart-forgets-integer", "annotated-plus-one",
+                                "shared-includes-integer", "forbid-ignored", "annotated-mems-missing",
+                                "annotation-not-validated"}
     for name in MODEL_NAMES:
         cls = load_model(name)
         assert issubclass(cls, PluginModel) and cls.name == name

@@ -72,6 +72,10 @@ class ConnectionKeywords:
         plugin_model: str = "head",
         latency_profile: str = "fast",
         timeout: float = 30.0,
+        sim_numa_nodes: int = 1,
+        sim_offline_cpus: str = "",
+        sim_shuffle_map_order: bool = False,
+        sim_map_order_seed: str = "",
     ) -> dict:
         """Connect to the cluster and check the target node; returns run metadata.
 
@@ -81,6 +85,16 @@ class ConnectionKeywords:
         variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
         procedures take most of a node's CPUs.
 
+        More options of the simulated node (ignored for a real cluster): ``sim_numa_nodes``
+        NUMA nodes, ``sim_offline_cpus`` CPUs present but not online (kernel list syntax, e.g.
+        ``5,7``), and ``sim_shuffle_map_order`` to make the plugin model walk its maps in a
+        random order as Go does on a real node, seeded by ``sim_map_order_seed`` (empty: a
+        random seed, shown in the run metadata so a failure can be replayed).
+
+        Example:
+        | Connect To Cluster | sim_cpus=16 | sim_numa_nodes=2 | sim_offline_cpus=5,7 |
+        | Connect To Cluster | sim_shuffle_map_order=True | sim_map_order_seed=42 |
+
         Fails, creating nothing, when the kubeconfig is unreadable or invalid, the API server
         does not answer, or ``target_node`` does not exist or is not Ready.
         """
@@ -89,9 +103,16 @@ class ConnectionKeywords:
         if not kubeconfig:
             if os.environ.get("KUBECONFIG"):
                 logger.info("Environment KUBECONFIG is ignored: pass -v KUBECONFIG:<path> to use a real cluster.")
+            seed = str(sim_map_order_seed).strip()
+            if seed and not seed.lstrip("-").isdigit():
+                raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
+                                 "a random seed)")
             sim = start_simulator(
                 _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
-                latency_profile=latency_profile, timeout=timeout,
+                latency_profile=latency_profile, timeout=timeout, numa_nodes=int(sim_numa_nodes),
+                offline_cpus=str(sim_offline_cpus or "").strip(),
+                shuffle_map_order=_as_bool(sim_shuffle_map_order),
+                map_order_seed=int(seed) if seed else None,
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""
@@ -126,7 +147,9 @@ class ConnectionKeywords:
             "Node": node.name,
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
             "Runtime": node.runtime,
-            "Plugin model": sim.plugin_model if sim else "real plugin",
+            "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
+                                                 if sim.map_order_seed is not None else "")
+                             if sim else "real plugin"),
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
             "Library": f"CpusetLibrary {__version__}",
         }
@@ -186,3 +209,15 @@ class ConnectionKeywords:
         problems = self.ctx.shutdown()
         if problems:
             raise ClusterError("; ".join(problems))
+
+
+def _as_bool(value: object) -> bool:
+    """Robot gives ``True``/``False`` as strings from the command line."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0", "", "none"):
+            return False
+        raise ValueError(f"sim_shuffle_map_order '{value}' is not True or False")
+    return bool(value)

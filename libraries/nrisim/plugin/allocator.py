@@ -107,8 +107,8 @@ class ExclusiveAllocator:
             reserved_per_group: dict[int, int] = {}
             group_of = self.topology.group_of
             for cpu in reserved:
-                if 0 <= cpu < len(group_of):
-                    index = group_of[cpu]
+                index = group_of.get(cpu)
+                if index is not None:  # offline or unknown CPUs belong to no group
                     reserved_per_group[index] = reserved_per_group.get(index, 0) + 1
             for index in sorted(reserved_per_group):
                 if remaining <= 0:

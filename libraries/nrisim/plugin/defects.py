@@ -5,6 +5,9 @@ visible only in cpusets and capacity, the way a real regression would be.
 """
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
+from .cpulist import CpuListError, parse_cpu_list
 from .head import HeadModel
 from .interface import ContainerInfo
 from .state import Record
@@ -88,10 +91,59 @@ class AnnotatedPlusOneModel(HeadModel):
         return cpus if extra is None else cpus + [extra]
 
 
+class SharedIncludesIntegerModel(HeadModel):
+    """A new shared container's pool leaves out annotated and forbidden CPUs but not the CPUs
+    of integer containers, so shared pods run on "exclusive" CPUs."""
+
+    name = "shared-includes-integer"
+
+    def _shared_reserved(self) -> set[int]:
+        return self.annotated_cpus()
+
+
+class ForbidIgnoredModel(HeadModel):
+    """``weka.io/forbid-core-ids`` is ignored for integer and shared pods (the ``Integer
+    container ... forbidden CPUs`` line prints ``[]``)."""
+
+    name = "forbid-ignored"
+
+    def _forbidden(self, container: ContainerInfo) -> list[int]:
+        return []
+
+
+class AnnotatedMemsMissingModel(HeadModel):
+    """Annotated containers get no ``cpuset.mems`` (direct path and Synchronize): they keep
+    every memory node instead of the nodes of their CPUs. Visible only with 2+ NUMA nodes."""
+
+    name = "annotated-mems-missing"
+
+    def _mems_for(self, cpus: Sequence[int]) -> str:
+        return ""
+
+
+class AnnotationNotValidatedModel(HeadModel):
+    """Annotations are parsed but not checked against the online CPUs: ``999`` or an offline
+    CPU is admitted and reserved instead of refused with ``CPU(s) not online``. The runtime
+    then fails the container's start as runc does (``StartError``) and the plugin keeps the
+    CPUs reserved until the container is removed. Syntax errors are still refused."""
+
+    name = "annotation-not-validated"
+
+    def _annotated_cpus_or_refuse(self, value: str, log_invalid: Callable[[str], None]) -> list[int]:
+        try:
+            return parse_cpu_list(value)
+        except CpuListError:
+            return super()._annotated_cpus_or_refuse(value, log_invalid)
+
+
 __all__ = [
     "LeakOnRemoveModel",
     "IntegerOneTooManyModel",
     "IntegerSharedCpuModel",
     "RestartForgetsIntegerModel",
     "AnnotatedPlusOneModel",
+    "SharedIncludesIntegerModel",
+    "ForbidIgnoredModel",
+    "AnnotatedMemsMissingModel",
+    "AnnotationNotValidatedModel",
 ]

@@ -1,8 +1,13 @@
 """The plugin at HEAD (``645b11f``): state, admission, release, Synchronize, and its log lines.
 
-Behaviour follows ``plugin-behaviour.md`` §0-6. Where the plugin prints Go map order
-(reserved lists, per-CPU state dumps, which conflicting container is planned first) this
-model uses ascending CPU order / first-encounter order, so runs are reproducible.
+Where the plugin walks a Go map (reserved lists, per-CPU state dumps, which conflicting
+container is planned first, the order of the state checks and refresh updates) the model
+walks through ``self.map_order``: ascending CPUs / first-encounter order by default, so runs
+are reproducible, or a seeded shuffle (see :mod:`.maporder`).
+
+Lists are logged in the order upstream prints them: a slice printed with ``%v`` before
+``numa.FormatCPUList`` or ``formatCPUListCommaSeparated`` ran on it keeps its order; both
+sort their argument in place, so a slice printed or recorded after them is ascending.
 
 Subclasses change one behaviour each by overriding a small hook (see ``defects.py`` and
 ``prefix.py``); the hooks are the methods starting with ``_`` documented as "hook".
@@ -129,7 +134,7 @@ class HeadModel(PluginModel):
         self.log("DEBUG: Initial synchronization confirmed - proceeding with operation")
 
     def _integer_reserved_logged(self) -> list[int]:
-        cpus = sorted(self.int_owner)
+        cpus = self.map_order.walk_sorted(self.int_owner)
         self.log(
             f"DEBUG: getIntegerReservedCPUsUnsafe() returning {go_slice(cpus)}, "
             f"intOwner map has {len(self.int_owner)} entries"
@@ -137,7 +142,7 @@ class HeadModel(PluginModel):
         return cpus
 
     def _mems_for(self, cpus: Sequence[int]) -> str:
-        """NUMA node(s) of the CPUs, range format; "" for no CPUs."""
+        """Hook: NUMA node(s) of annotated CPUs, range format; "" for no CPUs (mems unchanged)."""
         nodes = sorted({self.topology.numa_node(cpu) for cpu in cpus})
         return format_ranges(nodes)
 
@@ -191,7 +196,7 @@ class HeadModel(PluginModel):
         return cpus
 
     def _annotated_cpus_or_refuse(self, value: str, log_invalid: Callable[[str], None]) -> list[int]:
-        """The annotation's CPUs, or a PluginError with the plugin's message (logged first)."""
+        """Hook: the annotation's CPUs, or a PluginError with the plugin's message (logged first)."""
         try:
             return parse_and_validate(value, self.topology.online)
         except CpuListError as err:
@@ -213,7 +218,7 @@ class HeadModel(PluginModel):
         int_reserved = self._integer_reserved_logged()
         self.log(
             f"DEBUG: Memory state - integer reserved: {go_slice(int_reserved)}, "
-            f"annotated reserved: {go_slice(sorted(self.annotated_cpus()))}"
+            f"annotated reserved: {go_slice(self.map_order.walk_sorted(self.annotated_cpus()))}"
         )
         value = container.pod_annotations[CORES_ANNOTATION]
 
@@ -259,10 +264,11 @@ class HeadModel(PluginModel):
         all_reserved = self.reserved_cpus()
         plans: list[tuple[str, list[int], list[int]]] = []
         requested_set = set(requested)
-        for owner, rec in conflicting.items():
+        for owner in self.map_order.walk(conflicting):
+            rec = conflicting[owner]
             reserved = (all_reserved - set(rec.cpus)) | requested_set
             try:
-                new = self.allocator.allocate(len(rec.cpus), sorted(reserved))
+                new = self.allocator.allocate(len(rec.cpus), self.map_order.walk_sorted(reserved))
             except AllocationError:
                 return plans, owner
             plans.append((owner, list(rec.cpus), new))
@@ -278,7 +284,7 @@ class HeadModel(PluginModel):
             f"DEBUG: Conflicts detected for annotated container {sid}, attempting reallocation: "
             f"CPU {conflict} is reserved by an integer container"
         )
-        requested = sorted(parse_cpu_list(value))
+        requested = parse_cpu_list(value)  # annotation order until formatted below
         plans, failed = self._plan_reallocation(requested)
         if failed is not None:
             cause = f"cannot reallocate integer container {failed}"
@@ -287,6 +293,7 @@ class HeadModel(PluginModel):
             self.log(f"DEBUG: Stateless annotated allocation failed for container {sid}: {message}")
             raise PluginError(message)
         cpu_text = format_comma(requested) if plans else format_ranges(requested)
+        requested = sorted(requested)  # both formatters sort the slice in place
         updates = [ContainerUpdate(owner, format_ranges(new)) for owner, _old, new in plans]
         for owner, old, _new in plans:
             for cpu in old:
@@ -295,7 +302,7 @@ class HeadModel(PluginModel):
         for owner, _old, new in plans:
             rec = self.by_cid.get(owner)
             if rec is not None:
-                rec.cpus = list(new)
+                rec.cpus = sorted(new)  # FormatCPUList of the update sorted the plan's slice
                 for cpu in new:
                     self.int_owner[cpu] = owner
         self._record_annotated(container, requested)
@@ -321,7 +328,7 @@ class HeadModel(PluginModel):
         cid = container.container_id
         sid = short_id(cid)
         self.log(f"DEBUG: Handling integer container {sid} with synchronized architecture")
-        forbidden = forbidden_cpus(container.pod_annotations, self.log)
+        forbidden = self._forbidden(container)
         self.log(f"DEBUG: Integer container {sid} - forbidden CPUs from annotation: {go_slice(forbidden)}")
         self._wait_for_synchronization()
         self.log(f"DEBUG: AllocateInteger acquired global lock for container {sid}")
@@ -329,14 +336,14 @@ class HeadModel(PluginModel):
             f"DEBUG: AllocateInteger ENTRY STATE - intOwner has {len(self.int_owner)} entries, "
             f"annotRef has {len(self.annot_ref)} entries, byCID has {len(self.by_cid)} entries"
         )
-        for cpu in sorted(self.int_owner):
+        for cpu in self.map_order.walk_sorted(self.int_owner):
             self.log(f"DEBUG: AllocateInteger ENTRY STATE - CPU {cpu} owned by {short_id(self.int_owner[cpu])}")
-        annotated = sorted(self.annotated_cpus())
+        annotated = self.map_order.walk_sorted(self.annotated_cpus())
         self.log(
-            f"DEBUG: Memory state - reserved: {go_slice(sorted(self.reserved_cpus()))}, "
+            f"DEBUG: Memory state - reserved: {go_slice(self.map_order.walk_sorted(self.reserved_cpus()))}, "
             f"annotated: {go_slice(annotated)}, forbidden: {go_slice(forbidden)}"
         )
-        unavailable = sorted(self.reserved_cpus() | set(forbidden))
+        unavailable = self.map_order.walk_sorted(self.reserved_cpus() | set(forbidden))
         try:
             cpus = self.allocator.allocate(self._integer_count(container), unavailable)
         except AllocationError as err:
@@ -359,9 +366,11 @@ class HeadModel(PluginModel):
             self.int_owner[cpu] = cid
             self.log(f"DEBUG: StatelessAllocateInteger - assigned CPU {cpu} to container {sid}")
         self.log(f"DEBUG: StatelessAllocateInteger - recorded container {sid} in state with CPUs {go_slice(cpus)}")
+        cpu_text = format_ranges(cpus)
+        cpus.sort()  # FormatCPUList sorted the recorded slice in place
+        self.by_cid[cid].cpus = list(cpus)
         self.log(f"DEBUG: Successfully allocated integer container {sid} with CPUs {go_slice(cpus)}")
         self.log("DEBUG: TRUE STATELESS - allocation recorded by NRI, will be discovered in next query")
-        cpu_text = format_ranges(cpus)
         self._log_cached(sid, cpu_text)
         self.log(f"DEBUG: Successfully allocated integer container {sid} with CPUs: {go_slice(sorted(cpus))}")
         return Adjustment(cpus=cpu_text)
@@ -388,9 +397,17 @@ class HeadModel(PluginModel):
 
     # ------------------------------------------------------------------ shared
 
+    def _forbidden(self, container: ContainerInfo) -> list[int]:
+        """Hook: ``GetForbiddenCPUs`` of the pod (integer and shared admission)."""
+        return forbidden_cpus(container.pod_annotations, self.log)
+
+    def _shared_reserved(self) -> set[int]:
+        """Hook: the CPUs a new shared container must not get (annotRef ∪ intOwner)."""
+        return self.reserved_cpus()
+
     def _create_shared(self, container: ContainerInfo) -> Adjustment:
-        forbidden = set(forbidden_cpus(container.pod_annotations, self.log))
-        reserved = self.reserved_cpus() | forbidden
+        forbidden = set(self._forbidden(container))
+        reserved = self._shared_reserved() | forbidden
         pool = [cpu for cpu in self.topology.online if cpu not in reserved]
         if not pool:
             raise PluginError("shared CPU pool is empty")
@@ -453,7 +470,7 @@ class HeadModel(PluginModel):
 
     def _validate_state_consistency(self) -> None:
         orphaned_owners = 0
-        for cpu in sorted(self.int_owner):
+        for cpu in self.map_order.walk_sorted(self.int_owner):
             owner = self.int_owner[cpu]
             info = self.by_cid.get(owner)
             if info is None:
@@ -466,7 +483,7 @@ class HeadModel(PluginModel):
                 )
         ownership: dict[int, int] = {}
         annotated_owned: set[int] = set()
-        for info in self.by_cid.values():
+        for info in self.map_order.walk(self.by_cid.values()):
             if info.mode == INTEGER:
                 for cpu in info.cpus:
                     ownership[cpu] = ownership.get(cpu, 0) + 1
@@ -478,7 +495,7 @@ class HeadModel(PluginModel):
             elif info.mode == ANNOTATED:
                 annotated_owned.update(info.cpus)
         orphaned_annotations = 0
-        for cpu in sorted(self.annot_ref):
+        for cpu in self.map_order.walk_sorted(self.annot_ref):
             if cpu not in annotated_owned:
                 self.log(
                     f"WARNING: State corruption - CPU {cpu} has annotation count {self.annot_ref[cpu]} "
@@ -514,7 +531,7 @@ class HeadModel(PluginModel):
             return
         pool = self.shared_pool()
         updates: list[ContainerUpdate] = []
-        for rec in self.by_cid.values():
+        for rec in self.map_order.walk(self.by_cid.values()):
             if rec.mode == SHARED and pool:
                 updates.append(ContainerUpdate(rec.container_id, format_ranges(pool)))
                 rec.cpus = list(pool)
@@ -540,7 +557,7 @@ class HeadModel(PluginModel):
             f"CRITICAL DEBUG: Synchronize() CLEARING STATE - before clear: intOwner={len(self.int_owner)} "
             f"entries, annotRef={len(self.annot_ref)} entries, byCID={len(self.by_cid)} entries"
         )
-        for cpu in sorted(self.int_owner):
+        for cpu in self.map_order.walk_sorted(self.int_owner):
             self.log(
                 f"CRITICAL DEBUG: Synchronize() CLEARING intOwner - CPU {cpu} was owned by "
                 f"{short_id(self.int_owner[cpu])}"
@@ -551,7 +568,7 @@ class HeadModel(PluginModel):
             "byCID=0 entries"
         )
         by_mode: dict[str, list[ContainerInfo]] = {ANNOTATED: [], INTEGER: [], SHARED: []}
-        for c in containers:
+        for c in self.map_order.walk(containers):  # containerd lists its containers from a map
             if not c.sandbox_id:
                 self.log("Warning: Skipping nil container or container with empty PodSandboxId")
                 continue
@@ -607,10 +624,13 @@ class HeadModel(PluginModel):
                 f"DEBUG: HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: {go_slice(cpus)} "
                 f"for annotation: {value}"
             )
-            self.by_cid[c.container_id] = Record(c.container_id, ANNOTATED, list(cpus), c.sandbox_id, c.pod_uid)
+            rec = Record(c.container_id, ANNOTATED, list(cpus), c.sandbox_id, c.pod_uid)
+            self.by_cid[c.container_id] = rec
             for cpu in cpus:
                 self.annot_ref[cpu] = self.annot_ref.get(cpu, 0) + 1
             if cpus:
+                cpus = sorted(cpus)  # FormatCPUList of the update sorts the recorded slice
+                rec.cpus = list(cpus)
                 updates.append(ContainerUpdate(c.container_id, format_ranges(cpus), self._mems_for(cpus)))
                 self.log(
                     f"DEBUG: Adding CPU restriction update for annotated container "
@@ -658,7 +678,7 @@ class HeadModel(PluginModel):
             else:
                 self.log(f"DEBUG: Cannot discover existing CPUs for integer container {cid}, fallback to allocation")
                 try:
-                    current = self.allocator.allocate(expected, sorted(self.reserved_cpus()))
+                    current = self.allocator.allocate(expected, self.map_order.walk_sorted(self.reserved_cpus()))
                 except AllocationError as err:
                     self.log(f"Error allocating CPUs for integer container {cid}: failed to allocate exclusive CPUs: {err}")
                     continue
@@ -680,7 +700,7 @@ class HeadModel(PluginModel):
                 )
                 reserved = annotated | {cpu for cpu, owner in self.int_owner.items() if owner != cid}
                 try:
-                    final = self.allocator.allocate(expected, sorted(reserved))
+                    final = self.allocator.allocate(expected, self.map_order.walk_sorted(reserved))
                     self.log(
                         f"DEBUG: Successfully reallocated integer container {cid} from {go_slice(current)} to "
                         f"{go_slice(final)} during sync"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from ..topology import Topology
+from .maporder import DETERMINISTIC, MapOrder
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class PluginModel(ABC):
 
     #: name shown in suite metadata and logs
     name: str = "custom"
+    #: how walks over upstream's Go maps are ordered; the runtime sets its own (seeded or
+    #: deterministic) on every instance right after construction, before ``configure``
+    map_order: MapOrder = DETERMINISTIC
 
     def __init__(self, topology: Topology, log: Callable[[str], None], runtime: Runtime) -> None:
         self.topology = topology

@@ -5,7 +5,9 @@ Built-in names (``MODEL_NAMES``):
 - ``head`` — the current upstream plugin (the default);
 - ``pre-fix`` — the plugin before "fix: better state management" (lost reallocation plan);
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
-  ``restart-forgets-integer``, ``annotated-plus-one`` — one documented defect each.
+  ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
+  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated`` — one
+  documented defect each (``defects.py``).
 
 Writing your own model (the extension point)
 --------------------------------------------
@@ -13,7 +15,7 @@ Put a module on ``sys.path`` (e.g. next to your suites, or via ``PYTHONPATH``) a
 ``--plugin-model mymodule:MyPlugin``. The class must subclass
 :class:`nrisim.plugin.interface.PluginModel` and accept ``(topology, log, runtime)``.
 The easiest start is to subclass :class:`nrisim.plugin.head.HeadModel` and override one
-hook (look at ``defects.py`` for five examples of a few lines each):
+hook (look at ``defects.py`` for nine examples of a few lines each):
 
 - ``_integer_count(container)`` — how many CPUs an integer container gets;
 - ``_finalize_integer_cpus(container, cpus)`` — change the chosen integer CPUs;
@@ -21,7 +23,14 @@ hook (look at ``defects.py`` for five examples of a few lines each):
 - ``_create_annotated_with_conflict(container, value, conflict_cpu)`` — live reallocation;
 - ``_release(record)`` / ``_release_annotated(record)`` — RemoveContainer bookkeeping;
 - ``_sync_integer(containers, updates, skipped)`` — Synchronize phase 2;
-- ``annotated_cpus()`` — the CPUs treated as annotated.
+- ``annotated_cpus()`` — the CPUs treated as annotated;
+- ``_annotated_cpus_or_refuse(value, log_invalid)`` — parse and validate an annotation;
+- ``_mems_for(cpus)`` — ``cpuset.mems`` of an annotated container;
+- ``_forbidden(container)`` — a pod's forbidden CPUs (integer and shared admission);
+- ``_shared_reserved()`` — the CPUs a new shared container must not get.
+
+Go map order: walk anything upstream keeps in a Go map through ``self.map_order.walk(...)``
+(or ``walk_sorted``); the simulator's ``--shuffle-map-order`` then randomises it.
 
 Rules: the runtime serialises every hook call, so no locking; never sleep (ask the runtime
 for asynchronous work through ``self.runtime.update_containers(updates, on_done)``); write
@@ -34,7 +43,11 @@ import importlib
 import inspect
 
 from .defects import (
+    AnnotatedMemsMissingModel,
     AnnotatedPlusOneModel,
+    AnnotationNotValidatedModel,
+    ForbidIgnoredModel,
+    SharedIncludesIntegerModel,
     IntegerOneTooManyModel,
     IntegerSharedCpuModel,
     LeakOnRemoveModel,
@@ -52,6 +65,10 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         IntegerSharedCpuModel,
         RestartForgetsIntegerModel,
         AnnotatedPlusOneModel,
+        SharedIncludesIntegerModel,
+        ForbidIgnoredModel,
+        AnnotatedMemsMissingModel,
+        AnnotationNotValidatedModel,
     )
 }
 
