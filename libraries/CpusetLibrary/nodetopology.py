@@ -29,8 +29,20 @@ class NodeTopology:
         return CpuSet(self.numa_node.values()) or CpuSet([0])
 
 
+#: files per exec (every path is a query parameter of the exec request; keep the URL short)
+FILES_PER_EXEC = 32
+
+
 def _read(cluster, namespace: str, pod: str, paths: list[str], optional: bool = False) -> list[str] | None:
-    """The contents of the files, one string each (one exec for all of them)."""
+    """The one-line contents of the files, in order (one exec per FILES_PER_EXEC files)."""
+    if len(paths) > FILES_PER_EXEC:
+        lines: list[str] = []
+        for start in range(0, len(paths), FILES_PER_EXEC):
+            chunk = _read(cluster, namespace, pod, paths[start:start + FILES_PER_EXEC], optional)
+            if chunk is None:
+                return None
+            lines.extend(chunk)
+        return lines
     result = cluster.exec(namespace, pod, ["cat", *paths])
     if result.rc != 0:
         if optional:

@@ -50,6 +50,18 @@ class CpuSetValueKeywords:
         return CpuSet(ordered[:count])
 
     @keyword
+    def highest_cpus(self, cpus: CpuSet, count: int) -> CpuSet:
+        """The ``count`` highest-numbered CPUs of ``cpus``. Fails when there are fewer.
+
+        Example:
+        | ${last} =    Highest Cpus    ${online}    1
+        """
+        ordered = sorted(cpus)
+        if count < 0 or count > len(ordered):
+            raise ValueError(f"cannot take {count} CPUs of {_named(cpus)} ({len(ordered)} CPUs)")
+        return CpuSet(ordered[len(ordered) - count:])
+
+    @keyword
     def cpu_set_union(self, *sets: CpuSet) -> CpuSet:
         """Every CPU in any of the sets.
 

@@ -2,6 +2,8 @@
 contract behaviours that depend on it: the shared pool, forbidden CPUs, memory nodes."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from robot.api import logger
 from robot.api.deco import keyword
 
@@ -27,6 +29,10 @@ def forbidden_cpus(pod) -> CpuSet:
         return CpuSet()
 
 
+TOPOLOGY_PROBE = "node-topology-probe"
+PROBE_TIMEOUT = timedelta(minutes=2)
+
+
 class TopologyKeywords:
     def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
@@ -37,15 +43,30 @@ class TopologyKeywords:
             namespace = self.ctx.require_namespace()
             if not pod:
                 running = [p.metadata.name for p in cluster.list_pods(namespace) if view(p).ready]
-                if not running:
-                    raise AssertionError(f"the node's topology is read inside a running pod, and no pod of "
-                                         f"'{namespace}' is Ready: create one first")
-                pod = running[0]
-            self.ctx.node_topology = read_node_topology(cluster, namespace, pod)
+                pod = running[0] if running else ""
+            if pod:
+                self.ctx.node_topology = read_node_topology(cluster, namespace, pod)
+            else:
+                self.ctx.node_topology = self._read_in_probe_pod()
             topo = self.ctx.node_topology
             logger.info(f"Node topology (read in pod {pod}): online {format_cpu_list(topo.online)}, "
                         f"NUMA nodes {format_cpu_list(topo.numa_nodes)}")
         return self.ctx.node_topology
+
+    def _read_in_probe_pod(self) -> NodeTopology:
+        """No pod of the test runs: read the topology in a BestEffort probe pod, then delete it."""
+        from .pods import PodKeywords
+        from .shapes import PodShapeKeywords
+
+        pods = PodKeywords(self.ctx)
+        body = PodShapeKeywords(self.ctx).pod_body(TOPOLOGY_PROBE)
+        pods.create_pods_together(body)
+        try:
+            pods.wait_until_pods_are_ready(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
+            return read_node_topology(self.ctx.require_cluster(), self.ctx.require_namespace(), TOPOLOGY_PROBE)
+        finally:
+            self.ctx.require_cluster().delete_pods(self.ctx.require_namespace(), [TOPOLOGY_PROBE], 0)
+            pods.wait_until_pods_are_gone(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
 
     @keyword
     def online_cpus(self, pod: str = "") -> CpuSet:
@@ -93,6 +114,21 @@ class TopologyKeywords:
         | ${nodes} =    Numa Nodes Of Cpus    0,2
         """
         return self._topology().numa_nodes_of(cpus)
+
+    @keyword
+    def cpus_of_numa_nodes(self, nodes: CpuSet) -> CpuSet:
+        """The online CPUs of the NUMA nodes ``nodes`` (a list such as ``1`` or ``0-1``) as the
+        node reports them (every online CPU is on node 0 when the kernel reports no NUMA).
+
+        Example:
+        | ${second} =    Cpus Of Numa Nodes    1
+        """
+        topology = self._topology()
+        cpus = CpuSet(cpu for cpu, owner in topology.numa_node.items() if owner in nodes)
+        if not cpus:
+            raise ValueError(f"NUMA nodes {format_cpu_list(nodes)} have no online CPUs "
+                             f"(nodes: {format_cpu_list(topology.numa_nodes)})")
+        return cpus
 
     @keyword
     def get_pod_memory_nodes(self, pod: str) -> CpuSet:

@@ -1,0 +1,33 @@
+"""The plugin contract suite, run through robot on the simulated cluster (fast profile): every
+test passes on the ``head`` model at 16, 64 and 128 CPUs with 1 and 2 NUMA nodes, and with
+offline CPUs and a shuffled map order (the suite must not depend on one walk order)."""
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.suite
+
+SUITE = "suites/plugin_contract.robot"
+
+
+@pytest.mark.parametrize("cpus", [16, 64, 128])
+@pytest.mark.parametrize("numa_nodes", [1, 2])
+def test_every_contract_test_passes_on_head(robot_run, cpus, numa_nodes):
+    run = robot_run("--variable", f"SIM_CPUS:{cpus}", "--variable", f"SIM_NUMA_NODES:{numa_nodes}", suite=SUITE)
+    assert len(run.statuses) >= 15
+    failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
+    assert not failed, failed
+    assert run.rc == 0
+
+
+def test_the_contract_holds_with_offline_cpus_and_a_shuffled_map_order(robot_run):
+    run = robot_run("--variable", "SIM_OFFLINE_CPUS:5,7", "--variable", "SIM_SHUFFLE_MAP_ORDER:True",
+                    "--variable", "SIM_MAP_ORDER_SEED:11", suite=SUITE)
+    failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
+    assert not failed, failed
+
+
+def test_one_contract_test_runs_alone(robot_run):
+    """Tests are independent: one selected test sets up and cleans up on its own."""
+    run = robot_run("--test", "Memory Nodes Follow The Cpus Of Annotated Pods", suite=SUITE)
+    assert [status for status, _ in run.statuses.values()] == ["PASS"], run.statuses
