@@ -22,15 +22,14 @@ Test Tags         procedure:plugin-contract
 Pods Are Classified By Their Annotation And Resources
     [Documentation]    Annotated (any resources) get their annotation; integer (whole CPUs,
     ...    request = limit, memory limit) get exclusive CPUs; fractional CPU, request below limit,
-    ...    no memory limit and BestEffort pods are shared and get the shared pool.
+    ...    no memory limit and BestEffort pods are shared and get the shared pool. Two integer pods
+    ...    (2 and 1 CPUs) share no CPU.
     Annotated And Then Integer Pods Run    annotated-small    0    integer-two    2
-    ${fractional}    Pod Body    shared-fractional    cpu=1500m    memory=${CONTRACT_MEMORY}    image=${IMAGE}
-    ${burstable}    Pod Body    shared-burstable    cpu=1    cpu_limit=2    memory=${CONTRACT_MEMORY}    image=${IMAGE}
-    ${no_memory_limit}    Pod Body    shared-no-memory-limit    cpu=1    image=${IMAGE}
-    ${best_effort}    Pod Body    shared-best-effort    image=${IMAGE}
-    Pods Are Created And Ready    ${fractional}    ${burstable}    ${no_memory_limit}    ${best_effort}
+    ${one_cpu}    Integer Pod    integer-one    1
+    Pods Are Created And Ready    ${one_cpu}
+    Four Kinds Of Shared Pods Run
     Pods Should Have Their Annotated Cpus    annotated-small
-    Pods Should Have Exactly Their Requested Cpus    integer-two
+    Pods Should Have Exactly Their Requested Cpus    integer-two    integer-one
     Pods Should Have The Shared Pool    shared-fractional    shared-burstable    shared-no-memory-limit
     ...    shared-best-effort
 
@@ -174,8 +173,16 @@ Exhaustion Is Refused With The Real Free Count
     ${integer}    Integer Pod    integer-too-big    ${need}
     Create Pods Together    ${integer}
     Pod Should Be Refused By The Plugin    integer-too-big
-    ...    pattern=.*insufficient free CPUs: need ${need}, have ${free} \\(reserved: \\[[0-9 ]*\\]\\)
+    ...    pattern=.*insufficient free CPUs: need ${need}, have ${free}(?: \\(reserved: \\[[0-9 ]*\\]\\))?
     ...    timeout=${POD_READY_TIMEOUT}
+
+Deleted Pods' Cpus Are Free Again
+    [Documentation]    Once annotated and integer pods are deleted and the plugin has handled their
+    ...    removal, it reserves none of their CPUs: a new shared pod gets every CPU no pod holds.
+    Annotated And Then Integer Pods Run    annotated-released    0-3    integer-released    4
+    Clean Up Test Pods    grace_period=${CLEANUP_GRACE}    timeout=${RELEASE_TIMEOUT}
+    ${leaked}    Cpus Reserved For No Pod
+    Cpu Set Should Be    ${leaked}    ${EMPTY}    what=CPUs the plugin reserves for no pod
 
 A Restart Keeps Every Container's Cpus
     [Documentation]    After the plugin restarts and synchronizes, annotated, integer and shared pods

@@ -3,7 +3,7 @@
 The plugin logs the CPUs it grants at admission and at Synchronize, but when it moves an
 integer container live (an annotated pod wants its CPUs) it logs only *that* it moves it:
 ``Found conflicting integer container <id> on CPU <n>`` ... ``Successfully planned reallocation
-of <k> containers``. After such a move the last logged grant is stale; what the plugin did say
+of <k> containers`` (PRE: ``CPU <n> is owned by container <id>`` ... ``Executing reallocation plan``). After such a move the last logged grant is stale; what the plugin did say
 is: same CPU count, and off the conflicting CPUs. :func:`latest_words` reads the log in order
 and keeps, per container, either its latest grant or its latest move.
 """
@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 from . import pluginlog
 
-_CONFLICT = re.compile(r"DEBUG: Found conflicting integer container (?P<cid>[0-9a-f]{12,64}) on CPU (?P<cpu>\d+)")
-_PLANNED = re.compile(r"DEBUG: Successfully planned reallocation of \d+ containers")
+_CONFLICT = re.compile(  # HEAD, then upstream PRE (7132bc2)
+    r"DEBUG: Found conflicting integer container (?P<cid>[0-9a-f]{12,64}) on CPU (?P<cpu>\d+)"
+    r"|DEBUG: CPU (?P<pre_cpu>\d+) is owned by container (?P<pre_cid>[0-9a-f]{12,64})")
+_PLANNED = re.compile(r"DEBUG: Successfully planned reallocation of \d+ containers"
+                      r"|DEBUG: Executing reallocation plan with \d+ containers")
 _PLAN_FAILED = re.compile(r"DEBUG: Reallocation planning failed")
 
 
@@ -43,7 +46,8 @@ def latest_words(lines: list[str]) -> dict[str, Grant]:
         for cid, cpus in granted.items():
             found[cid] = Grant(cpus)
         if match := _CONFLICT.search(line):
-            pending.setdefault(pluginlog.short_id(match["cid"]), set()).add(int(match["cpu"]))
+            cid, cpu = (match["cid"], match["cpu"]) if match["cid"] else (match["pre_cid"], match["pre_cpu"])
+            pending.setdefault(pluginlog.short_id(cid), set()).add(int(cpu))
         elif _PLAN_FAILED.search(line):
             pending.clear()
         elif _PLANNED.search(line):

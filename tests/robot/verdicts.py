@@ -6,9 +6,10 @@ the file equals the rendering). Regenerate the doc with::
 
     python tests/robot/verdicts.py > docs/verdicts.md
 
-A verdict is either "every test passes" or "test *step* fails with a message matching
-*pattern* (``re.fullmatch``), every earlier test passes, every later test is skipped naming
-*step*". Patterns name the CPUs and figures that make the run a failure; where those depend on
+A verdict on a procedure suite (a chain of steps) is either "every test passes" or "test *step*
+fails with a message matching *pattern* (``re.fullmatch``), every earlier test passes, every
+later test is skipped naming *step*". The contract suite's tests are independent (no chain):
+its verdict is "these tests fail with these messages, every other test passes". Patterns name the CPUs and figures that make the run a failure; where those depend on
 the order in which the simulated node admits pods created together, the pattern allows each
 possible order and a *check* ties the figures together (counts equal list lengths, the plugin's
 figure is below the real one...), so a pattern never degenerates into "anything".
@@ -42,6 +43,7 @@ class Suite:
     key: str
     path: str
     tests: tuple[str, ...]
+    chain: bool = True  # a step after a failed step is skipped; False: independent tests
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,19 @@ class Failure:
 
 @dataclass(frozen=True)
 class Verdict:
+    """``failure``: the failing step of a chain suite. ``failures``: the failing tests of a suite
+    of independent tests (every other test passes); give one or the other."""
+
     model: str
     suite: str
     failure: Failure | None
     why: str
     variables: tuple[str, ...] = ()  # extra robot --variable NAME:value for this run
+    failures: tuple[Failure, ...] = ()
+
+    @property
+    def all_failures(self) -> tuple[Failure, ...]:
+        return (self.failure,) if self.failure is not None else self.failures
 
 
 @dataclass(frozen=True)
@@ -299,6 +309,17 @@ def skip_message(failed_step: str) -> str:
 def expected_results(v: Verdict) -> list[Expected]:
     """The status (and message pattern) of every test of the suite under verdict ``v``."""
     tests = SUITES[v.suite].tests
+    if not SUITES[v.suite].chain:
+        if v.failure is not None:
+            raise ValueError(f"{v.model} x {v.suite}: independent tests take failures=, not failure=")
+        failing = {f.step: f for f in v.failures}
+        unknown = set(failing) - set(tests)
+        if unknown:
+            raise ValueError(f"{v.model} x {v.suite}: no such tests {sorted(unknown)}")
+        return [Expected(t, "FAIL", failing[t].pattern, failing[t].checks) if t in failing else Expected(t, "PASS")
+                for t in tests]
+    if v.failures:
+        raise ValueError(f"{v.model} x {v.suite}: a chain suite takes failure=, not failures=")
     if v.failure is None:
         return [Expected(t, "PASS") for t in tests]
     failing = tests.index(v.failure.step)
@@ -320,6 +341,11 @@ def problems(expected: Expected, message: str) -> list[str]:
 # ---- the doc ------------------------------------------------------------------------------
 
 def _cell(v: Verdict) -> str:
+    if not SUITES[v.suite].chain:
+        if not v.failures:
+            return f"PASS (all {len(SUITES[v.suite].tests)})"
+        passed = len(SUITES[v.suite].tests) - len(v.failures)
+        return "FAIL " + ", ".join(f"*{f.step}*" for f in v.failures) + f"; {passed} PASS"
     if v.failure is None:
         return f"PASS (all {len(SUITES[v.suite].tests)})"
     tests = SUITES[v.suite].tests
@@ -351,16 +377,17 @@ def render_markdown() -> str:
         "file equals the rendering of the table it enforces.",
         "",
         "Suites: " + "; ".join(f"**{s}** = `{SUITES[s].path}` ({len(SUITES[s].tests)} tests)" for s in suites) + ".",
-        "Tests before the failing one pass; every later test is skipped with the message",
-        "`Skipped: previous step '<failing test>' did not pass`.",
+        "In a procedure suite, tests before the failing one pass; every later test is skipped with",
+        "the message `Skipped: previous step '<failing test>' did not pass`. The tests of the contract",
+        "suite are independent: the tests named in its cell fail, every other test passes.",
         "",
         *render_table(),
     ]
     lines += ["", "## Why, and the failure messages", ""]
     for v in VERDICTS:
         lines.append(f"- `{v.model}` x **{v.suite}**: {_cell(v)} — {v.why}.")
-        if v.failure is not None:
-            lines.append(f"  - `{v.failure.step}` message (observed): `{v.failure.example}`")
+        for failure in v.all_failures:
+            lines.append(f"  - `{failure.step}` message (observed): `{failure.example}`")
     lines += ["", "Pods created together are admitted in an order the node chooses, so which pod is named",
               "and which CPUs are listed can vary between runs; the enforced patterns accept each order",
               "and check the figures against each other (a list's length equals its count, the plugin's",

@@ -31,6 +31,7 @@ def forbidden_cpus(pod) -> CpuSet:
 
 TOPOLOGY_PROBE = "node-topology-probe"
 PROBE_TIMEOUT = timedelta(minutes=2)
+RELEASE_PROBE = "release-probe"
 
 
 class TopologyKeywords:
@@ -215,6 +216,53 @@ class TopologyKeywords:
                     f"{format_cpu_list(annotated) or 'none'} - integer {format_cpu_list(integer) or 'none'} - "
                     f"forbidden {format_cpu_list(forbidden) or 'none'} = {format_cpu_list(pool) or 'none'}")
         return pool
+
+    @keyword
+    def cpus_reserved_for_no_pod(self, timeout: timedelta = timedelta(minutes=1)) -> CpuSet:
+        """The CPUs the plugin keeps reserved although no annotated or integer pod holds them
+        (it leaked them). Read with a BestEffort probe pod: a new shared container gets every CPU
+        the plugin does not reserve, so what the shared pool should have and the probe lacks is
+        leaked (all of it when the plugin refuses the probe with ``shared CPU pool is empty``).
+        The probe is deleted and released before this returns.
+
+        Example:
+        | Clean Up Test Pods
+        | ${leaked} =    Cpus Reserved For No Pod
+        | Cpu Set Should Be    ${leaked}    ${EMPTY}    what=CPUs reserved for no pod
+        """
+        from .plugin import PluginKeywords
+        from .pods import PodKeywords
+        from .shapes import PodShapeKeywords, plugin_message
+
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        pods = PodKeywords(self.ctx)
+        pods.create_pods_together(PodShapeKeywords(self.ctx).pod_body(RELEASE_PROBE))
+        try:
+            state, done = cluster.watch_pods(
+                namespace, [RELEASE_PROBE],
+                lambda s: s[RELEASE_PROBE] is not None and (
+                    view(s[RELEASE_PROBE]).ready or view(s[RELEASE_PROBE]).waiting_reason == "CreateContainerError"),
+                timeout.total_seconds())
+            probe = view(state[RELEASE_PROBE]) if state[RELEASE_PROBE] is not None else None
+            if not done or probe is None:
+                raise AssertionError(f"probe pod {RELEASE_PROBE} neither started nor was refused within "
+                                     f"{timeout.total_seconds():g} s")
+            want = self.shared_pool_now()
+            if not probe.ready:
+                if plugin_message(probe.waiting_message) != "shared CPU pool is empty":
+                    raise AssertionError(f"probe pod {RELEASE_PROBE} was refused: {probe.waiting_message}")
+                leaked = want
+            else:
+                leaked = CpuSet(want - read_pod_cpus(cluster, namespace, RELEASE_PROBE))
+        finally:
+            pods.delete_pods_together(RELEASE_PROBE, grace_period=0)
+            pods.wait_until_pods_are_gone(RELEASE_PROBE, timeout=timeout)
+        if self.ctx.container_ids.get(RELEASE_PROBE):
+            PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(RELEASE_PROBE, timeout=timeout)
+            self.ctx.container_ids.pop(RELEASE_PROBE, None)
+        logger.info(f"CPUs the plugin reserves for no pod: {format_cpu_list(leaked) or 'none'}")
+        return leaked
 
     @keyword
     def pods_should_have_the_shared_pool(self, *pods: str) -> None:
