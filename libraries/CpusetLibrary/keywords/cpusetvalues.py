@@ -35,6 +35,7 @@ class CpuSetValueKeywords:
         | ${text} =    Format Cpu List    ${sets}[integer-a]
         | Should Be Equal    ${text}    1-2,33-34
         """
+        cpus = CpuSet.convert(cpus)
         return format_cpu_list(cpus)
 
     @keyword
@@ -44,6 +45,7 @@ class CpuSetValueKeywords:
         Example:
         | ${two} =    Lowest Cpus    ${sets}[integer-x]    2
         """
+        cpus = CpuSet.convert(cpus)
         ordered = sorted(cpus)
         if count < 0 or count > len(ordered):
             raise ValueError(f"cannot take {count} CPUs of {_named(cpus)} ({len(ordered)} CPUs)")
@@ -56,6 +58,7 @@ class CpuSetValueKeywords:
         Example:
         | ${last} =    Highest Cpus    ${online}    1
         """
+        cpus = CpuSet.convert(cpus)
         ordered = sorted(cpus)
         if count < 0 or count > len(ordered):
             raise ValueError(f"cannot take {count} CPUs of {_named(cpus)} ({len(ordered)} CPUs)")
@@ -68,6 +71,7 @@ class CpuSetValueKeywords:
         Example:
         | ${both} =    Cpu Set Union    0-1    ${sets}[integer-a]
         """
+        sets = tuple(CpuSet.convert(item) for item in sets)
         return CpuSet().union(*sets) if sets else CpuSet()
 
     @keyword
@@ -77,6 +81,8 @@ class CpuSetValueKeywords:
         Example:
         | ${rest} =    Cpu Set Difference    ${online}    ${annotated}    ${integer}
         """
+        cpus = CpuSet.convert(cpus)
+        without = tuple(CpuSet.convert(item) for item in without)
         return CpuSet(frozenset(cpus).difference(*without))
 
     @keyword
@@ -86,6 +92,8 @@ class CpuSetValueKeywords:
         Example:
         | ${common} =    Cpu Set Intersection    ${before}    ${after}
         """
+        cpus = CpuSet.convert(cpus)
+        others = tuple(CpuSet.convert(item) for item in others)
         return CpuSet(frozenset(cpus).intersection(*others))
 
     @keyword
@@ -96,6 +104,8 @@ class CpuSetValueKeywords:
         | ${cpus} =    Get Pod Cpus    annotated-a
         | Cpu Set Should Be    ${cpus}    0,2    what=annotated-a
         """
+        actual = CpuSet.convert(actual)
+        expected = CpuSet.convert(expected)
         if actual != expected:
             parts = [f"{what} is {_named(actual)}, expected {_named(expected)}"]
             if actual - expected:
@@ -111,6 +121,8 @@ class CpuSetValueKeywords:
         Example:
         | Cpu Set Should Not Include    ${cpus}    1,3,5    what=integer-forbid
         """
+        cpus = CpuSet.convert(cpus)
+        excluded = CpuSet.convert(excluded)
         found = cpus & excluded
         if found:
             raise AssertionError(f"{what} {_named(cpus)} includes {format_cpu_list(found)} of {_named(excluded)}")
@@ -122,6 +134,8 @@ class CpuSetValueKeywords:
         Example:
         | Cpu Set Should Include    ${pool}    ${released}    what=shared pool
         """
+        cpus = CpuSet.convert(cpus)
+        included = CpuSet.convert(included)
         missing = included - cpus
         if missing:
             raise AssertionError(f"{what} {_named(cpus)} lacks {format_cpu_list(missing)} of {_named(included)}")

@@ -100,6 +100,7 @@ class TopologyKeywords:
         Example:
         | Cpu Set Should Be Whole Cores    ${sets}[integer-a]    what=integer-a
         """
+        cpus = CpuSet.convert(cpus)
         topology = self._topology()
         broken = sorted(cpu for cpu in cpus if not topology.siblings.get(cpu, CpuSet([cpu])) <= cpus)
         if broken:
@@ -114,6 +115,7 @@ class TopologyKeywords:
         Example:
         | ${nodes} =    Numa Nodes Of Cpus    0,2
         """
+        cpus = CpuSet.convert(cpus)
         return self._topology().numa_nodes_of(cpus)
 
     @keyword
@@ -124,6 +126,7 @@ class TopologyKeywords:
         Example:
         | ${second} =    Cpus Of Numa Nodes    1
         """
+        nodes = CpuSet.convert(nodes)
         topology = self._topology()
         cpus = CpuSet(cpu for cpu, owner in topology.numa_node.items() if owner in nodes)
         if not cpus:
