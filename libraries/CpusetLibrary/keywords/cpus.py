@@ -25,12 +25,22 @@ class CpuKeywords:
     @keyword
     def get_pod_cpus(self, pod: str) -> frozenset[int]:
         """The CPUs the pod's container may run on, read from ``/proc/1/status`` inside it
-        (list and hex mask must agree)."""
+        (list and hex mask must agree).
+
+        Example:
+        | ${cpus} = | Get Pod Cpus | annotated-a |
+        | Cpu Set Should Be | ${cpus} | 0,2 |
+        """
         return read_pod_cpus(self.ctx.require_cluster(), self.ctx.require_namespace(), pod)
 
     @keyword
     def get_cpus_of_pods(self, *pods: str) -> dict[str, frozenset[int]]:
-        """``Get Pod CPUs`` for each pod, logged as a table."""
+        """``Get Pod CPUs`` for each pod, logged as a table.
+
+        Example:
+        | ${sets} = | Get Cpus Of Pods | integer-a | integer-b |
+        | Log | ${sets}[integer-a] |
+        """
         sets = {pod: self.get_pod_cpus(pod) for pod in pods}
         logger.info(_table(["pod", "Cpus_allowed_list", "count"],
                            [(p, format_cpu_list(c), str(len(c))) for p, c in sets.items()]), html=True)
@@ -38,7 +48,11 @@ class CpuKeywords:
 
     @keyword
     def pods_should_have_their_annotated_cpus(self, *pods: str) -> dict[str, frozenset[int]]:
-        """Each pod's CPUs equal its ``weka.io/cores-ids`` annotation exactly."""
+        """Each pod's CPUs equal its ``weka.io/cores-ids`` annotation exactly.
+
+        Example:
+        | ${sets} = | Pods Should Have Their Annotated Cpus | annotated-a | annotated-b |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         sets = self.get_cpus_of_pods(*pods)
@@ -58,7 +72,11 @@ class CpuKeywords:
     @keyword
     def pods_should_have_exactly_their_requested_cpus(self, *pods: str) -> dict[str, frozenset[int]]:
         """Each integer pod has exactly as many CPUs as its CPU limit, and no two of them
-        (nor any running annotated pod on the node) share a CPU. Returns pod -> CPUs."""
+        (nor any running annotated pod on the node) share a CPU. Returns pod -> CPUs.
+
+        Example:
+        | ${sets} = | Pods Should Have Exactly Their Requested Cpus | integer-a | integer-b |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         sets = self.get_cpus_of_pods(*pods)
@@ -84,7 +102,13 @@ class CpuKeywords:
 
     @keyword
     def pods_should_keep_their_cpus(self, before: dict) -> None:
-        """Each pod in ``before`` (pod -> CPUs) still has exactly those CPUs."""
+        """Each pod in ``before`` (pod -> CPUs) still has exactly those CPUs.
+
+        Example:
+        | ${before} = | Get Cpus Of Pods | integer-a |
+        | Restart Plugin
+        | Pods Should Keep Their Cpus | ${before} |
+        """
         problems = []
         for pod, cpus in before.items():
             now = self.get_pod_cpus(pod)
@@ -95,7 +119,12 @@ class CpuKeywords:
 
     @keyword
     def cpu_sets_should_not_overlap(self, sets: dict) -> None:
-        """No two holders in ``sets`` (name -> CPUs) share a CPU."""
+        """No two holders in ``sets`` (name -> CPUs) share a CPU.
+
+        Example:
+        | ${sets} = | Get Cpus Of Pods | integer-a | integer-b |
+        | Cpu Sets Should Not Overlap | ${sets} |
+        """
         found = overlaps({k: frozenset(v) for k, v in sets.items()})
         if found:
             raise AssertionError("exclusive CPUs overlap: " + "; ".join(found))
@@ -105,7 +134,11 @@ class CpuKeywords:
 
     @keyword
     def real_free_cpus(self) -> int:
-        """CPUs of the target node that no annotated or integer container holds."""
+        """CPUs of the target node that no annotated or integer container holds.
+
+        Example:
+        | ${free} = | Real Free Cpus |
+        """
         usage = self._usage()
         logger.info(usage.describe())
         return usage.real_free
@@ -113,7 +146,12 @@ class CpuKeywords:
     @keyword
     def free_cpus_for_a_new_integer_pod(self) -> int:
         """The largest integer pod the node can take now: CPUs no container holds, and no
-        more than the scheduler admits (allocatable minus every pod's CPU request)."""
+        more than the scheduler admits (allocatable minus every pod's CPU request).
+
+        Example:
+        | ${free} = | Free Cpus For A New Integer Pod |
+        | ${body} = | Pod Body | filler | cpu=${free} | memory=64Mi |
+        """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         usage = self._usage()
@@ -127,7 +165,11 @@ class CpuKeywords:
     @keyword
     def wait_until_pods_leave_cpus(self, cpus: str, *pods: str, timeout: timedelta = timedelta(seconds=30)) -> dict:
         """Wait (bounded, reading the containers) until none of the pods runs on any CPU of
-        the list ``cpus`` (a live reallocation is applied asynchronously). Returns pod -> CPUs."""
+        the list ``cpus`` (a live reallocation is applied asynchronously). Returns pod -> CPUs.
+
+        Example:
+        | ${sets} = | Wait Until Pods Leave Cpus | 0-1 | integer-x |
+        """
         avoid = parse_cpu_list(cpus)
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
@@ -145,7 +187,11 @@ class CpuKeywords:
     def log_node_cpu_map(self, title: str = "CPU map") -> dict[int, tuple[str, str]]:
         """Draw which pod holds each CPU of the target node (inline SVG) with a table; returns
         cpu -> (holder, kind). Integer pods of this run are read by exec; others by their
-        annotation or, for integer pods of other namespaces, counted only."""
+        annotation or, for integer pods of other namespaces, counted only.
+
+        Example:
+        | Log Node Cpu Map | Node after the live reallocation |
+        """
         node = self.ctx.require_node()
         usage = self._usage()
         holders = holders_from_assignments(

@@ -22,8 +22,8 @@ class CpuSetValueKeywords:
         set. Fails naming the item that is not ``N`` or ``A-B``.
 
         Example:
-        | ${cpus} =    Parse Cpu List    0-3,8
-        | Length Should Be    ${cpus}    5
+        | ${cpus} = | Parse Cpu List | 0-3,8 |
+        | Length Should Be | ${cpus} | 5 |
         """
         return CpuSet.convert(text)
 
@@ -32,8 +32,8 @@ class CpuSetValueKeywords:
         """The canonical CPU list text: ascending ranges (``0-3,8``); ``""`` for no CPUs.
 
         Example:
-        | ${text} =    Format Cpu List    ${sets}[integer-a]
-        | Should Be Equal    ${text}    1-2,33-34
+        | ${text} = | Format Cpu List | ${sets}[integer-a] |
+        | Should Be Equal | ${text} | 1-2,33-34 |
         """
         cpus = CpuSet.convert(cpus)
         return format_cpu_list(cpus)
@@ -43,7 +43,7 @@ class CpuSetValueKeywords:
         """The ``count`` lowest-numbered CPUs of ``cpus``. Fails when there are fewer.
 
         Example:
-        | ${two} =    Lowest Cpus    ${sets}[integer-x]    2
+        | ${two} = | Lowest Cpus | ${sets}[integer-x] | 2 |
         """
         cpus = CpuSet.convert(cpus)
         ordered = sorted(cpus)
@@ -56,7 +56,7 @@ class CpuSetValueKeywords:
         """The ``count`` highest-numbered CPUs of ``cpus``. Fails when there are fewer.
 
         Example:
-        | ${last} =    Highest Cpus    ${online}    1
+        | ${last} = | Highest Cpus | ${online} | 1 |
         """
         cpus = CpuSet.convert(cpus)
         ordered = sorted(cpus)
@@ -69,7 +69,7 @@ class CpuSetValueKeywords:
         """Every CPU in any of the sets.
 
         Example:
-        | ${both} =    Cpu Set Union    0-1    ${sets}[integer-a]
+        | ${both} = | Cpu Set Union | 0-1 | ${sets}[integer-a] |
         """
         sets = tuple(CpuSet.convert(item) for item in sets)
         return CpuSet().union(*sets) if sets else CpuSet()
@@ -79,7 +79,7 @@ class CpuSetValueKeywords:
         """The CPUs of ``cpus`` that are in none of ``without``.
 
         Example:
-        | ${rest} =    Cpu Set Difference    ${online}    ${annotated}    ${integer}
+        | ${rest} = | Cpu Set Difference | ${online} | ${annotated} | ${integer} |
         """
         cpus = CpuSet.convert(cpus)
         without = tuple(CpuSet.convert(item) for item in without)
@@ -90,7 +90,7 @@ class CpuSetValueKeywords:
         """The CPUs in ``cpus`` and in every one of ``others``.
 
         Example:
-        | ${common} =    Cpu Set Intersection    ${before}    ${after}
+        | ${common} = | Cpu Set Intersection | ${before} | ${after} |
         """
         cpus = CpuSet.convert(cpus)
         others = tuple(CpuSet.convert(item) for item in others)
@@ -101,8 +101,8 @@ class CpuSetValueKeywords:
         """``actual`` is exactly ``expected``; the failure names the extra and missing CPUs.
 
         Example:
-        | ${cpus} =    Get Pod Cpus    annotated-a
-        | Cpu Set Should Be    ${cpus}    0,2    what=annotated-a
+        | ${cpus} = | Get Pod Cpus | annotated-a |
+        | Cpu Set Should Be | ${cpus} | 0,2 | what=annotated-a |
         """
         actual = CpuSet.convert(actual)
         expected = CpuSet.convert(expected)
@@ -119,7 +119,7 @@ class CpuSetValueKeywords:
         """No CPU of ``excluded`` is in ``cpus``.
 
         Example:
-        | Cpu Set Should Not Include    ${cpus}    1,3,5    what=integer-forbid
+        | Cpu Set Should Not Include | ${cpus} | 1,3,5 | what=integer-forbid |
         """
         cpus = CpuSet.convert(cpus)
         excluded = CpuSet.convert(excluded)
@@ -132,7 +132,7 @@ class CpuSetValueKeywords:
         """Every CPU of ``included`` is in ``cpus``.
 
         Example:
-        | Cpu Set Should Include    ${pool}    ${released}    what=shared pool
+        | Cpu Set Should Include | ${pool} | ${released} | what=shared pool |
         """
         cpus = CpuSet.convert(cpus)
         included = CpuSet.convert(included)
@@ -146,8 +146,8 @@ class CpuSetValueKeywords:
         share a CPU; the failure names every pair and the CPUs they share.
 
         Example:
-        | ${sets} =    Get Cpus Of Pods    integer-a    integer-b
-        | Cpu Sets Should Be Disjoint    ${sets}
+        | ${sets} = | Get Cpus Of Pods | integer-a | integer-b |
+        | Cpu Sets Should Be Disjoint | ${sets} |
         """
         found = overlaps({name: CpuSet.convert(cpus) for name, cpus in sets.items()})
         if found:

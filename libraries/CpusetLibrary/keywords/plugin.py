@@ -35,12 +35,20 @@ class PluginKeywords:
 
     @keyword
     def mark_plugin_log_for_step(self) -> None:
-        """Remember where the plugin log ends now; the step's evidence starts here."""
+        """Remember where the plugin log ends now; the step's evidence starts here.
+
+        Example:
+        | Test Setup | Mark Plugin Log For Step |
+        """
         self.ctx.step_mark = self.ctx.require_node_access().mark()
 
     @keyword
     def plugin_log_since_step_start(self) -> list[str]:
-        """The plugin log lines written since the current step started."""
+        """The plugin log lines written since the current step started.
+
+        Example:
+        | ${lines} = | Plugin Log Since Step Start |
+        """
         access = self.ctx.require_node_access()
         return access.read_since(self.ctx.step_mark or access.mark())
 
@@ -64,7 +72,11 @@ class PluginKeywords:
         """Attach the plugin log lines written during this step to log.html, with the decisive
         lines about this run's containers highlighted (admissions, refusals, releases,
         resynchronization; errors and corruption always), and save them under ``evidence/``.
-        Returns the number of lines."""
+        Returns the number of lines.
+
+        Example:
+        | Test Teardown | Attach Plugin Log Of Step |
+        """
         if self.ctx.node_access is None or self.ctx.step_mark is None:
             logger.info("No plugin log for this step: no node access yet.")
             return 0
@@ -102,7 +114,13 @@ class PluginKeywords:
 
     @keyword
     def note_deletion_time(self) -> None:
-        """Start the clock for the release latency reported by the next release wait."""
+        """Start the clock for the release latency reported by the next release wait.
+
+        Example:
+        | Note Deletion Time
+        | Delete Pods Together | @{pods} |
+        | ${latency} = | Wait Until Plugin Has Released Pods | @{pods} |
+        """
         self._deleted_at = time.monotonic()
 
     @keyword
@@ -110,7 +128,12 @@ class PluginKeywords:
                                             timeout: timedelta = timedelta(minutes=2)) -> float:
         """Wait until the plugin log shows it handled RemoveContainer for every container of
         the pods (the plugin frees a container's CPUs only then, not when it stops). Returns the release
-        latency in seconds, measured from the deletion when ``Note Deletion Time`` was used."""
+        latency in seconds, measured from the deletion when ``Note Deletion Time`` was used.
+
+        Example:
+        | Delete Pods Together | annotated-a | annotated-b |
+        | ${latency} = | Wait Until Plugin Has Released Pods | annotated-a | annotated-b |
+        """
         namespace = self.ctx.require_namespace()
         unknown = [pod for pod in pods if pod not in self.ctx.container_ids]
         if unknown:
@@ -152,7 +175,11 @@ class PluginKeywords:
     def restart_plugin(self, timeout: timedelta = timedelta(minutes=3)) -> list[str]:
         """Restart the plugin (native: the restart command, e.g. ``systemctl restart k3s``;
         DaemonSet: delete its pod) and wait until it logs the sync line. Returns the log lines
-        of the restart."""
+        of the restart.
+
+        Example:
+        | ${lines} = | Restart Plugin | timeout=3 min |
+        """
         access = self.ctx.require_node_access()
         self._restart_mark = access.mark()
         result = access.restart_plugin(timeout.total_seconds())
@@ -166,7 +193,12 @@ class PluginKeywords:
         """The plugin log since the last ``Restart Plugin`` shows the plugin re-recorded every
         container of the pods during Synchronize. Checked at once when the restart wait ended on
         the end-of-sync line; otherwise (``PLUGIN_SYNC_LINE`` set to an earlier line) waited for,
-        bounded by ``timeout``."""
+        bounded by ``timeout``.
+
+        Example:
+        | Restart Plugin
+        | Plugin Should Have Synchronized Pods | integer-a | annotated-a |
+        """
         access = self.ctx.require_node_access()
         mark = getattr(self, "_restart_mark", None) or self.ctx.run_mark or access.mark()
         wanted = {pluginlog.short_id(cid): pod for pod in pods for cid in self.ctx.container_ids.get(pod, ())}
@@ -186,9 +218,9 @@ class PluginKeywords:
         ``since`` (e.g. ``Plugin Log Should Not Report Corruption``).
 
         Example:
-        | Mark Plugin Log    before-restart
+        | Mark Plugin Log | before-restart |
         | Restart Plugin
-        | Plugin Log Should Not Report Corruption    since=before-restart
+        | Plugin Log Should Not Report Corruption | since=before-restart |
         """
         self.ctx.named_marks[name] = self.ctx.require_node_access().mark()
 
@@ -214,7 +246,7 @@ class PluginKeywords:
         With ``since=test`` a corruption caused by an earlier test does not fail this one.
 
         Example:
-        | Plugin Log Should Not Report Corruption    since=test
+        | Plugin Log Should Not Report Corruption | since=test |
         """
         bad = pluginlog.corruption_lines(self._lines_since(since))
         if bad:
@@ -223,7 +255,11 @@ class PluginKeywords:
 
     @keyword
     def plugin_log_of_step_should_not_contain(self, *texts: str) -> None:
-        """None of ``texts`` appears in the plugin log written since the step started."""
+        """None of ``texts`` appears in the plugin log written since the step started.
+
+        Example:
+        | Plugin Log Of Step Should Not Contain | Conflicts detected | State corruption |
+        """
         lines = self.plugin_log_since_step_start()
         found = [line for line in lines if any(text in line for text in texts)]
         if found:
@@ -234,7 +270,12 @@ class PluginKeywords:
         """For each annotated pod (pod -> CPUs it really has), the plugin logged the CPUs it
         admitted it with: ``Recorded annotated container <id> with CPUs [...]`` (upstream FIX and
         later) or ``HandleAnnotatedContainerWithIntegerConflictCheck returning CPUs: [...] for
-        annotation: <value>`` (every version), equal to what the container has."""
+        annotation: <value>`` (every version), equal to what the container has.
+
+        Example:
+        | ${sets} = | Pods Should Have Their Annotated Cpus | annotated-a |
+        | Plugin Should Have Logged The Annotated Allocations | ${sets} |
+        """
         lines = self._run_lines()
         by_container = pluginlog.grants(lines)
         by_annotation = pluginlog.annotation_grants(lines)
@@ -265,8 +306,8 @@ class PluginKeywords:
         before and none of the CPUs it moved the container off.
 
         Example:
-        | ${sets} =    Get Cpus Of Pods    integer-a    integer-b
-        | Plugin Grants Should Match Pod Cpus    ${sets}
+        | ${sets} = | Get Cpus Of Pods | integer-a | integer-b |
+        | Plugin Grants Should Match Pod Cpus | ${sets} |
         """
         words = grantlog.latest_words(self._run_lines())
         rows, problems = [], []

@@ -30,7 +30,11 @@ class PodKeywords:
 
     @keyword
     def create_test_namespace(self, procedure: str) -> str:
-        """Create a namespace for this run: ``<procedure>-<run id>``, labelled as ours."""
+        """Create a namespace for this run: ``<procedure>-<run id>``, labelled as ours.
+
+        Example:
+        | ${namespace} = | Create Test Namespace | plugin-contract |
+        """
         cluster = self.ctx.require_cluster()
         self.ctx.run_id = self.ctx.run_id or uuid.uuid4().hex[:8]
         name = f"{procedure}-{self.ctx.run_id}"[:63].rstrip("-")
@@ -47,7 +51,11 @@ class PodKeywords:
     def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2), grace_period: int = 5) -> None:
         """Delete the run's pods with ``grace_period`` seconds (busybox ``sleep`` ignores SIGTERM,
         so the pods' default 30 s would be waited out in full), then the namespace, and wait
-        until it is gone."""
+        until it is gone.
+
+        Example:
+        | Suite Teardown | Delete Test Namespace | grace_period=5 |
+        """
         if not self.ctx.namespace:
             return
         cluster = self.ctx.require_cluster()
@@ -66,7 +74,11 @@ class PodKeywords:
     @keyword
     def render_pods(self, manifest: str, **variables: str) -> list[dict]:
         """Render a manifest from ``manifests/`` (or a path) into pod bodies for this run:
-        NAMESPACE, NODE and RUN_ID are filled in; the other variables are given."""
+        NAMESPACE, NODE and RUN_ID are filled in; the other variables are given.
+
+        Example:
+        | ${bodies} = | Render Pods | integer-pod.yaml | NAME=integer-x | CPU=4 | IMAGE=busybox:latest | MEMORY=1Gi |
+        """
         path = Path(manifest)
         if not path.is_absolute() and not path.exists():
             path = PROJECT_ROOT / "manifests" / manifest
@@ -76,7 +88,12 @@ class PodKeywords:
 
     @keyword
     def create_pods_together(self, *bodies: dict) -> list[str]:
-        """Create all pods at once, as ``kubectl apply -f`` of one file does."""
+        """Create all pods at once, as ``kubectl apply -f`` of one file does.
+
+        Example:
+        | ${a} = | Pod Body | int-a | cpu=2 | memory=64Mi |
+        | ${names} = | Create Pods Together | ${a} | @{more} |
+        """
         names = self.ctx.require_cluster().create_pods(self.ctx.require_namespace(), list(bodies))
         logger.info(f"Created together: {', '.join(names)}")
         return names
@@ -84,7 +101,11 @@ class PodKeywords:
     @keyword
     def delete_pods_together(self, *names: str, grace_period: int = 5) -> None:
         """Delete the pods at once with the given grace period (seconds). Their container IDs
-        are remembered so their release by the plugin can be checked afterwards."""
+        are remembered so their release by the plugin can be checked afterwards.
+
+        Example:
+        | Delete Pods Together | int-a | int-b | grace_period=0 |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         for pod in cluster.list_pods(namespace):
@@ -104,7 +125,12 @@ class PodKeywords:
 
     @keyword
     def container_ids_of(self, *names: str) -> list[str]:
-        """Container IDs (64 hex) of the pods, from their status or remembered from earlier."""
+        """Container IDs (64 hex) of the pods, from their status or remembered from earlier.
+
+        Example:
+        | ${ids} = | Container Ids Of | integer-a |
+        | Should Match Regexp | ${ids}[0] | ^[0-9a-f]{64}$ |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         ids: list[str] = []
@@ -128,6 +154,9 @@ class PodKeywords:
         ``insufficient free CPUs: need N, have M`` while at least N CPUs are really free
         (accounting corruption: the message gives both figures and the CPU lists). A genuine
         shortage is waited out (it passes when CPUs are released) and reported in the log.
+
+        Example:
+        | ${took} = | Wait Until Pods Are Ready | int-a | int-b | timeout=2 min |
         """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
@@ -168,7 +197,11 @@ class PodKeywords:
 
     @keyword
     def wait_until_pods_are_gone(self, *names: str, timeout: timedelta = timedelta(minutes=2)) -> float:
-        """Wait (watch, bounded) until the pod objects no longer exist; returns seconds."""
+        """Wait (watch, bounded) until the pod objects no longer exist; returns seconds.
+
+        Example:
+        | Wait Until Pods Are Gone | int-a | int-b | timeout=2 min |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         start = time.monotonic()
@@ -184,7 +217,12 @@ class PodKeywords:
         """Wait until the pod is refused and check the refusal is genuine: the scheduler's
         ``Insufficient cpu``, or the plugin's shortage with its figure equal to the real free
         count. Fails when the pod runs (the node was over-committed) or when the refusal is
-        accounting corruption. Returns the verdict sentence."""
+        accounting corruption. Returns the verdict sentence.
+
+        Example:
+        | Create Pods Together | @{probe} |
+        | ${why} = | Pod Should Be Refused Genuinely | overflow-probe |
+        """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         verdicts: dict[str, object] = {}
@@ -220,7 +258,11 @@ class PodKeywords:
     @keyword
     def log_pods_that_are_not_ready(self) -> list[str]:
         """Log every pod of the run that is not Ready, with its events (evidence of a failure).
-        Returns their one-line descriptions."""
+        Returns their one-line descriptions.
+
+        Example:
+        | Run Keyword If Test Failed | Log Pods That Are Not Ready |
+        """
         if self.ctx.cluster is None or not self.ctx.namespace:
             return []
         lines = []
@@ -234,7 +276,11 @@ class PodKeywords:
 
     @keyword
     def log_pod_events(self, name: str) -> list[str]:
-        """Log the pod's events as a table; returns them as ``Type Reason: message`` lines."""
+        """Log the pod's events as a table; returns them as ``Type Reason: message`` lines.
+
+        Example:
+        | ${events} = | Log Pod Events | integer-big |
+        """
         cluster = self.ctx.require_cluster()
         events = cluster.pod_events(self.ctx.require_namespace(), name)
         rows = [(e.type or "", e.reason or "", str(e.count or 1), e.message or "") for e in events]

@@ -44,13 +44,13 @@ class PodShapeKeywords:
         Returns the body, for ``Create Pods Together``.
 
         Examples:
-        | ${integer} =    Pod Body    int-a    cpu=2    memory=64Mi
-        | ${shared} =     Pod Body    shr-a    cpu=1500m    memory=64Mi
-        | ${burst} =      Pod Body    shr-b    cpu=1    cpu_limit=2    memory=64Mi
-        | ${besteffort} = Pod Body    shr-c
-        | ${annotated} =  Pod Body    ann-a    cpu=100m    cores=0,2
-        | ${forbidding} = Pod Body    int-f    cpu=2    memory=64Mi    forbid=1,3,5
-        | Create Pods Together    ${integer}    ${shared}
+        | ${integer} = | Pod Body | int-a | cpu=2 | memory=64Mi |
+        | ${shared} = | Pod Body | shr-a | cpu=1500m | memory=64Mi |
+        | ${burst} = | Pod Body | shr-b | cpu=1 | cpu_limit=2 | memory=64Mi |
+        | ${besteffort} = | Pod Body | shr-c |
+        | ${annotated} = | Pod Body | ann-a | cpu=100m | cores=0,2 |
+        | ${forbidding} = Pod Body | int-f | cpu=2 | memory=64Mi | forbid=1,3,5 |
+        | Create Pods Together | ${integer} | ${shared} |
         """
         if isinstance(command, str):
             command = ["sh", "-c", command]
@@ -68,8 +68,8 @@ class PodShapeKeywords:
         Returns the plugin's message.
 
         Examples:
-        | Pod Should Be Refused By The Plugin    ann-bad    message=invalid CPU list in annotation '5-2': invalid CPU range 5-2: start > end
-        | Pod Should Be Refused By The Plugin    ann-999    pattern=invalid CPU list in annotation '999': CPU\\(s\\) not online: \\[999\\] .*
+        | Pod Should Be Refused By The Plugin | ann-bad | message=invalid CPU list in annotation '5-2': invalid CPU range 5-2: start > end |
+        | Pod Should Be Refused By The Plugin | ann-999 | pattern=invalid CPU list in annotation '999': CPU\\(s\\) not online: \\[999\\] .* |
         """
         if bool(message) == bool(pattern):
             raise ValueError("give exactly one of message (exact text) and pattern (regular expression)")
@@ -115,7 +115,7 @@ class PodShapeKeywords:
         first change that makes it not Ready or gone).
 
         Example:
-        | Pod Should Stay Ready    integer-a    3 s
+        | Pod Should Stay Ready | integer-a | 3 s |
         """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
@@ -142,7 +142,7 @@ class PodShapeKeywords:
         from an idle node. Returns the deleted pods' names.
 
         Example:
-        | Test Teardown    Clean Up Test Pods    grace_period=0
+        | Test Teardown | Clean Up Test Pods | grace_period=0 |
         """
         from .plugin import PluginKeywords
         from .pods import PodKeywords

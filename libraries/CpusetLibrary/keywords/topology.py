@@ -75,7 +75,7 @@ class TopologyKeywords:
         ``pod`` or any Ready pod of the test namespace.
 
         Example:
-        | ${online} =    Online Cpus
+        | ${online} = | Online Cpus |
         """
         return self._topology(pod).online
 
@@ -85,7 +85,7 @@ class TopologyKeywords:
         (``/sys/devices/system/cpu/cpuN/topology/thread_siblings_list``), not by arithmetic.
 
         Example:
-        | ${siblings} =    Thread Siblings Of Cpu    1
+        | ${siblings} = | Thread Siblings Of Cpu | 1 |
         """
         topology = self._topology()
         if cpu not in topology.siblings:
@@ -98,7 +98,7 @@ class TopologyKeywords:
         on a node with whole cores free). On a node without hyper-threading this always holds.
 
         Example:
-        | Cpu Set Should Be Whole Cores    ${sets}[integer-a]    what=integer-a
+        | Cpu Set Should Be Whole Cores | ${sets}[integer-a] | what=integer-a |
         """
         cpus = CpuSet.convert(cpus)
         topology = self._topology()
@@ -113,7 +113,7 @@ class TopologyKeywords:
         (``/sys/devices/system/node/nodeN/cpulist``).
 
         Example:
-        | ${nodes} =    Numa Nodes Of Cpus    0,2
+        | ${nodes} = | Numa Nodes Of Cpus | 0,2 |
         """
         cpus = CpuSet.convert(cpus)
         return self._topology().numa_nodes_of(cpus)
@@ -124,7 +124,7 @@ class TopologyKeywords:
         node reports them (every online CPU is on node 0 when the kernel reports no NUMA).
 
         Example:
-        | ${second} =    Cpus Of Numa Nodes    1
+        | ${second} = | Cpus Of Numa Nodes | 1 |
         """
         nodes = CpuSet.convert(nodes)
         topology = self._topology()
@@ -139,7 +139,7 @@ class TopologyKeywords:
         """The memory nodes the pod's container may use: ``Mems_allowed_list`` of its PID 1.
 
         Example:
-        | ${mems} =    Get Pod Memory Nodes    annotated-a
+        | ${mems} = | Get Pod Memory Nodes | annotated-a |
         """
         status = read_pod_status(self.ctx.require_cluster(), self.ctx.require_namespace(), pod)
         if status.mems_allowed_list is None:
@@ -153,7 +153,7 @@ class TopologyKeywords:
         admits by moving an integer container, nor for integer and shared containers).
 
         Example:
-        | Pods Should Have The Memory Nodes Of Their Cpus    annotated-a    annotated-b
+        | Pods Should Have The Memory Nodes Of Their Cpus | annotated-a | annotated-b |
         """
         self._compare_mems(pods, lambda cpus: self._topology().numa_nodes_of(cpus), "the NUMA nodes of its CPUs")
 
@@ -163,7 +163,7 @@ class TopologyKeywords:
         memory restriction from the plugin.
 
         Example:
-        | Pods Should Have Every Memory Node    integer-a    shared-a
+        | Pods Should Have Every Memory Node | integer-a | shared-a |
         """
         self._compare_mems(pods, lambda _cpus: self._topology().numa_nodes, "every NUMA node")
 
@@ -207,8 +207,8 @@ class TopologyKeywords:
         integer pod's CPUs on the node, minus ``for_pod``'s ``weka.io/forbid-core-ids``.
 
         Example:
-        | ${pool} =    Shared Pool Now
-        | ${mine} =    Shared Pool Now    for_pod=shared-forbid
+        | ${pool} = | Shared Pool Now |
+        | ${mine} = | Shared Pool Now | for_pod=shared-forbid |
         """
         annotated, integer = self._held()
         forbidden = CpuSet()
@@ -230,8 +230,8 @@ class TopologyKeywords:
 
         Example:
         | Clean Up Test Pods
-        | ${leaked} =    Cpus Reserved For No Pod
-        | Cpu Set Should Be    ${leaked}    ${EMPTY}    what=CPUs reserved for no pod
+        | ${leaked} = | Cpus Reserved For No Pod |
+        | Cpu Set Should Be | ${leaked} | ${EMPTY} | what=CPUs reserved for no pod |
         """
         from .plugin import PluginKeywords
         from .pods import PodKeywords
@@ -274,8 +274,8 @@ class TopologyKeywords:
         container when it grants exclusive CPUs later.
 
         Example:
-        | Wait Until Pods Are Ready    shared-a    shared-b
-        | Pods Should Have The Shared Pool    shared-a    shared-b
+        | Wait Until Pods Are Ready | shared-a | shared-b |
+        | Pods Should Have The Shared Pool | shared-a | shared-b |
         """
         namespace = self.ctx.require_namespace()
         cluster = self.ctx.require_cluster()
@@ -308,7 +308,7 @@ class TopologyKeywords:
         annotated pods ignore the annotation, so do not pass them).
 
         Example:
-        | Pods Should Not Use Their Forbidden Cpus    integer-forbid    shared-forbid
+        | Pods Should Not Use Their Forbidden Cpus | integer-forbid | shared-forbid |
         """
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()

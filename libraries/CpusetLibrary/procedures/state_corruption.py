@@ -447,7 +447,12 @@ class Keywords:
     @keyword
     def read_node_capacity(self) -> NodeCapacity:
         """Online CPUs, allocatable CPU, CPU requested by pods already on the node, and the
-        CPUs they use exclusively (annotated sets; integer pods' sets read inside them)."""
+        CPUs they use exclusively (annotated sets; integer pods' sets read inside them).
+
+        Example:
+        | ${capacity} = | Read Node Capacity |
+        | Log | ${capacity.exclusive_available} |
+        """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         requested = 0.0
@@ -474,7 +479,12 @@ class Keywords:
     @keyword
     def plan_state_corruption_procedure(self) -> StateCorruptionPlan:
         """The core plan for the target node (the manual's numbers at 64 idle CPUs). Fails,
-        naming the numbers, when the node is too small or too busy."""
+        naming the numbers, when the node is too small or too busy.
+
+        Example:
+        | ${plan} = | Plan State Corruption Procedure |
+        | Log | ${plan.free} |
+        """
         capacity = self.read_node_capacity()
         try:
             plan = plan_state_corruption(capacity)
@@ -487,7 +497,12 @@ class Keywords:
     def render_state_corruption_pods(self, plan: StateCorruptionPlan, image: str = "busybox:latest",
                                      memory: str = "1Gi") -> dict[str, list[dict]]:
         """Pod bodies of the procedure for this run, keyed ``annotated``, ``integer``,
-        ``triggers`` and ``probe``."""
+        ``triggers`` and ``probe``.
+
+        Example:
+        | ${pods} = | Render State Corruption Pods | ${PLAN} |
+        | Create Pods Together | @{pods}[annotated] |
+        """
         common = {"NAMESPACE": self.ctx.require_namespace(), "NODE": self.ctx.require_node().name,
                   "RUN_ID": self.ctx.run_id, "IMAGE": image, "MEMORY": memory}
         files = state_corruption_manifests(plan, common)
