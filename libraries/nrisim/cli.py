@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -26,7 +27,13 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--numa-nodes", type=int, default=1)
     p.add_argument("--reserved-cpu", default="0", help="CPU quantity subtracted for allocatable (e.g. 2, 500m)")
     p.add_argument("--memory", default="256Gi")
-    p.add_argument("--node-name", default="sim-node-1")
+    p.add_argument("--node-name", default="sim-node-1",
+                   help="name of the node (with --nodes N > 1: the names are <name without -N>-1..N)")
+    p.add_argument("--nodes", type=int, default=1,
+                   help="number of nodes, each with its own topology, kubelet, runtime, plugin process, "
+                        "plugin log (<workdir>/nodes/<node>/weka-cpuset.log) and restart command "
+                        "(<workdir>/bin/restart-k3s-<node>); N=1 keeps <workdir>/weka-cpuset.log and "
+                        "<workdir>/bin/restart-k3s")
     p.add_argument("--plugin-model", default="head", help="built-in name or module:Class")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
@@ -58,6 +65,7 @@ def serve(argv: list[str]) -> int:
         latencies = profile(args.latency_profile, dict(parse_override(t) for t in args.latency))
         config = SimConfig(cpus=args.cpus, threads_per_core=args.threads_per_core, numa_nodes=args.numa_nodes,
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
+                           nodes=args.nodes,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
@@ -74,9 +82,12 @@ def restart_runtime(argv: list[str]) -> int:
                                             "synchronizes); exits 0 once it is back.")
     p.add_argument("--kubeconfig", type=Path, required=True)
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--node", default="", help="the node whose runtime restarts (default: the first)")
     args = p.parse_args(argv)
     try:
         url = server_from_kubeconfig(args.kubeconfig) + "/nrisim/v1/restart-runtime"
+        if args.node:
+            url += "?node=" + urllib.parse.quote(args.node)
         req = urllib.request.Request(url, data=b"", method="POST")
         with urllib.request.urlopen(req, timeout=args.timeout) as resp:
             print(resp.read().decode())

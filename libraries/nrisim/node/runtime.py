@@ -9,12 +9,12 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from .latency import Latencies
-from .plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
+from ..latency import Latencies
+from ..plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
                                PluginModel, Runtime)
 from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
 from .procfs import format_cpu_list, parse_cpu_list
-from .topology import Topology
+from ..topology import Topology
 
 log = logging.getLogger("nrisim.runtime")
 

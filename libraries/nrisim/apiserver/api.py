@@ -7,7 +7,7 @@ import json
 import logging
 
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -41,10 +41,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 class Api:
-    def __init__(self, cluster: Cluster, on_restart: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.store = cluster.store
-        self.on_restart = on_restart
         self.requests = 0
 
     def app(self) -> web.Application:
@@ -129,11 +128,16 @@ class Api:
     # -- control endpoints (node-side actions) ----------------------------------------------
     async def _control(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if parts == ["restart-runtime"] and request.method == "POST":
-            await self.on_restart()
-            return _json({"status": "ok", "message": "runtime restarted; plugin synchronized"})
+            host = self.cluster.node_host(request.query.get("node"))
+            await host.restart_runtime()
+            return _json({"status": "ok", "node": host.name,
+                          "message": f"runtime restarted on {host.name}; plugin synchronized"})
         if parts == ["info"] and request.method == "GET":
-            return _json({"node": self.cluster.node_name, "plugin_model": self.cluster.config.plugin_model,
-                          "plugin_pod": self.cluster.daemonset.pod_name, "requests": self.requests})
+            first = self.cluster.first_node
+            return _json({"node": first.name, "plugin_model": self.cluster.config.plugin_model,
+                          "plugin_pod": first.plugin_pod.pod_name, "requests": self.requests,
+                          "nodes": [{"name": h.name, "plugin_pod": h.plugin_pod.pod_name}
+                                    for h in self.cluster.nodes.values()]})
         raise ApiError(404, "unknown nrisim control endpoint")
 
     # -- generic list / watch ------------------------------------------------------------
@@ -336,9 +340,10 @@ class Api:
         container = q.get("container") or names[0]
         if container not in names:
             raise ApiError(400, f"container {container} is not valid for pod {name}")
-        if self.cluster.daemonset.is_plugin_pod(ns, name):
-            inst = self.cluster.daemonset.previous if q.get("previous") in ("true", "1") \
-                else self.cluster.daemonset.instance
+        plugin_host = self.cluster.plugin_pod_host(ns, name)
+        if plugin_host is not None:
+            plugin = plugin_host.plugin_pod
+            inst = plugin.previous if q.get("previous") in ("true", "1") else plugin.instance
             if inst is None:
                 raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to start: '
                                     "ContainerCreating")

@@ -6,18 +6,14 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .events import record_event
-from .plugin.interface import ContainerInfo, PluginError
-from .quantity import cpu_millis, parse_quantity, to_int_ceil
-from .runtime import new_container_id
-from .scheduler import set_condition
-from .store import now_rfc3339
-from .validation import qos_class
-
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from ..clock import now_rfc3339
+from ..plugin.interface import ContainerInfo, PluginError
+from ..quantity import cpu_millis, parse_quantity, to_int_ceil
+from .podstatus import qos_class, set_condition
+from .port import ClusterPort
+from .runtime import SimRuntime, new_container_id
 
 log = logging.getLogger("nrisim.kubelet")
 
@@ -57,30 +53,33 @@ def oci_resources(container: dict[str, Any]) -> dict[str, int | None]:
 
 
 class Kubelet:
-    def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+    def __init__(self, port: ClusterPort, node_name: str, node_index: int, runtime: SimRuntime) -> None:
+        self.port = port
+        self.node_name = node_name
+        self.node_index = node_index
+        self.runtime = runtime
         self.pods: dict[str, PodWork] = {}  # uid -> work
         self._ips = iter(range(2, 10**6))
 
-    @property
-    def runtime(self):
-        return self.cluster.runtime
+    def _event(self, pod: dict[str, Any], type_: str, reason: str, message: str, container: str) -> None:
+        self.port.record_event(pod, type_, reason, message, "kubelet", self.node_name,
+                               f"spec.containers{{{container}}}")
 
     def _pod(self, work: PodWork) -> dict[str, Any] | None:
-        pod = self.cluster.store.get("pods", work.namespace, work.name)
+        pod = self.port.store.get("pods", work.namespace, work.name)
         return pod if pod is not None and pod["metadata"]["uid"] == work.uid else None
 
     def admit(self, pod: dict[str, Any]) -> None:
         meta = pod["metadata"]
         work = PodWork(meta["namespace"], meta["name"], meta["uid"])
         n = next(self._ips)
-        work.ip = f"10.42.{(n // 250) % 250}.{n % 250 + 2}"
+        work.ip = f"10.42.{self.node_index}.{n % 250 + 2}"
         self.pods[work.uid] = work
-        work.start_task = self.cluster.spawn(self._start(work))
+        work.start_task = self.port.spawn(self._start(work))
 
     # -- start -----------------------------------------------------------------------
     async def _start(self, work: PodWork) -> None:
-        lat = self.cluster.latencies
+        lat = self.port.latencies
         pod = self._pod(work)
         if pod is None:
             return
@@ -95,7 +94,7 @@ class Kubelet:
         set_condition(pod, "ContainersReady", "False", "ContainersNotReady",
                       pod["status"]["conditions"][-1]["message"])
         status["containerStatuses"] = [self._status_waiting(c, "ContainerCreating") for c in pod["spec"]["containers"]]
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
         await asyncio.sleep(lat.sandbox_start)
         await self.runtime.run_pod_sandbox(work.namespace, work.name)
         pod = self._pod(work)
@@ -104,7 +103,7 @@ class Kubelet:
         set_condition(pod, "PodReadyToStartContainers", "True")
         pod["status"]["podIP"] = work.ip
         pod["status"]["podIPs"] = [{"ip": work.ip}]
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
         for index, spec in enumerate(pod["spec"]["containers"]):
             await self._create_with_backoff(work, index, spec)
         pod = self._pod(work)
@@ -113,7 +112,7 @@ class Kubelet:
         pod["status"]["phase"] = "Running"
         set_condition(pod, "ContainersReady", "True")
         set_condition(pod, "Ready", "True")
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
 
     def _status_waiting(self, spec: dict[str, Any], reason: str, message: str | None = None,
                         restart_count: int = 0) -> dict[str, Any]:
@@ -132,10 +131,10 @@ class Kubelet:
         while len(statuses) <= index:
             statuses.append({})
         statuses[index] = status
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
 
     async def _create_with_backoff(self, work: PodWork, index: int, spec: dict[str, Any]) -> None:
-        lat = self.cluster.latencies
+        lat = self.port.latencies
         attempt = 0
         while True:
             pod = self._pod(work)
@@ -154,24 +153,19 @@ class Kubelet:
                 self._set_container_status(work, index, self._status_waiting(spec, "CreateContainerError", message))
                 pod = self._pod(work)
                 if pod is not None:
-                    record_event(self.cluster.store, pod, "Warning", "Failed", f"Error: {message}", "kubelet",
-                                 self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
+                    self._event(pod, "Warning", "Failed", f"Error: {message}", spec["name"])
                 await asyncio.sleep(lat.backoff(attempt))
                 continue
             work.containers[spec["name"]] = cid
             pod = self._pod(work)
             if pod is not None:
-                record_event(self.cluster.store, pod, "Normal", "Pulled",
-                             f'Container image "{spec["image"]}" already present on machine', "kubelet",
-                             self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
-                record_event(self.cluster.store, pod, "Normal", "Created", f"Created container: {spec['name']}",
-                             "kubelet", self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
+                self._event(pod, "Normal", "Pulled", f'Container image "{spec["image"]}" already present on machine', spec["name"])
+                self._event(pod, "Normal", "Created", f"Created container: {spec['name']}", spec["name"])
             await asyncio.sleep(lat.container_start)
             self.runtime.start_container(cid)
             pod = self._pod(work)
             if pod is not None:
-                record_event(self.cluster.store, pod, "Normal", "Started", f"Started container {spec['name']}",
-                             "kubelet", self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
+                self._event(pod, "Normal", "Started", f"Started container {spec['name']}", spec["name"])
             self._set_container_status(work, index, {
                 "name": spec["name"], "image": spec["image"],
                 "imageID": "docker.io/library/busybox@sha256:" + "ab" * 32,
@@ -184,10 +178,10 @@ class Kubelet:
         work = self.pods.get(uid)
         if work is None or work.stop_task is not None:
             return
-        work.stop_task = self.cluster.spawn(self._stop(work, grace, object_already_gone))
+        work.stop_task = self.port.spawn(self._stop(work, grace, object_already_gone))
 
     async def _stop(self, work: PodWork, grace: int, object_gone: bool) -> None:
-        lat = self.cluster.latencies
+        lat = self.port.latencies
         if work.start_task is not None and not work.start_task.done():
             work.start_task.cancel()
             try:
@@ -198,8 +192,7 @@ class Kubelet:
         if pod is not None:
             for spec in pod["spec"]["containers"]:
                 if spec["name"] in work.containers:
-                    record_event(self.cluster.store, pod, "Normal", "Killing", f"Stopping container {spec['name']}",
-                                 "kubelet", self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
+                    self._event(pod, "Normal", "Killing", f"Stopping container {spec['name']}", spec["name"])
         # a pod none of whose containers was ever created (refused, still pending) has nothing
         # to stop: a real kubelet removes it at once
         stop_after = min(lat.container_stop, float(grace)) if work.containers else 0.0
@@ -221,9 +214,9 @@ class Kubelet:
                     st["started"] = False
             set_condition(pod, "Ready", "False", "PodCompleted", None)
             set_condition(pod, "ContainersReady", "False", "PodCompleted", None)
-            self.cluster.store.update("pods", pod)
-            self.cluster.store.delete("pods", work.namespace, work.name)
-            self.cluster.pod_gone(pod)
+            self.port.store.update("pods", pod)
+            self.port.store.delete("pods", work.namespace, work.name)
+            self.port.pod_gone(pod)
         await asyncio.sleep(lat.removal_lag)
         for cid in list(work.containers.values()):
             await self.runtime.remove_container(cid)

@@ -1,18 +1,16 @@
-"""The plugin's DaemonSet pod in kube-system: its status follows the plugin process, its
-``/log`` is the process's output, and deleting it restarts the plugin."""
+"""The plugin's DaemonSet pod on one node (kube-system): its status follows the plugin
+process, its ``/log`` is the process's output, and deleting it restarts the plugin."""
 from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..clock import now_rfc3339
+from .podstatus import set_condition
 from .pluginlog import PluginInstanceLog
-from .runtime import new_container_id
-from .scheduler import set_condition
-from .store import now_rfc3339
-
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from .port import ClusterPort
+from .runtime import SimRuntime, new_container_id
 
 NAMESPACE = "kube-system"
 LABELS = {"app": "weka-nri-cpuset", "controller-revision-hash": "6d8f7c9b5d", "pod-template-generation": "1"}
@@ -24,16 +22,18 @@ def _suffix() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(5))
 
 
-class PluginDaemonSet:
-    def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+class PluginPod:
+    def __init__(self, port: ClusterPort, node_name: str, runtime: SimRuntime) -> None:
+        self.port = port
+        self.node_name = node_name
+        self.runtime = runtime
         self.pod_name: str | None = None
         self.instance: PluginInstanceLog | None = None
         self.previous: PluginInstanceLog | None = None
 
     def create_pod(self) -> dict[str, Any]:
         name = f"weka-nri-cpuset-{_suffix()}"
-        node = self.cluster.node_name
+        node = self.node_name
         pod = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": NAMESPACE, "labels": dict(LABELS),
@@ -69,10 +69,10 @@ class PluginDaemonSet:
         set_condition(pod, "ContainersReady", "False")
         self.pod_name = name
         self.instance = None
-        return self.cluster.store.create("pods", pod)
+        return self.port.store.create("pods", pod)
 
     def current_pod(self) -> dict[str, Any] | None:
-        return self.cluster.store.get("pods", NAMESPACE, self.pod_name) if self.pod_name else None
+        return self.port.store.get("pods", NAMESPACE, self.pod_name) if self.pod_name else None
 
     def is_plugin_pod(self, namespace: str, name: str) -> bool:
         return namespace == NAMESPACE and name == self.pod_name
@@ -95,7 +95,7 @@ class PluginDaemonSet:
         pod["status"]["phase"] = "Running"
         set_condition(pod, "Ready", "True")
         set_condition(pod, "ContainersReady", "True")
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
 
     async def delete_pod(self, grace: int) -> dict[str, Any]:
         """The DaemonSet controller replaces the pod; the old plugin process exits."""
@@ -103,15 +103,15 @@ class PluginDaemonSet:
         assert pod is not None
         pod["metadata"]["deletionTimestamp"] = now_rfc3339()
         pod["metadata"]["deletionGracePeriodSeconds"] = grace
-        self.cluster.store.update("pods", pod)
-        self.cluster.spawn(self._replace(pod))
+        self.port.store.update("pods", pod)
+        self.port.spawn(self._replace(pod))
         return pod
 
     async def _replace(self, old: dict[str, Any]) -> None:
-        self.cluster.runtime.stop_plugin()
+        self.runtime.stop_plugin()
         self.previous = self.instance
-        self.cluster.store.delete("pods", NAMESPACE, old["metadata"]["name"])
+        self.port.store.delete("pods", NAMESPACE, old["metadata"]["name"])
         self.create_pod()
-        await asyncio.sleep(self.cluster.latencies.plugin_restart)
-        await self.cluster.runtime.start_plugin()
+        await asyncio.sleep(self.port.latencies.plugin_restart)
+        await self.runtime.start_plugin()
 
