@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LIBRARIES_DIR = Path(__file__).resolve().parents[1]
@@ -33,6 +33,17 @@ class SimulatedCluster:
     plugin_model: str
     cpus: int
     api_url: str
+    #: every node's files: [{"name", "plugin_log", "restart_command"}, ...] (the fields above are
+    #: the first node's)
+    nodes: list[dict[str, str]] = field(default_factory=list)
+
+    def node_files(self, node: str) -> dict[str, str]:
+        """The plugin log and restart command of one node; ValueError naming the known nodes."""
+        for entry in self.nodes:
+            if entry["name"] == node:
+                return entry
+        raise ValueError(f"the simulated cluster has no node {node!r} (nodes: "
+                         f"{', '.join(e['name'] for e in self.nodes)})")
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
@@ -59,6 +70,7 @@ def start_simulator(
     latency_profile: str = "fast",
     extra_args: list[str] | None = None,
     timeout: float = 30.0,
+    nodes: int = 1,
 ) -> SimulatedCluster:
     """Start the simulator and wait (bounded) until it has published ``cluster.json``."""
     work = Path(workdir).resolve()
@@ -71,6 +83,7 @@ def start_simulator(
         "--plugin-model", plugin_model,
         "--latency-profile", latency_profile,
         "--workdir", str(work),
+        "--nodes", str(nodes),
         *(extra_args or []),
     ]
     env = dict(os.environ)
@@ -108,4 +121,6 @@ def start_simulator(
         plugin_log=info["plugin_log"], restart_command=info["restart_command"],
         plugin_model=info.get("plugin_model", plugin_model), cpus=int(info.get("cpus", cpus)),
         api_url=info.get("api_url", ""),
+        nodes=list(info.get("nodes") or [{"name": info["node"], "plugin_log": info["plugin_log"],
+                                          "restart_command": info["restart_command"]}]),
     )

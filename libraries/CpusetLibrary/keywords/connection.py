@@ -72,11 +72,13 @@ class ConnectionKeywords:
         plugin_model: str = "head",
         latency_profile: str = "fast",
         timeout: float = 30.0,
+        sim_nodes: int = 1,
     ) -> dict:
         """Connect to the cluster and check the target node; returns run metadata.
 
         With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
-        plugin model ``plugin_model``, latencies ``latency_profile``) and stopped at the end of
+        plugin model ``plugin_model``, latencies ``latency_profile``, ``sim_nodes`` nodes named
+        ``sim-node-1``..``N``, the first being the target node) and stopped at the end of
         the run. A real cluster is only ever used when ``kubeconfig`` names it: the environment
         variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
         procedures take most of a node's CPUs.
@@ -91,7 +93,7 @@ class ConnectionKeywords:
                 logger.info("Environment KUBECONFIG is ignored: pass -v KUBECONFIG:<path> to use a real cluster.")
             sim = start_simulator(
                 _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
-                latency_profile=latency_profile, timeout=timeout,
+                latency_profile=latency_profile, timeout=timeout, nodes=int(sim_nodes),
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""

@@ -49,10 +49,14 @@ class Scheduler:
 
     def _unfit_reasons(self, pod: dict[str, Any], free: dict[str, tuple[int, int]]) -> \
             tuple[str | None, list[str]]:
-        """(first fitting node, reasons of the others like the scheduler's message parts)."""
+        """(chosen node, why each other node does not fit, as the scheduler's message parts).
+
+        Among the nodes that fit, the one with the most free CPU wins (the default scheduler's
+        least-allocated scoring, reduced to CPU); ties go to the first node by name."""
         selector = pod["spec"].get("nodeSelector") or {}
         cpu, mem = pod_requests(pod)
         reasons: list[str] = []
+        fitting: list[str] = []
         for host in self.nodes():
             labels = host.node["metadata"].get("labels") or {}
             if any(labels.get(k) != v for k, v in selector.items()):
@@ -63,7 +67,9 @@ class Scheduler:
             if short:
                 reasons.extend(short)
                 continue
-            return host.name, []
+            fitting.append(host.name)
+        if fitting:
+            return max(fitting, key=lambda n: (free[n][0], -fitting.index(n))), []
         return None, reasons
 
     def _message(self, reasons: list[str]) -> str:
