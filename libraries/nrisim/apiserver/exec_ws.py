@@ -35,6 +35,9 @@ def _resolve(cluster: "Cluster", ns: str, name: str, container: str | None) -> E
         container = names[0]
     if container not in names:
         raise ApiError(400, f"container {container} is not valid for pod {name}")
+    phase = pod["status"].get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise ApiError(400, f"cannot exec into a container in a completed pod; current phase is {phase}")
     plugin_host = cluster.plugin_pod_host(ns, name)
     if plugin_host is not None:
         topo = plugin_host.topology
