@@ -17,6 +17,7 @@ from ..node.models import load_plugin_model
 from ..node.podstatus import qos_class, set_condition
 from ..node.scheduler import Scheduler
 from ..quantity import cpu_millis, parse_quantity, to_int_ceil
+from .daemonsets import DaemonSetController
 from .events import record_event
 from .status import ApiError, already_exists, not_found
 from .store import Store
@@ -50,6 +51,7 @@ class Cluster:
             name: NodeHost(self, name, index, spec, self.model_cls, path)
             for index, (name, path) in enumerate(log_paths.items())}
         self.scheduler = Scheduler(self, lambda: list(self.nodes.values()))
+        self.daemonsets = DaemonSetController(self)
         self.pod_seq: dict[str, int] = {}
         self._seq = itertools.count()
         self._tasks: set[asyncio.Task] = set()
@@ -85,6 +87,8 @@ class Cluster:
         self.spawn(self.scheduler.run())
         for host in self.nodes.values():
             await host.start()
+        self.daemonsets.create_plugin_daemonset()
+        self.spawn(self.daemonsets.run())
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -136,6 +140,8 @@ class Cluster:
         return ns
 
     async def _finalize_namespace(self, name: str) -> None:
+        for ds in self.store.list("daemonsets", name):
+            self.daemonsets.delete(name, ds["metadata"]["name"], None)
         for pod in self.store.list("pods", name):
             self.delete_pod(name, pod["metadata"]["name"], None)
         await self.store.wait_for(lambda: not self.store.list("pods", name), None)
@@ -195,7 +201,7 @@ class Cluster:
         plugin_host = self.plugin_pod_host(namespace, name)
         if plugin_host is not None:
             if not pod["metadata"].get("deletionTimestamp"):
-                self.spawn(plugin_host.plugin_pod.delete_pod(grace if grace is not None else 30))
+                plugin_host.plugin_pod.delete_pod(grace if grace is not None else 30)
             return pod
         if pod["metadata"].get("deletionTimestamp"):
             return pod
@@ -216,6 +222,25 @@ class Cluster:
         self.store.update("pods", pod)
         kubelet.terminate(uid, grace)
         return pod
+
+    def patch_node(self, name: str, patched: Any) -> dict[str, Any]:
+        """Labels and annotations of a node change (``kubectl label node``); the scheduler and
+        the DaemonSet controller see the new labels."""
+        node = self.store.get("nodes", "", name)
+        if node is None:
+            raise not_found("nodes", name)
+        meta = patched.get("metadata") if isinstance(patched, dict) else None
+        if not isinstance(meta, dict):
+            raise ApiError(400, "the patched node must be an object with a metadata object")
+        for key in ("labels", "annotations"):
+            value = meta.get(key) or {}
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in value.items()):
+                raise ApiError(422, f"metadata.{key}: Invalid value: must be a map of string to string")
+            node["metadata"][key] = dict(value)
+        self.store.update("nodes", node)
+        self.scheduler.wake()
+        return node
 
     def pod_gone(self, pod: dict[str, Any]) -> None:
         """A pod object left the API: capacity frees for the scheduler."""

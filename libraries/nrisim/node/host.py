@@ -41,6 +41,7 @@ class NodeHost:
         self.kubelet = Kubelet(port, name, index, self.runtime)
         self.plugin_pod = PluginPod(port, name, self.runtime)
         self.runtime.on_plugin_started = self.plugin_pod.plugin_started
+        self.runtime.on_plugin_exited = self.plugin_pod.plugin_exited
 
     async def start(self) -> None:
         """The kubelet registers the Node; the plugin's DaemonSet pod starts the plugin."""
@@ -51,6 +52,10 @@ class NodeHost:
     async def restart_runtime(self) -> None:
         """``systemctl restart k3s`` on this node."""
         await self.runtime.restart_runtime()
+
+    def stall_plugin(self, seconds: float) -> None:
+        """Make the plugin stop answering NRI requests (see SimRuntime.make_unresponsive)."""
+        self.runtime.make_unresponsive(seconds)
 
     def background_tasks(self) -> set[asyncio.Task]:
         return set(self.runtime._tasks)

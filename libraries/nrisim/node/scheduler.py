@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from .affinity import node_matches
 from .nodeobject import allocatable, occupies_node, pod_requests
 from .podstatus import set_condition
 from .port import ClusterPort
@@ -53,13 +54,11 @@ class Scheduler:
 
         Among the nodes that fit, the one with the most free CPU wins (the default scheduler's
         least-allocated scoring, reduced to CPU); ties go to the first node by name."""
-        selector = pod["spec"].get("nodeSelector") or {}
         cpu, mem = pod_requests(pod)
         reasons: list[str] = []
         fitting: list[str] = []
         for host in self.nodes():
-            labels = host.node["metadata"].get("labels") or {}
-            if any(labels.get(k) != v for k, v in selector.items()):
+            if not node_matches(pod["spec"], host.node):
                 reasons.append("node(s) didn't match Pod's node affinity/selector")
                 continue
             fc, fm = free[host.name]
