@@ -14,17 +14,33 @@ import hashlib
 import json
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..clock import now_rfc3339
 from ..node.affinity import node_matches
+from ..node.host import NodeHost
 from ..node.plugin_pod import NAMESPACE as PLUGIN_NAMESPACE
 from .selectors import labels_match, parse_label_selector, SelectorError
 from .status import ApiError, already_exists, invalid, not_found
+from .store import Store
 from .validation import check_object_meta, default_pod, validate_name, validate_pod
 
-if TYPE_CHECKING:
-    from .cluster import Cluster
+
+class ControlPlane(Protocol):
+    """What the controller uses of the cluster registry (which creates the controller)."""
+
+    store: Store
+    nodes: dict[str, NodeHost]
+
+    @property
+    def first_node(self) -> NodeHost: ...
+
+    def create_pod(self, namespace: str, body: Any) -> dict[str, Any]: ...
+
+    def delete_pod(self, namespace: str, name: str, grace: int | None) -> dict[str, Any]: ...
+
+    def record_event(self, obj: dict[str, Any], type_: str, reason: str, message: str, component: str,
+                     host: str | None = None, field_path: str | None = None) -> None: ...
 
 log = logging.getLogger("nrisim.daemonsets")
 
@@ -98,7 +114,7 @@ def validate_daemonset(namespace: str, body: Any) -> dict[str, Any]:
 
 
 class DaemonSetController:
-    def __init__(self, cluster: "Cluster") -> None:
+    def __init__(self, cluster: ControlPlane) -> None:
         self.cluster = cluster
         self.store = cluster.store
 
