@@ -19,9 +19,11 @@ from .server import SimulatedCluster
 
 def _serve_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m nrisim", description=(
-        "Run a simulated one-node Kubernetes cluster with the Weka NRI CPUSet plugin model on 127.0.0.1 "
-        "until interrupted. Prints one JSON line describing it. Other command: "
-        "'python -m nrisim restart-runtime --kubeconfig PATH'."))
+        "Run a simulated Kubernetes cluster (one node, or --nodes N) with the Weka NRI CPUSet plugin model on 127.0.0.1 "
+        "until interrupted. Prints one JSON line describing it (every node's plugin log and restart "
+        "command under \"nodes\"). Other commands: 'python -m nrisim restart-runtime --kubeconfig PATH "
+        "[--node NODE]' and 'python -m nrisim stall-plugin --kubeconfig PATH [--node NODE] [--seconds S]' "
+        "(the plugin stops answering, containerd closes it, it exits 0 and kubelet restarts it)."))
     p.add_argument("--cpus", type=int, default=64)
     p.add_argument("--threads-per-core", type=int, default=2)
     p.add_argument("--numa-nodes", type=int, default=1)
@@ -97,10 +99,36 @@ def restart_runtime(argv: list[str]) -> int:
     return 0
 
 
+def stall_plugin(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m nrisim stall-plugin", description=(
+        "Make a node's plugin stop answering NRI requests. The next request waits containerd's "
+        "plugin_request_timeout, then containerd closes the connection, the plugin process exits 0 "
+        "(as the NRI stub does) and kubelet restarts its container: the plugin pod's restartCount grows "
+        "and the new process synchronizes. The container being created goes on without the plugin."))
+    p.add_argument("--kubeconfig", type=Path, required=True)
+    p.add_argument("--node", default="", help="the node (default: the first)")
+    p.add_argument("--seconds", type=float, default=float("inf"),
+                   help="how long the plugin stays silent (default: until containerd closes it)")
+    args = p.parse_args(argv)
+    query = {"seconds": str(args.seconds)}
+    if args.node:
+        query["node"] = args.node
+    try:
+        url = server_from_kubeconfig(args.kubeconfig) + "/nrisim/v1/stall-plugin?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30) as resp:
+            print(resp.read().decode())
+    except (ValueError, OSError, urllib.error.URLError) as err:
+        print(f"nrisim stall-plugin: failed: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["restart-runtime"]:
         return restart_runtime(argv[1:])
+    if argv[:1] == ["stall-plugin"]:
+        return stall_plugin(argv[1:])
     if argv[:1] == ["serve"]:
         argv = argv[1:]
     return serve(argv)

@@ -30,6 +30,7 @@ plugin_shutdown   0.0      SIGTERM to the plugin (its pod deleted) -> the proces
                            between it stays connected but answers nothing
 min_kill_grace    2.0      kubelet's minimum grace when killing a container (a force-deleted
                            pod's containers still get SIGTERM and up to 2 s)
+image_pull        0.1      sandbox ready -> CreateContainer (kubelet checks the image; present)
 ================  =======  ==================================================================
 """
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Latencies:
     runtime_request_timeout: float = 120.0
     plugin_shutdown: float = 0.0
     min_kill_grace: float = 2.0
+    image_pull: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -95,6 +97,7 @@ PROFILES: dict[str, Latencies] = {
         runtime_request_timeout=120.0,
         plugin_shutdown=0.0,
         min_kill_grace=2.0,
+        image_pull=0.1,
     ),
 }
 

@@ -148,6 +148,17 @@ class Api:
             await host.restart_runtime()
             return _json({"status": "ok", "node": host.name,
                           "message": f"runtime restarted on {host.name}; plugin synchronized"})
+        if parts == ["stall-plugin"] and request.method == "POST":
+            host = self.cluster.node_host(request.query.get("node"))
+            try:
+                seconds = float(request.query.get("seconds", "inf"))
+            except ValueError as err:
+                raise ApiError(400, f"seconds must be a number, got {request.query.get('seconds')!r}") from err
+            if not seconds > 0:
+                raise ApiError(400, f"seconds must be > 0, got {seconds:g}")
+            host.stall_plugin(seconds)
+            return _json({"status": "ok", "node": host.name,
+                          "message": f"the plugin on {host.name} stops answering NRI requests for {seconds:g} s"})
         if parts == ["info"] and request.method == "GET":
             first = self.cluster.first_node
             return _json({"node": first.name, "plugin_model": self.cluster.config.plugin_model,

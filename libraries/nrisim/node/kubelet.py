@@ -117,6 +117,7 @@ class Kubelet:
         pod["status"]["podIP"] = work.ip
         pod["status"]["podIPs"] = [{"ip": work.ip}]
         self.port.store.update("pods", pod)
+        await asyncio.sleep(lat.image_pull)
         for index, spec in enumerate(pod["spec"]["containers"]):
             await self._create_with_backoff(work, index, spec)
         self._sync_phase(work)

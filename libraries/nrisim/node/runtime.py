@@ -153,16 +153,15 @@ class SimRuntime(Runtime):
             self._plugin_gone(0, None)
             return False
         await asyncio.sleep(self.latencies.plugin_request_timeout)
-        log.info("closing plugin %s, failed to handle %s request: context deadline exceeded", PLUGIN_ID, hook)
         self._plugin_gone(0, f"closing plugin {PLUGIN_ID}, failed to handle {hook} request: "
                              "context deadline exceeded")
         return False
 
     def _plugin_gone(self, code: int, reason: str | None) -> None:
-        inst = self.instance
-        if inst is not None and reason:
-            self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Connection to the runtime lost, '
-                                 'exiting..."')
+        """The plugin process ends (the stub exits silently when its connection closes; the
+        reason is containerd's, logged by containerd, not in the plugin's output)."""
+        if reason:
+            log.info("%s", reason)
         self.stop_plugin()
         if self.on_plugin_exited is not None:
             self.on_plugin_exited(code)
