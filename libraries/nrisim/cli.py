@@ -28,7 +28,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads-per-core", type=int, default=2)
     p.add_argument("--numa-nodes", type=int, default=1)
     p.add_argument("--reserved-cpu", default="0", help="CPU quantity subtracted for allocatable (e.g. 2, 500m)")
-    p.add_argument("--memory", default="256Gi")
+    p.add_argument("--memory", default="256Gi", help="each node's memory capacity (quantity, e.g. 128Gi)")
+    p.add_argument("--reserved-memory", default="0",
+                   help="memory quantity subtracted for allocatable (e.g. 100Mi, k3s's eviction threshold); "
+                        "the scheduler refuses pods whose requests exceed it ('Insufficient memory')")
     p.add_argument("--node-name", default="sim-node-1",
                    help="name of the node (with --nodes N > 1: the names are <name without -N>-1..N)")
     p.add_argument("--nodes", type=int, default=1,
@@ -67,6 +70,7 @@ def serve(argv: list[str]) -> int:
         latencies = profile(args.latency_profile, dict(parse_override(t) for t in args.latency))
         config = SimConfig(cpus=args.cpus, threads_per_core=args.threads_per_core, numa_nodes=args.numa_nodes,
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
+                           reserved_memory=args.reserved_memory,
                            nodes=args.nodes,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)

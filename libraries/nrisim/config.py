@@ -14,7 +14,8 @@ class SimConfig:
     threads_per_core: int = 2
     numa_nodes: int = 1
     reserved_cpu: str = "0"  # quantity subtracted from capacity for allocatable
-    memory: str = "256Gi"
+    memory: str = "256Gi"  # each node's memory capacity
+    reserved_memory: str = "0"  # subtracted from capacity for allocatable (k3s: eviction threshold 100Mi)
     node_name: str = "sim-node-1"  # with nodes > 1: <node_name without -N>-1 .. -N
     nodes: int = 1
     plugin_model: str = "head"

@@ -42,7 +42,14 @@ class Cluster:
             memory = to_int_ceil(parse_quantity(config.memory))
         except ValueError as err:
             raise ValueError(f"memory {config.memory!r} is not a memory quantity: {err}") from err
-        spec = NodeSpec(config.cpus, config.threads_per_core, config.numa_nodes, reserved, memory)
+        try:
+            reserved_memory = to_int_ceil(parse_quantity(config.reserved_memory))
+        except ValueError as err:
+            raise ValueError(f"reserved_memory {config.reserved_memory!r} is not a memory quantity: {err}") from err
+        if memory <= 0 or not 0 <= reserved_memory < memory:
+            raise ValueError(f"memory must be > 0 and reserved_memory in [0, memory), got memory {config.memory!r}, "
+                             f"reserved_memory {config.reserved_memory!r}")
+        spec = NodeSpec(config.cpus, config.threads_per_core, config.numa_nodes, reserved, memory, reserved_memory)
         self.model_cls = load_plugin_model(config.plugin_model)
         self.store = Store()
         for ns in SYSTEM_NAMESPACES:

@@ -25,6 +25,7 @@ class NodeSpec:
     numa_nodes: int
     reserved_cpu_millis: int
     memory_bytes: int
+    reserved_memory_bytes: int = 0
 
 
 class NodeHost:
@@ -35,7 +36,8 @@ class NodeHost:
         self.index = index
         self.log_path = log_path
         self.topology = Topology(spec.cpus, spec.threads_per_core, spec.numa_nodes)
-        self.node = build_node(name, spec.cpus, spec.reserved_cpu_millis, spec.memory_bytes, index)
+        self.node = build_node(name, spec.cpus, spec.reserved_cpu_millis, spec.memory_bytes, index,
+                               spec.reserved_memory_bytes)
         self.sink = PluginLogSink(log_path)
         self.runtime = SimRuntime(self.topology, model_cls, self.sink, port.latencies)
         self.kubelet = Kubelet(port, name, index, self.runtime)

@@ -9,7 +9,8 @@ from ..clock import now_rfc3339
 TERMINATED_PHASES = ("Succeeded", "Failed")
 
 
-def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int, index: int = 0) -> dict[str, Any]:
+def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int, index: int = 0,
+               reserved_memory_bytes: int = 0) -> dict[str, Any]:
     """A k3s Node object; ``index`` numbers the node in the cluster (pod CIDR, address)."""
     now = now_rfc3339()
     alloc_cpu = format_millis(max(0, cpus * 1000 - reserved_millis))
@@ -31,7 +32,8 @@ def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int, in
         "status": {
             "capacity": {"cpu": str(cpus), "memory": f"{memory_bytes // 1024}Ki", "pods": "110",
                          "ephemeral-storage": "102400000Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
-            "allocatable": {"cpu": alloc_cpu, "memory": f"{memory_bytes // 1024}Ki", "pods": "110",
+            "allocatable": {"cpu": alloc_cpu, "memory": f"{max(0, memory_bytes - reserved_memory_bytes) // 1024}Ki",
+                            "pods": "110",
                             "ephemeral-storage": "99614720Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
             "conditions": [
                 _cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
