@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LIBRARIES_DIR = Path(__file__).resolve().parents[1]
@@ -36,6 +36,17 @@ class SimulatedCluster:
     numa_nodes: int = 1
     offline_cpus: str = ""
     map_order_seed: int | None = None  # None: the plugin model walks its maps in a fixed order
+    #: every node's files: [{"name", "plugin_log", "restart_command"}, ...] (the fields above are
+    #: the first node's)
+    nodes: list[dict[str, str]] = field(default_factory=list)
+
+    def node_files(self, node: str) -> dict[str, str]:
+        """The plugin log and restart command of one node; ValueError naming the known nodes."""
+        for entry in self.nodes:
+            if entry["name"] == node:
+                return entry
+        raise ValueError(f"the simulated cluster has no node {node!r} (nodes: "
+                         f"{', '.join(e['name'] for e in self.nodes)})")
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is not None:
@@ -66,6 +77,7 @@ def start_simulator(
     offline_cpus: str = "",
     shuffle_map_order: bool = False,
     map_order_seed: int | None = None,
+    nodes: int = 1,
 ) -> SimulatedCluster:
     """Start the simulator and wait (bounded) until it has published ``cluster.json``.
 
@@ -87,6 +99,7 @@ def start_simulator(
         *(["--offline-cpus", offline_cpus] if offline_cpus else []),
         *(["--shuffle-map-order"] if shuffle_map_order else []),
         *(["--map-order-seed", str(map_order_seed)] if map_order_seed is not None else []),
+        "--nodes", str(nodes),
         *(extra_args or []),
     ]
     env = dict(os.environ)
@@ -125,4 +138,6 @@ def start_simulator(
         plugin_model=info.get("plugin_model", plugin_model), cpus=int(info.get("cpus", cpus)),
         api_url=info.get("api_url", ""), numa_nodes=int(info.get("numa_nodes", numa_nodes)),
         offline_cpus=info.get("offline_cpus", offline_cpus), map_order_seed=info.get("map_order_seed"),
+        nodes=list(info.get("nodes") or [{"name": info["node"], "plugin_log": info["plugin_log"],
+                                          "restart_command": info["restart_command"]}]),
     )

@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from .server import SimulatedCluster
 
 def _serve_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m nrisim", description=(
-        "Run a simulated one-node Kubernetes cluster with the Weka NRI CPUSet plugin model on 127.0.0.1 "
-        "until interrupted. Prints one JSON line describing it. Other command: "
-        "'python -m nrisim restart-runtime --kubeconfig PATH'."))
+        "Run a simulated Kubernetes cluster (one node, or --nodes N) with the Weka NRI CPUSet plugin model on 127.0.0.1 "
+        "until interrupted. Prints one JSON line describing it (every node's plugin log and restart "
+        "command under \"nodes\"). Other commands: 'python -m nrisim restart-runtime --kubeconfig PATH "
+        "[--node NODE]' and 'python -m nrisim stall-plugin --kubeconfig PATH [--node NODE] [--seconds S]' "
+        "(the plugin stops answering, containerd closes it, it exits 0 and kubelet restarts it)."))
     p.add_argument("--cpus", type=int, default=64)
     p.add_argument("--threads-per-core", type=int, default=2)
     p.add_argument("--numa-nodes", type=int, default=1,
@@ -35,8 +38,17 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--map-order-seed", type=int, default=None, metavar="N",
                    help="seed for --shuffle-map-order (default: random, printed in the JSON line)")
     p.add_argument("--reserved-cpu", default="0", help="CPU quantity subtracted for allocatable (e.g. 2, 500m)")
-    p.add_argument("--memory", default="256Gi")
-    p.add_argument("--node-name", default="sim-node-1")
+    p.add_argument("--memory", default="256Gi", help="each node's memory capacity (quantity, e.g. 128Gi)")
+    p.add_argument("--reserved-memory", default="0",
+                   help="memory quantity subtracted for allocatable (e.g. 100Mi, k3s's eviction threshold); "
+                        "the scheduler refuses pods whose requests exceed it ('Insufficient memory')")
+    p.add_argument("--node-name", default="sim-node-1",
+                   help="name of the node (with --nodes N > 1: the names are <name without -N>-1..N)")
+    p.add_argument("--nodes", type=int, default=1,
+                   help="number of nodes, each with its own topology, kubelet, runtime, plugin process, "
+                        "plugin log (<workdir>/nodes/<node>/weka-cpuset.log) and restart command "
+                        "(<workdir>/bin/restart-k3s-<node>); N=1 keeps <workdir>/weka-cpuset.log and "
+                        "<workdir>/bin/restart-k3s")
     p.add_argument("--plugin-model", default="head", help="built-in name or module:Class")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
@@ -70,6 +82,8 @@ def serve(argv: list[str]) -> int:
                            offline_cpus=args.offline_cpus, shuffle_map_order=args.shuffle_map_order,
                            map_order_seed=args.map_order_seed,
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
+                           reserved_memory=args.reserved_memory,
+                           nodes=args.nodes,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
@@ -86,9 +100,12 @@ def restart_runtime(argv: list[str]) -> int:
                                             "synchronizes); exits 0 once it is back.")
     p.add_argument("--kubeconfig", type=Path, required=True)
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument("--node", default="", help="the node whose runtime restarts (default: the first)")
     args = p.parse_args(argv)
     try:
         url = server_from_kubeconfig(args.kubeconfig) + "/nrisim/v1/restart-runtime"
+        if args.node:
+            url += "?node=" + urllib.parse.quote(args.node)
         req = urllib.request.Request(url, data=b"", method="POST")
         with urllib.request.urlopen(req, timeout=args.timeout) as resp:
             print(resp.read().decode())
@@ -98,10 +115,36 @@ def restart_runtime(argv: list[str]) -> int:
     return 0
 
 
+def stall_plugin(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m nrisim stall-plugin", description=(
+        "Make a node's plugin stop answering NRI requests. The next request waits containerd's "
+        "plugin_request_timeout, then containerd closes the connection, the plugin process exits 0 "
+        "(as the NRI stub does) and kubelet restarts its container: the plugin pod's restartCount grows "
+        "and the new process synchronizes. The container being created goes on without the plugin."))
+    p.add_argument("--kubeconfig", type=Path, required=True)
+    p.add_argument("--node", default="", help="the node (default: the first)")
+    p.add_argument("--seconds", type=float, default=float("inf"),
+                   help="how long the plugin stays silent (default: until containerd closes it)")
+    args = p.parse_args(argv)
+    query = {"seconds": str(args.seconds)}
+    if args.node:
+        query["node"] = args.node
+    try:
+        url = server_from_kubeconfig(args.kubeconfig) + "/nrisim/v1/stall-plugin?" + urllib.parse.urlencode(query)
+        with urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"), timeout=30) as resp:
+            print(resp.read().decode())
+    except (ValueError, OSError, urllib.error.URLError) as err:
+        print(f"nrisim stall-plugin: failed: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["restart-runtime"]:
         return restart_runtime(argv[1:])
+    if argv[:1] == ["stall-plugin"]:
+        return stall_plugin(argv[1:])
     if argv[:1] == ["serve"]:
         argv = argv[1:]
     return serve(argv)

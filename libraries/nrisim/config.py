@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .latency import Latencies, profile
-from .procfs import parse_cpu_list
+from .cpulists import parse_cpu_list
 
 
 @dataclass
@@ -18,8 +19,10 @@ class SimConfig:
     shuffle_map_order: bool = False  # walk the plugin model's Go maps in a seeded random order
     map_order_seed: int | None = None  # None with shuffling: a random seed (published in cluster.json)
     reserved_cpu: str = "0"  # quantity subtracted from capacity for allocatable
-    memory: str = "256Gi"
-    node_name: str = "sim-node-1"
+    memory: str = "256Gi"  # each node's memory capacity
+    reserved_memory: str = "0"  # subtracted from capacity for allocatable (k3s: eviction threshold 100Mi)
+    node_name: str = "sim-node-1"  # with nodes > 1: <node_name without -N>-1 .. -N
+    nodes: int = 1
     plugin_model: str = "head"
     workdir: Path | None = None  # None: a new temporary directory
     kubeconfig: Path | None = None  # None: <workdir>/kubeconfig
@@ -28,8 +31,15 @@ class SimConfig:
     port: int = 0
     latencies: Latencies = field(default_factory=lambda: profile("fast"))
 
+    def node_names(self) -> list[str]:
+        """``node_name`` alone, or ``<base>-1`` .. ``<base>-N`` (base: node_name without a -N tail)."""
+        if self.nodes == 1:
+            return [self.node_name]
+        base = re.sub(r"-\d+$", "", self.node_name)
+        return [f"{base}-{i}" for i in range(1, self.nodes + 1)]
+
     def __post_init__(self) -> None:
-        for name in ("cpus", "threads_per_core", "numa_nodes", "port"):
+        for name in ("cpus", "threads_per_core", "numa_nodes", "port", "nodes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -53,6 +63,8 @@ class SimConfig:
             raise ValueError(f"port must be 0..65535, got {self.port}")
         if not isinstance(self.node_name, str) or not self.node_name:
             raise ValueError(f"node_name must be a non-empty string, got {self.node_name!r}")
+        if not 1 <= self.nodes <= 64:
+            raise ValueError(f"nodes must be 1..64, got {self.nodes}")
         for name in ("workdir", "kubeconfig", "log_file"):
             value = getattr(self, name)
             if value is not None:

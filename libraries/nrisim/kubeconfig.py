@@ -5,6 +5,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import yaml
 
@@ -62,9 +63,10 @@ exit 127
 """
 
 
-def write_restart_script(path: Path, api_url: str) -> None:
-    """Write the restart script, readable and executable by everyone (mode 0755)."""
+def write_restart_script(path: Path, api_url: str, node: str | None = None) -> None:
+    """Write the restart script of one node (None: the first node), readable and executable by
+    everyone (mode 0755)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(RESTART_SCRIPT.format(python=shlex.quote(sys.executable),
-                                          url=api_url + "/nrisim/v1/restart-runtime"))
+    url = api_url + "/nrisim/v1/restart-runtime" + (f"?node={quote(node)}" if node else "")
+    path.write_text(RESTART_SCRIPT.format(python=shlex.quote(sys.executable), url=url))
     path.chmod(0o755)

@@ -22,6 +22,15 @@ update_apply      0.3      background UpdateContainers queued -> applied to the 
 api               0.0      added to every API request
 backoff_initial   10.0     first CreateContainer retry delay (doubles each attempt)
 backoff_max       300.0    cap of the retry delay
+plugin_request_timeout 2.0 containerd's NRI ``plugin_request_timeout``: a plugin that does not
+                           answer a request within it is closed (its process then exits 0)
+runtime_request_timeout 120.0 kubelet's ``--runtime-request-timeout``: a CRI call still running
+                           after it fails with ``context deadline exceeded`` (containerd goes on)
+plugin_shutdown   0.0      SIGTERM to the plugin (its pod deleted) -> the process exits; in
+                           between it stays connected but answers nothing
+min_kill_grace    2.0      kubelet's minimum grace when killing a container (a force-deleted
+                           pod's containers still get SIGTERM and up to 2 s)
+image_pull        0.1      sandbox ready -> CreateContainer (kubelet checks the image; present)
 ================  =======  ==================================================================
 """
 from __future__ import annotations
@@ -42,6 +51,11 @@ class Latencies:
     api: float = 0.0
     backoff_initial: float = 0.05
     backoff_max: float = 0.5
+    plugin_request_timeout: float = 2.0
+    runtime_request_timeout: float = 120.0
+    plugin_shutdown: float = 0.0
+    min_kill_grace: float = 2.0
+    image_pull: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -79,6 +93,11 @@ PROFILES: dict[str, Latencies] = {
         api=0.0,
         backoff_initial=10.0,
         backoff_max=300.0,
+        plugin_request_timeout=2.0,
+        runtime_request_timeout=120.0,
+        plugin_shutdown=0.0,
+        min_kill_grace=2.0,
+        image_pull=0.1,
     ),
 }
 

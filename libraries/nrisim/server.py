@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .api import Api
-from .cluster import Cluster
+from .apiserver.api import Api
+from .apiserver.cluster import Cluster
 from .config import SimConfig
 from .kubeconfig import write_kubeconfig, write_restart_script
 
@@ -26,9 +26,18 @@ class SimulatedCluster:
         self.config = config or SimConfig()
         self.workdir = Path(self.config.workdir or tempfile.mkdtemp(prefix="nrisim-"))
         self.kubeconfig_path = Path(self.config.kubeconfig or self.workdir / "kubeconfig")
-        self.plugin_log_path = Path(self.config.log_file or self.workdir / "weka-cpuset.log")
-        self.restart_command = str(self.workdir / "bin" / "restart-k3s")
-        self.node_name = self.config.node_name
+        self.node_names = self.config.node_names()
+        if self.config.nodes == 1:  # the single-node layout (kept: lanes and docs name these paths)
+            self.plugin_log_paths = {self.node_names[0]: Path(self.config.log_file
+                                                               or self.workdir / "weka-cpuset.log")}
+            self.restart_commands = {self.node_names[0]: str(self.workdir / "bin" / "restart-k3s")}
+        else:
+            self.plugin_log_paths = {n: self.workdir / "nodes" / n / "weka-cpuset.log" for n in self.node_names}
+            self.restart_commands = {n: str(self.workdir / "bin" / f"restart-k3s-{n}") for n in self.node_names}
+        # the first node's files, under the single-node names
+        self.node_name = self.node_names[0]
+        self.plugin_log_path = self.plugin_log_paths[self.node_name]
+        self.restart_command = self.restart_commands[self.node_name]
         self.api_url = ""
         self.cluster: Cluster | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -40,9 +49,9 @@ class SimulatedCluster:
     async def start_async(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.cluster = Cluster(self.config, self.plugin_log_path)
+        self.cluster = Cluster(self.config, self.plugin_log_paths)
         await self.cluster.start()
-        api = Api(self.cluster, self.cluster.restart_runtime)
+        api = Api(self.cluster)
         self._runner = web.AppRunner(api.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
@@ -50,7 +59,8 @@ class SimulatedCluster:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.api_url = f"http://{self.config.host}:{port}"
         write_kubeconfig(self.kubeconfig_path, self.api_url)
-        write_restart_script(Path(self.restart_command), self.api_url)
+        for node, command in self.restart_commands.items():
+            write_restart_script(Path(command), self.api_url, node if self.config.nodes > 1 else None)
         (self.workdir / "cluster.json").write_text(json.dumps(self.info()))
 
     async def stop_async(self) -> None:
@@ -67,7 +77,9 @@ class SimulatedCluster:
                 "plugin_log": str(self.plugin_log_path), "restart_command": self.restart_command,
                 "plugin_model": self.config.plugin_model, "cpus": self.config.cpus, "pid": os.getpid(),
                 "workdir": str(self.workdir), "numa_nodes": self.config.numa_nodes,
-                "offline_cpus": self.config.offline_cpus, "map_order_seed": self.config.map_order_seed}
+                "offline_cpus": self.config.offline_cpus, "map_order_seed": self.config.map_order_seed,
+                "nodes": [{"name": n, "plugin_log": str(self.plugin_log_paths[n]),
+                           "restart_command": self.restart_commands[n]} for n in self.node_names]}
 
     # -- thread API ---------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> "SimulatedCluster":

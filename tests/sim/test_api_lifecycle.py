@@ -8,7 +8,7 @@ from kubernetes import watch
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import stream
 
-from nrisim.procfs import parse_cpu_list
+from nrisim.node.procfs import parse_cpu_list
 
 
 def test_node_reports_capacity_allocatable_and_hostname(api, sim):

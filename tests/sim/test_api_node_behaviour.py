@@ -9,7 +9,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from nrisim.latency import profile
-from nrisim.procfs import parse_cpu_list
+from nrisim.node.procfs import parse_cpu_list
 
 WRAPPED_999 = ("failed to create containerd container: failed to get NRI adjustment for container: "
                "rpc error: code = Unknown desc = invalid CPU list in annotation '999': "

@@ -117,3 +117,10 @@ def test_restart_runtime_subcommand(cli_sim):
                              cli_sim["kubeconfig"]], capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert Path(cli_sim["plugin_log"]).read_text().count("Starting Weka NRI Plugin") >= 2
+
+
+def test_help_documents_nodes():
+    env = {**os.environ, "PYTHONPATH": LIBRARIES}
+    out = subprocess.run([sys.executable, "-m", "nrisim", "--help"], capture_output=True, text=True, env=env,
+                         timeout=30).stdout
+    assert "--nodes" in out and "restart-k3s-<node>" in out

@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client, config
 from kubernetes.stream import stream
 
-from nrisim.procfs import parse_cpu_list
+from nrisim.cpulists import parse_cpu_list
 
 CORES = "weka.io/cores-ids"
 

@@ -76,11 +76,13 @@ class ConnectionKeywords:
         sim_offline_cpus: str = "",
         sim_shuffle_map_order: bool = False,
         sim_map_order_seed: str = "",
+        sim_nodes: int = 1,
     ) -> dict:
         """Connect to the cluster and check the target node; returns run metadata.
 
         With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
-        plugin model ``plugin_model``, latencies ``latency_profile``) and stopped at the end of
+        plugin model ``plugin_model``, latencies ``latency_profile``, ``sim_nodes`` nodes named
+        ``sim-node-1``..``N``, the first being the target node) and stopped at the end of
         the run. A real cluster is only ever used when ``kubeconfig`` names it: the environment
         variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
         procedures take most of a node's CPUs.
@@ -112,7 +114,7 @@ class ConnectionKeywords:
                 latency_profile=latency_profile, timeout=timeout, numa_nodes=int(sim_numa_nodes),
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
-                map_order_seed=int(seed) if seed else None,
+                map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""

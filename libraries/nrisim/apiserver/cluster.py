@@ -1,5 +1,5 @@
-"""The simulated cluster's state and behaviour, independent of HTTP: namespaces, pods,
-the node, scheduler, kubelet, runtime and the plugin's DaemonSet pod."""
+"""The API server's registry logic, independent of HTTP: namespaces and pods (creation,
+graceful and forced deletion), and the nodes it drives through the node layer's port."""
 from __future__ import annotations
 
 import asyncio
@@ -8,19 +8,19 @@ import logging
 import secrets
 from typing import Any, Coroutine
 
-from .config import SimConfig
-from .daemonset import PluginDaemonSet
-from .kubelet import Kubelet
-from .models import load_plugin_model
-from .node import build_node
-from .plugin.maporder import MapOrder
-from .pluginlog import PluginLogSink
-from .quantity import cpu_millis, parse_quantity, to_int_ceil
-from .runtime import SimRuntime
-from .scheduler import Scheduler
+from pathlib import Path
+
+from ..clock import now_rfc3339
+from ..config import SimConfig
+from ..node.host import NodeHost, NodeSpec
+from ..node.models import load_plugin_model
+from ..node.podstatus import qos_class, set_condition
+from ..node.scheduler import Scheduler
+from ..quantity import cpu_millis, parse_quantity, to_int_ceil
+from .daemonsets import DaemonSetController
+from .events import record_event
 from .status import ApiError, already_exists, not_found
-from .store import Store, now_rfc3339
-from .topology import Topology
+from .store import Store
 from .validation import check_object_meta, default_pod, validate_name, validate_pod
 
 log = logging.getLogger("nrisim.cluster")
@@ -29,39 +29,74 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 class Cluster:
-    def __init__(self, config: SimConfig, log_path) -> None:
+    """Implements :class:`nrisim.node.port.ClusterPort` for its nodes."""
+
+    def __init__(self, config: SimConfig, log_paths: dict[str, Path]) -> None:
         self.config = config
         self.latencies = config.latencies
-        self.node_name = config.node_name
-        self.topology = Topology(config.cpus, config.threads_per_core, config.numa_nodes,
-                                 frozenset(config.offline_cpu_ids))
         try:
             reserved = cpu_millis(config.reserved_cpu)
         except ValueError as err:
             raise ValueError(f"reserved_cpu {config.reserved_cpu!r} is not a CPU quantity: {err}") from err
+        try:
+            memory = to_int_ceil(parse_quantity(config.memory))
+        except ValueError as err:
+            raise ValueError(f"memory {config.memory!r} is not a memory quantity: {err}") from err
+        try:
+            reserved_memory = to_int_ceil(parse_quantity(config.reserved_memory))
+        except ValueError as err:
+            raise ValueError(f"reserved_memory {config.reserved_memory!r} is not a memory quantity: {err}") from err
+        if memory <= 0 or not 0 <= reserved_memory < memory:
+            raise ValueError(f"memory must be > 0 and reserved_memory in [0, memory), got memory {config.memory!r}, "
+                             f"reserved_memory {config.reserved_memory!r}")
+        spec = NodeSpec(config.cpus, config.threads_per_core, config.numa_nodes, reserved, memory, reserved_memory,
+                        frozenset(config.offline_cpu_ids), config.map_order_seed, config.shuffle_map_order)
         self.model_cls = load_plugin_model(config.plugin_model)
         self.store = Store()
-        self.node = build_node(config.node_name, len(self.topology.online), reserved,
-                               to_int_ceil(parse_quantity(config.memory)))
-        self.store.create("nodes", self.node)
         for ns in SYSTEM_NAMESPACES:
             self.store.create("namespaces", _namespace(ns))
-        self.sink = PluginLogSink(log_path)
-        self.runtime = SimRuntime(self.topology, self.model_cls, self.sink, self.latencies,
-                                  MapOrder(config.map_order_seed) if config.shuffle_map_order else None)
-        self.scheduler = Scheduler(self)
-        self.kubelet = Kubelet(self)
-        self.daemonset = PluginDaemonSet(self)
-        self.runtime.on_plugin_started = self.daemonset.plugin_started
+        self.nodes: dict[str, NodeHost] = {
+            name: NodeHost(self, name, index, spec, self.model_cls, path)
+            for index, (name, path) in enumerate(log_paths.items())}
+        self.scheduler = Scheduler(self, lambda: list(self.nodes.values()))
+        self.daemonsets = DaemonSetController(self)
         self.pod_seq: dict[str, int] = {}
         self._seq = itertools.count()
         self._tasks: set[asyncio.Task] = set()
 
+    @property
+    def first_node(self) -> NodeHost:
+        return next(iter(self.nodes.values()))
+
+    def node_host(self, name: str | None) -> NodeHost:
+        """The node called ``name`` (None: the first); ApiError 404 naming the known nodes."""
+        if name in (None, ""):
+            return self.first_node
+        host = self.nodes.get(name)
+        if host is None:
+            raise ApiError(404, f'nodes "{name}" not found (nodes: {", ".join(self.nodes)})', "NotFound",
+                           {"name": name, "kind": "nodes"})
+        return host
+
+    def plugin_pod_host(self, namespace: str, name: str) -> NodeHost | None:
+        """The node whose plugin pod this is, if it is one."""
+        return next((h for h in self.nodes.values() if h.plugin_pod.is_plugin_pod(namespace, name)), None)
+
+    # -- ClusterPort ---------------------------------------------------------------
+    def record_event(self, obj: dict[str, Any], type_: str, reason: str, message: str, component: str,
+                     host: str | None = None, field_path: str | None = None) -> None:
+        record_event(self.store, obj, type_, reason, message, component, host, field_path)
+
+    def creation_order(self, uid: str) -> int:
+        return self.pod_seq.get(uid, 0)
+
     # -- lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
         self.spawn(self.scheduler.run())
-        self.daemonset.create_pod()
-        await self.runtime.start_plugin()
+        for host in self.nodes.values():
+            await host.start()
+        self.daemonsets.create_plugin_daemonset()
+        self.spawn(self.daemonsets.run())
 
     def spawn(self, coro: Coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
@@ -75,10 +110,14 @@ class Cluster:
             log.error("background task failed", exc_info=task.exception())
 
     async def shutdown(self) -> None:
-        for task in list(self._tasks) + list(self.runtime._tasks):
+        tasks = set(self._tasks)
+        for host in self.nodes.values():
+            tasks |= host.background_tasks()
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, *self.runtime._tasks, return_exceptions=True)
-        self.sink.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for host in self.nodes.values():
+            host.close()
 
     # -- namespaces -------------------------------------------------------------------
     def create_namespace(self, body: Any) -> dict[str, Any]:
@@ -109,6 +148,8 @@ class Cluster:
         return ns
 
     async def _finalize_namespace(self, name: str) -> None:
+        for ds in self.store.list("daemonsets", name):
+            self.daemonsets.delete(name, ds["metadata"]["name"], None)
         for pod in self.store.list("pods", name):
             self.delete_pod(name, pod["metadata"]["name"], None)
         await self.store.wait_for(lambda: not self.store.list("pods", name), None)
@@ -142,17 +183,15 @@ class Cluster:
             "status": {"phase": "Pending", "qosClass": "BestEffort"},
         }
         pod["metadata"]["namespace"] = namespace
-        from .validation import qos_class
         pod["status"]["qosClass"] = qos_class(pod)
         self.store.create("pods", pod)
         self.pod_seq[pod["metadata"]["uid"]] = next(self._seq)
         node_name = pod["spec"].get("nodeName")
         if node_name:
-            if node_name == self.node_name:
-                from .scheduler import set_condition
+            if node_name in self.nodes:
                 set_condition(pod, "PodScheduled", "True")
                 self.store.update("pods", pod)
-                self.kubelet.admit(pod)
+                self.nodes[node_name].kubelet.admit(pod)
         else:
             self.scheduler.wake()
         return pod
@@ -167,26 +206,49 @@ class Cluster:
         pod = self.get_pod(namespace, name)
         if grace is not None and (not isinstance(grace, int) or isinstance(grace, bool) or grace < 0):
             raise ApiError(400, f"gracePeriodSeconds must be a non-negative integer, got {grace!r}")
-        if self.daemonset.is_plugin_pod(namespace, name):
+        plugin_host = self.plugin_pod_host(namespace, name)
+        if plugin_host is not None:
             if not pod["metadata"].get("deletionTimestamp"):
-                self.spawn(self.daemonset.delete_pod(grace if grace is not None else 30))
+                plugin_host.plugin_pod.delete_pod(grace if grace is not None else 30)
             return pod
         if pod["metadata"].get("deletionTimestamp"):
             return pod
         if grace is None:
             grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
         uid = pod["metadata"]["uid"]
-        if uid not in self.kubelet.pods or grace == 0:
+        kubelet = self.nodes[pod["spec"]["nodeName"]].kubelet if pod["spec"].get("nodeName") in self.nodes \
+            else None
+        if kubelet is None or uid not in kubelet.pods or grace == 0:
             # unscheduled, or forced: the object goes at once; kubelet still cleans up
             self.store.delete("pods", namespace, name)
             self.pod_gone(pod)
-            self.kubelet.terminate(uid, 0, object_already_gone=True)
+            if kubelet is not None:
+                kubelet.terminate(uid, 0, object_already_gone=True)
             return pod
         pod["metadata"]["deletionTimestamp"] = now_rfc3339()
         pod["metadata"]["deletionGracePeriodSeconds"] = grace
         self.store.update("pods", pod)
-        self.kubelet.terminate(uid, grace)
+        kubelet.terminate(uid, grace)
         return pod
+
+    def patch_node(self, name: str, patched: Any) -> dict[str, Any]:
+        """Labels and annotations of a node change (``kubectl label node``); the scheduler and
+        the DaemonSet controller see the new labels."""
+        node = self.store.get("nodes", "", name)
+        if node is None:
+            raise not_found("nodes", name)
+        meta = patched.get("metadata") if isinstance(patched, dict) else None
+        if not isinstance(meta, dict):
+            raise ApiError(400, "the patched node must be an object with a metadata object")
+        for key in ("labels", "annotations"):
+            value = meta.get(key) or {}
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                      for k, v in value.items()):
+                raise ApiError(422, f"metadata.{key}: Invalid value: must be a map of string to string")
+            node["metadata"][key] = dict(value)
+        self.store.update("nodes", node)
+        self.scheduler.wake()
+        return node
 
     def pod_gone(self, pod: dict[str, Any]) -> None:
         """A pod object left the API: capacity frees for the scheduler."""
@@ -195,8 +257,8 @@ class Cluster:
         self.scheduler.wake()
 
     # -- node-side control ------------------------------------------------------------------
-    async def restart_runtime(self) -> None:
-        await self.runtime.restart_runtime()
+    async def restart_runtime(self, node: str | None = None) -> None:
+        await self.node_host(node).restart_runtime()
 
 
 def _namespace(name: str, labels: dict | None = None, annotations: dict | None = None) -> dict[str, Any]:

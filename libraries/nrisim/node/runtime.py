@@ -9,13 +9,13 @@ import secrets
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
-from .latency import Latencies
-from .plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
+from ..latency import Latencies
+from ..plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
                                PluginModel, Runtime)
-from .plugin.maporder import MapOrder
+from ..plugin.maporder import MapOrder
 from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
 from .procfs import format_cpu_list, parse_cpu_list
-from .topology import Topology
+from ..topology import Topology
 
 log = logging.getLogger("nrisim.runtime")
 
@@ -27,9 +27,14 @@ def new_container_id() -> str:
     return secrets.token_hex(32)
 
 
+class NameReserved(Exception):
+    """containerd's CRI refuses a CreateContainer whose name another request or container holds."""
+
+
 @dataclass
 class SimContainer:
     info: ContainerInfo
+    cri_name: str = ""
     cpus: frozenset[int] | None = None  # None = unpinned (all online CPUs)
     mems: frozenset[int] | None = None  # None = all NUMA nodes
     state: str = "created"  # created, running, exited, removed
@@ -68,6 +73,10 @@ class SimRuntime(Runtime):
         self._pids = itertools.count(4242, 97)
         self._tasks: set[asyncio.Task] = set()
         self.on_plugin_started: Callable[[PluginInstanceLog], None] | None = None
+        #: called with the exit code when the plugin process ends on its own (connection closed)
+        self.on_plugin_exited: Callable[[int], None] | None = None
+        self.names: dict[str, str] = {}  # CRI container name -> id (in flight or created)
+        self.unresponsive_until: float | None = None  # loop time; None: the plugin answers
 
     # -- cpusets -------------------------------------------------------------
     def effective_cpus(self, cid: str) -> frozenset[int]:
@@ -143,21 +152,79 @@ class SimRuntime(Runtime):
         not adjusted, as with no plugin connected."""
         self.model = None
         self.instance = None
+        self.unresponsive_until = None
+
+    def make_unresponsive(self, seconds: float) -> None:
+        """The plugin stops answering NRI requests for ``seconds`` (math.inf: until containerd
+        closes it). Its process stays connected meanwhile."""
+        self.unresponsive_until = asyncio.get_running_loop().time() + seconds
+
+    async def _plugin_answers(self, hook: str) -> bool:
+        """Lock held. False when the plugin did not answer: containerd waited up to
+        ``plugin_request_timeout``, closed the connection, and the plugin process exited 0
+        (the NRI stub exits when its connection closes); the request goes on without it."""
+        if self.model is None or self.unresponsive_until is None:
+            return self.model is not None
+        loop = asyncio.get_running_loop()
+        silent_for = self.unresponsive_until - loop.time()
+        if silent_for <= 0:
+            self.unresponsive_until = None
+            return True
+        if silent_for < self.latencies.plugin_request_timeout:
+            await asyncio.sleep(silent_for)  # the process exits (SIGTERM handled) before the timeout
+            self._plugin_gone(0, None)
+            return False
+        await asyncio.sleep(self.latencies.plugin_request_timeout)
+        self._plugin_gone(0, f"closing plugin {PLUGIN_ID}, failed to handle {hook} request: "
+                             "context deadline exceeded")
+        return False
+
+    def _plugin_gone(self, code: int, reason: str | None) -> None:
+        """The plugin process ends (the stub exits silently when its connection closes; the
+        reason is containerd's, logged by containerd, not in the plugin's output)."""
+        if reason:
+            log.info("%s", reason)
+        self.stop_plugin()
+        if self.on_plugin_exited is not None:
+            self.on_plugin_exited(code)
+
+    # -- CRI names ---------------------------------------------------------------
+    def reserve_name(self, name: str, cid: str) -> None:
+        holder = self.names.get(name)
+        if holder is not None and holder != cid:
+            raise NameReserved(f'failed to reserve container name "{name}": name "{name}" is reserved for '
+                               f'"{holder}"')
+        self.names[name] = cid
+
+    def container_named(self, name: str) -> SimContainer | None:
+        cid = self.names.get(name)
+        return self.containers.get(cid) if cid else None
 
     # -- hooks -------------------------------------------------------------------
     async def run_pod_sandbox(self, namespace: str, name: str) -> None:
         async with self.lock:
-            if self.model is not None:
+            if await self._plugin_answers("RunPodSandbox") and self.model is not None:
                 try:
                     self.model.run_pod_sandbox(namespace, name)
                 except Exception:
                     log.exception("plugin model failed in RunPodSandbox")
 
-    async def create_container(self, info: ContainerInfo) -> SimContainer:
-        """CreateContainer through the plugin; raises PluginError on refusal."""
+    async def create_container(self, info: ContainerInfo, cri_name: str = "") -> SimContainer:
+        """CreateContainer through the plugin; raises PluginError on refusal and NameReserved
+        when ``cri_name`` is held by another request or container (before any NRI call)."""
+        cri_name = cri_name or info.container_id
+        self.reserve_name(cri_name, info.container_id)
+        try:
+            return await self._create_container(info, cri_name)
+        except BaseException:
+            if self.names.get(cri_name) == info.container_id:
+                del self.names[cri_name]
+            raise
+
+    async def _create_container(self, info: ContainerInfo, cri_name: str) -> SimContainer:
         async with self.lock:
             adjustment = Adjustment()
-            if self.model is not None:
+            if await self._plugin_answers("CreateContainer") and self.model is not None:
                 try:
                     adjustment = self.model.create_container(info) or Adjustment()
                 except PluginError:
@@ -165,7 +232,7 @@ class SimRuntime(Runtime):
                 except Exception as err:  # a model bug surfaces as a refusal, not a crash
                     log.exception("plugin model failed in CreateContainer")
                     raise PluginError(f"plugin model error: {err}") from err
-            c = SimContainer(info)
+            c = SimContainer(info, cri_name)
             self.containers[info.container_id] = c
             self._apply(info.container_id, adjustment.cpus, adjustment.mems)
             return c
@@ -194,7 +261,9 @@ class SimRuntime(Runtime):
             if c is None:
                 return
             c.state = "removed"
-            if self.model is not None:
+            if self.names.get(c.cri_name) == cid:
+                del self.names[c.cri_name]
+            if await self._plugin_answers("RemoveContainer") and self.model is not None:
                 try:
                     self.model.remove_container(replace(c.info, exited=True))
                 except Exception:

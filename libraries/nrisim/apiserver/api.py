@@ -7,12 +7,13 @@ import json
 import logging
 
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 from aiohttp import web
 
 from .cluster import Cluster
-from .discovery import API_GROUPS, API_V1_RESOURCES, API_VERSIONS, OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION
+from .discovery import (API_GROUPS, API_V1_RESOURCES, API_VERSIONS, APPS_GROUP, APPS_V1_RESOURCES, OPENAPI_V3_APPS,
+                        OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION)
 from .exec_ws import handle_exec
 from .selectors import SelectorError, make_filter
 from .status import ApiError, not_found, success
@@ -21,7 +22,8 @@ from .tables import to_table, wants_table
 
 log = logging.getLogger("nrisim.api")
 
-KINDS = {"pods": "Pod", "namespaces": "Namespace", "nodes": "Node", "events": "Event"}
+KINDS = {"pods": "Pod", "namespaces": "Namespace", "nodes": "Node", "events": "Event", "daemonsets": "DaemonSet"}
+GROUP_VERSIONS = {"daemonsets": "apps/v1"}  # the others are core/v1
 FIELDS = {
     "pods": frozenset({"metadata.name", "metadata.namespace", "spec.nodeName", "status.phase",
                        "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
@@ -32,6 +34,7 @@ FIELDS = {
                          "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
     "nodes": frozenset({"metadata.name", "spec.unschedulable"}),
     "namespaces": frozenset({"metadata.name", "status.phase"}),
+    "daemonsets": frozenset({"metadata.name", "metadata.namespace"}),
 }
 POD_MUTABLE_META = ("labels", "annotations")
 
@@ -41,10 +44,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 class Api:
-    def __init__(self, cluster: Cluster, on_restart: Callable[[], Awaitable[None]]) -> None:
+    def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.store = cluster.store
-        self.on_restart = on_restart
         self.requests = 0
 
     def app(self) -> web.Application:
@@ -85,6 +87,14 @@ class Api:
             return _json(OPENAPI_V3_ROOT)
         if path == "/openapi/v3/api/v1":
             return _json(OPENAPI_V3_CORE)
+        if path == "/openapi/v3/apis/apps/v1":
+            return _json(OPENAPI_V3_APPS)
+        if path == "/apis/apps":
+            return _json(APPS_GROUP)
+        if path == "/apis/apps/v1":
+            return _json(APPS_V1_RESOURCES)
+        if parts[:3] == ["apis", "apps", "v1"]:
+            return await self._apps(request, method, parts[3:])
         if parts[:2] == ["nrisim", "v1"]:
             return await self._control(request, parts[2:])
         if parts[:1] == ["apis"] and len(parts) >= 2 and parts[1] == "metrics.k8s.io":
@@ -115,6 +125,11 @@ class Api:
         if rest[:1] == ["namespaces"]:
             return await self._namespaces(request, method, rest[1:])
         if rest[:1] == ["nodes"]:
+            if method == "PATCH" and len(rest) == 2:
+                node = self.store.get("nodes", "", rest[1])
+                if node is None:
+                    raise not_found("nodes", rest[1])
+                return _json(self.cluster.patch_node(rest[1], await _patched(request, node)))
             if method != "GET":
                 raise ApiError(405, "the server does not allow this method on the requested resource")
             if len(rest) == 1:
@@ -129,11 +144,27 @@ class Api:
     # -- control endpoints (node-side actions) ----------------------------------------------
     async def _control(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         if parts == ["restart-runtime"] and request.method == "POST":
-            await self.on_restart()
-            return _json({"status": "ok", "message": "runtime restarted; plugin synchronized"})
+            host = self.cluster.node_host(request.query.get("node"))
+            await host.restart_runtime()
+            return _json({"status": "ok", "node": host.name,
+                          "message": f"runtime restarted on {host.name}; plugin synchronized"})
+        if parts == ["stall-plugin"] and request.method == "POST":
+            host = self.cluster.node_host(request.query.get("node"))
+            try:
+                seconds = float(request.query.get("seconds", "inf"))
+            except ValueError as err:
+                raise ApiError(400, f"seconds must be a number, got {request.query.get('seconds')!r}") from err
+            if not seconds > 0:
+                raise ApiError(400, f"seconds must be > 0, got {seconds:g}")
+            host.stall_plugin(seconds)
+            return _json({"status": "ok", "node": host.name,
+                          "message": f"the plugin on {host.name} stops answering NRI requests for {seconds:g} s"})
         if parts == ["info"] and request.method == "GET":
-            return _json({"node": self.cluster.node_name, "plugin_model": self.cluster.config.plugin_model,
-                          "plugin_pod": self.cluster.daemonset.pod_name, "requests": self.requests})
+            first = self.cluster.first_node
+            return _json({"node": first.name, "plugin_model": self.cluster.config.plugin_model,
+                          "plugin_pod": first.plugin_pod.pod_name, "requests": self.requests,
+                          "nodes": [{"name": h.name, "plugin_pod": h.plugin_pod.pod_name}
+                                    for h in self.cluster.nodes.values()]})
         raise ApiError(404, "unknown nrisim control endpoint")
 
     # -- generic list / watch ------------------------------------------------------------
@@ -154,7 +185,8 @@ class Api:
         if wants_table(request.headers.get("Accept", "")):
             return _json(to_table(kind, items, rv, q.get("includeObject")))
         limit = q.get("limit")
-        body = {"kind": KINDS[kind] + "List", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
+        body = {"kind": KINDS[kind] + "List", "apiVersion": GROUP_VERSIONS.get(kind, "v1"),
+                "metadata": {"resourceVersion": rv},
                 "items": items}
         if limit is not None:
             try:
@@ -186,7 +218,7 @@ class Api:
                 backlog.append(("ADDED", copy.deepcopy(obj)))
             if initial_events:  # the WatchList protocol: a bookmark ends the initial state
                 backlog.append(("BOOKMARK", {
-                    "kind": KINDS[kind], "apiVersion": "v1",
+                    "kind": KINDS[kind], "apiVersion": GROUP_VERSIONS.get(kind, "v1"),
                     "metadata": {"resourceVersion": str(self.store.rv),
                                  "annotations": {"k8s.io/initial-events-end": "true"}}}))
         elif since < self.store.oldest_rv() - 1:
@@ -243,6 +275,50 @@ class Api:
             else:
                 return
         await resp.write(json.dumps({"type": type_, "object": obj}).encode() + b"\n")
+
+    # -- apps/v1 daemonsets -------------------------------------------------------------------
+    async def _apps(self, request: web.Request, method: str, rest: list[str]) -> web.StreamResponse:
+        controller = self.cluster.daemonsets
+        if rest == ["daemonsets"]:
+            if method != "GET":
+                raise ApiError(405, "the server does not allow this method on the requested resource")
+            return await self._collection(request, "daemonsets", None)
+        if len(rest) < 3 or rest[0] != "namespaces" or rest[2] != "daemonsets" or len(rest) > 5:
+            raise ApiError(404, "the server could not find the requested resource")
+        ns, tail = rest[1], rest[3:]
+        if not tail:
+            if method == "GET":
+                return await self._collection(request, "daemonsets", ns)
+            if method == "POST":
+                body = await _body(request)
+                if _dry_run(request):
+                    return _json(body, 201)
+                return _json(controller.create(ns, body), 201)
+            raise ApiError(405, "the server does not allow this method on the requested resource")
+        name = tail[0]
+        sub = tail[1] if len(tail) > 1 else None
+        if sub not in (None, "status"):
+            raise ApiError(404, "the server could not find the requested resource")
+        if method == "GET":
+            obj = controller.get(ns, name)
+            if wants_table(request.headers.get("Accept", "")):
+                return _json(to_table("daemonsets", [obj], str(self.store.rv), request.query.get("includeObject")))
+            return _json(obj)
+        if method == "PATCH" and sub is None:
+            obj = controller.get(ns, name)
+            patched = await _patched(request, obj)
+            if _dry_run(request):
+                return _json(patched)
+            return _json(controller.apply_patch(ns, name, patched))
+        if method == "PUT" and sub is None:
+            body = await _body(request)
+            return _json(controller.apply_patch(ns, name, body))
+        if method == "DELETE" and sub is None:
+            propagation = await _propagation(request)
+            if _dry_run(request):
+                return _json(controller.get(ns, name))
+            return _json(controller.delete(ns, name, propagation))
+        raise ApiError(405, "the server does not allow this method on the requested resource")
 
     # -- namespaces -------------------------------------------------------------------------
     async def _namespaces(self, request: web.Request, method: str, rest: list[str]) -> web.StreamResponse:
@@ -336,9 +412,10 @@ class Api:
         container = q.get("container") or names[0]
         if container not in names:
             raise ApiError(400, f"container {container} is not valid for pod {name}")
-        if self.cluster.daemonset.is_plugin_pod(ns, name):
-            inst = self.cluster.daemonset.previous if q.get("previous") in ("true", "1") \
-                else self.cluster.daemonset.instance
+        plugin_host = self.cluster.plugin_pod_host(ns, name)
+        if plugin_host is not None:
+            plugin = plugin_host.plugin_pod
+            inst = plugin.previous if q.get("previous") in ("true", "1") else plugin.instance
             if inst is None:
                 raise ApiError(400, f'container "{container}" in pod "{name}" is waiting to start: '
                                     "ContainerCreating")
@@ -384,6 +461,22 @@ async def _body(request: web.Request) -> Any:
         return json.loads(raw)
     except Exception as err:
         raise ApiError(400, f"the request body could not be decoded: {err}") from err
+
+
+async def _propagation(request: web.Request) -> str | None:
+    """DeleteOptions.propagationPolicy from the query or the body (Orphan, Background, Foreground)."""
+    policy = request.query.get("propagationPolicy")
+    raw = await request.read()
+    if raw:
+        try:
+            opts = json.loads(raw)
+        except ValueError as err:
+            raise ApiError(400, f"DeleteOptions body could not be decoded: {err}") from err
+        if isinstance(opts, dict):
+            policy = opts.get("propagationPolicy") or ("Orphan" if opts.get("orphanDependents") else policy)
+    if policy not in (None, "Orphan", "Background", "Foreground"):
+        raise ApiError(400, f'propagationPolicy must be Orphan, Background or Foreground, got "{policy}"')
+    return policy
 
 
 def _dry_run(request: web.Request) -> bool:

@@ -11,7 +11,11 @@ VERSION = {"major": "1", "minor": "36", "gitVersion": "v1.36.1+k3s1",
 API_VERSIONS = {"kind": "APIVersions", "versions": ["v1"],
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]}
 
-API_GROUPS = {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+_APPS_VERSION = {"groupVersion": "apps/v1", "version": "v1"}
+APPS_GROUP = {"kind": "APIGroup", "apiVersion": "v1", "name": "apps", "versions": [_APPS_VERSION],
+              "preferredVersion": _APPS_VERSION}
+API_GROUPS = {"kind": "APIGroupList", "apiVersion": "v1",
+              "groups": [{"name": "apps", "versions": [_APPS_VERSION], "preferredVersion": _APPS_VERSION}]}
 
 
 def _res(name: str, kind: str, namespaced: bool, verbs: list[str], short: list[str] | None = None,
@@ -29,7 +33,7 @@ API_V1_RESOURCES = {
     "resources": [
         _res("events", "Event", True, ["get", "list", "watch"], ["ev"], "event"),
         _res("namespaces", "Namespace", False, _RW, ["ns"], "namespace"),
-        _res("nodes", "Node", False, ["get", "list", "watch"], ["no"], "node"),
+        _res("nodes", "Node", False, ["get", "list", "patch", "watch"], ["no"], "node"),
         _res("pods", "Pod", True, _RW, ["po"], "pod"),
         _res("pods/exec", "PodExecOptions", True, ["create", "get"]),
         _res("pods/log", "Pod", True, ["get"]),
@@ -38,20 +42,36 @@ API_V1_RESOURCES = {
 }
 
 
-def _patch_path(kind: str) -> dict[str, Any]:
+APPS_V1_RESOURCES = {
+    "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
+    "resources": [
+        {**_res("daemonsets", "DaemonSet", True, _RW + ["update"], ["ds"], "daemonset"), "categories": ["all"]},
+        _res("daemonsets/status", "DaemonSet", True, ["get"]),
+    ],
+}
+
+
+def _patch_path(kind: str, group: str = "", version: str = "v1") -> dict[str, Any]:
     """A path item that tells kubectl the server does field validation (so it skips
     client-side validation, which would need the full OpenAPI v2 document)."""
     params = [{"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True},
                "description": "Strict, Warn or Ignore"},
               {"name": "dryRun", "in": "query", "schema": {"type": "string", "uniqueItems": True}}]
     return {
-        "patch": {"operationId": f"patchCoreV1{kind}", "x-kubernetes-action": "patch",
-                  "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": kind},
+        "patch": {"operationId": f"patch{(group or 'core').capitalize()}V1{kind}", "x-kubernetes-action": "patch",
+                  "x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": kind},
                   "parameters": params, "responses": {"200": {"description": "OK"}}},
     }
 
 
-OPENAPI_V3_ROOT = {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=5E1D0B7A1F0C"}}}
+OPENAPI_V3_ROOT = {"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=5E1D0B7A1F0C"},
+                             "apis/apps/v1": {"serverRelativeURL": "/openapi/v3/apis/apps/v1?hash=A4B1C2D3E4F5"}}}
+OPENAPI_V3_APPS = {
+    "openapi": "3.0.0",
+    "info": {"title": "Kubernetes (nrisim subset)", "version": "v1.36.1+k3s1"},
+    "paths": {"/apis/apps/v1/namespaces/{namespace}/daemonsets/{name}": _patch_path("DaemonSet", "apps")},
+    "components": {"schemas": {}},
+}
 OPENAPI_V3_CORE = {
     "openapi": "3.0.0",
     "info": {"title": "Kubernetes (nrisim subset)", "version": "v1.36.1+k3s1"},

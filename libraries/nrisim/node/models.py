@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-from .plugin.interface import PluginModel
+from ..plugin.interface import PluginModel
 
 
 def load_plugin_model(name: str) -> type[PluginModel]:
@@ -11,7 +11,7 @@ def load_plugin_model(name: str) -> type[PluginModel]:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"plugin model must be a name or module:Class, got {name!r}")
     try:
-        from .plugin.registry import load_model  # written alongside; optional until it exists
+        from ..plugin.registry import load_model  # written alongside; optional until it exists
     except ImportError:
         load_model = None
     if load_model is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from .execsim import ExecContext, ExecResult, run_command
+from ..node.execsim import ExecContext, ExecResult, run_command
 from .status import ApiError
 
 if TYPE_CHECKING:
@@ -35,21 +35,26 @@ def _resolve(cluster: "Cluster", ns: str, name: str, container: str | None) -> E
         container = names[0]
     if container not in names:
         raise ApiError(400, f"container {container} is not valid for pod {name}")
-    if cluster.daemonset.is_plugin_pod(ns, name):
-        topo = cluster.topology
+    phase = pod["status"].get("phase")
+    if phase in ("Succeeded", "Failed"):
+        raise ApiError(400, f"cannot exec into a container in a completed pod; current phase is {phase}")
+    plugin_host = cluster.plugin_pod_host(ns, name)
+    if plugin_host is not None:
+        topo = plugin_host.topology
         return ExecContext(frozenset(topo.online), frozenset(topo.memory_nodes), topo.cpus, topo)
-    work = cluster.kubelet.pods.get(pod["metadata"]["uid"])
+    host = cluster.nodes.get(pod["spec"].get("nodeName") or "")
+    work = host.kubelet.pods.get(pod["metadata"]["uid"]) if host is not None else None
     cid = work.containers.get(container) if work else None
     state = next((s.get("state", {}) for s in pod["status"].get("containerStatuses", []) or []
                   if s.get("name") == container), {})
-    if cid is None or "running" not in state or cid not in cluster.runtime.containers:
+    if host is None or cid is None or "running" not in state or cid not in host.runtime.containers:
         reason = state.get("waiting", {}).get("reason") if "waiting" in state else None
         if reason:
             raise ApiError(400, f'container {container} is not running: pod "{name}" container is waiting to '
                                 f"start: {reason}")
         raise ApiError(400, f"unable to upgrade connection: container not found (\"{container}\")")
-    rt = cluster.runtime
-    return ExecContext(rt.effective_cpus(cid), rt.effective_mems(cid), cluster.topology.cpus, cluster.topology)
+    rt = host.runtime
+    return ExecContext(rt.effective_cpus(cid), rt.effective_mems(cid), host.topology.cpus, host.topology)
 
 
 async def handle_exec(request: web.Request, cluster: "Cluster", ns: str, name: str) -> web.StreamResponse:

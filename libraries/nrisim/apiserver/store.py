@@ -9,17 +9,16 @@ import collections
 import copy
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable
+
+from ..clock import now_rfc3339
 
 Obj = dict[str, Any]
 Key = tuple[str, str]  # (namespace or "", name)
 
 HISTORY_SIZE = 20000
 
-
-def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["Store", "Watcher", "WatchEvent", "new_uid", "now_rfc3339"]
 
 
 def new_uid() -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .quantity import QuantityError, format_bytes, parse_quantity
+from ..quantity import QuantityError, parse_quantity
+from ..node.podstatus import qos_class
 from .status import ApiError, invalid
+
+__all__ = ["check_object_meta", "default_pod", "qos_class", "validate_name", "validate_pod"]
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -175,24 +178,3 @@ def default_pod(body: dict[str, Any]) -> None:
             requests = resources.setdefault("requests", {})
             for rname, value in limits.items():
                 requests.setdefault(rname, value)
-
-
-def qos_class(pod: dict[str, Any]) -> str:
-    """Guaranteed / Burstable / BestEffort as kubelet computes it (cpu and memory)."""
-    any_set = False
-    guaranteed = True
-    for c in pod["spec"]["containers"]:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if any(k in req or k in lim for k in ("cpu", "memory")):
-            any_set = True
-        for k in ("cpu", "memory"):
-            if k not in lim or k not in req or parse_quantity(req[k]) != parse_quantity(lim[k]):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
-def memory_text(value: int) -> str:
-    return format_bytes(value)

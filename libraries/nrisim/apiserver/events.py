@@ -4,7 +4,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .store import Store, now_rfc3339
+from ..clock import now_rfc3339
+from .store import Store
 
 
 _last_ns = 0

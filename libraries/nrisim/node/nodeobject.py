@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .quantity import cpu_millis, format_millis, parse_quantity, to_int_ceil
-from .store import now_rfc3339
+from ..quantity import cpu_millis, format_millis, parse_quantity, to_int_ceil
+from ..clock import now_rfc3339
 
 TERMINATED_PHASES = ("Succeeded", "Failed")
 
 
-def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int) -> dict[str, Any]:
+def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int, index: int = 0,
+               reserved_memory_bytes: int = 0) -> dict[str, Any]:
+    """A k3s Node object; ``index`` numbers the node in the cluster (pod CIDR, address)."""
     now = now_rfc3339()
     alloc_cpu = format_millis(max(0, cpus * 1000 - reserved_millis))
     return {
@@ -19,17 +21,19 @@ def build_node(name: str, cpus: int, reserved_millis: int, memory_bytes: int) ->
             "labels": {
                 "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux", "node-role.kubernetes.io/control-plane": "true",
-                "node.kubernetes.io/instance-type": "k3s",
+                "kubernetes.io/os": "linux", "node.kubernetes.io/instance-type": "k3s",
+                # k3s labels its server node only; the others are agents
+                **({"node-role.kubernetes.io/control-plane": "true"} if index == 0 else {}),
             },
             "annotations": {"node.alpha.kubernetes.io/ttl": "0",
                             "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
         },
-        "spec": {"podCIDR": "10.42.0.0/24", "podCIDRs": ["10.42.0.0/24"], "providerID": f"k3s://{name}"},
+        "spec": {"podCIDR": f"10.42.{index}.0/24", "podCIDRs": [f"10.42.{index}.0/24"], "providerID": f"k3s://{name}"},
         "status": {
             "capacity": {"cpu": str(cpus), "memory": f"{memory_bytes // 1024}Ki", "pods": "110",
                          "ephemeral-storage": "102400000Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
-            "allocatable": {"cpu": alloc_cpu, "memory": f"{memory_bytes // 1024}Ki", "pods": "110",
+            "allocatable": {"cpu": alloc_cpu, "memory": f"{max(0, memory_bytes - reserved_memory_bytes) // 1024}Ki",
+                            "pods": "110",
                             "ephemeral-storage": "99614720Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0"},
             "conditions": [
                 _cond("MemoryPressure", "False", "KubeletHasSufficientMemory",

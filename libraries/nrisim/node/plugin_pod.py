@@ -1,18 +1,16 @@
-"""The plugin's DaemonSet pod in kube-system: its status follows the plugin process, its
-``/log`` is the process's output, and deleting it restarts the plugin."""
+"""The plugin's DaemonSet pod on one node (kube-system): its status follows the plugin
+process, its ``/log`` is the process's output, and deleting it restarts the plugin."""
 from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..clock import now_rfc3339
+from .podstatus import set_condition
 from .pluginlog import PluginInstanceLog
-from .runtime import new_container_id
-from .scheduler import set_condition
-from .store import now_rfc3339
-
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from .port import ClusterPort
+from .runtime import SimRuntime, new_container_id
 
 NAMESPACE = "kube-system"
 LABELS = {"app": "weka-nri-cpuset", "controller-revision-hash": "6d8f7c9b5d", "pod-template-generation": "1"}
@@ -24,22 +22,27 @@ def _suffix() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(5))
 
 
-class PluginDaemonSet:
-    def __init__(self, cluster: "Cluster") -> None:
-        self.cluster = cluster
+class PluginPod:
+    def __init__(self, port: ClusterPort, node_name: str, runtime: SimRuntime) -> None:
+        self.port = port
+        self.node_name = node_name
+        self.runtime = runtime
         self.pod_name: str | None = None
+        #: set by the DaemonSet controller from the plugin DaemonSet (template labels + revision)
+        self.pod_labels: dict[str, str] = dict(LABELS)
+        self.owner_uid = "d0c5e7a1-0000-4000-8000-000000000001"
         self.instance: PluginInstanceLog | None = None
         self.previous: PluginInstanceLog | None = None
 
     def create_pod(self) -> dict[str, Any]:
         name = f"weka-nri-cpuset-{_suffix()}"
-        node = self.cluster.node_name
+        node = self.node_name
         pod = {
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": NAMESPACE, "labels": dict(LABELS),
+            "metadata": {"name": name, "namespace": NAMESPACE, "labels": dict(self.pod_labels),
                          "generateName": "weka-nri-cpuset-",
                          "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet",
-                                              "name": "weka-nri-cpuset", "uid": "d0c5e7a1-0000-4000-8000-000000000001",
+                                              "name": "weka-nri-cpuset", "uid": self.owner_uid,
                                               "controller": True, "blockOwnerDeletion": True}]},
             "spec": {
                 "nodeName": node, "hostNetwork": True, "hostPID": True, "restartPolicy": "Always",
@@ -69,10 +72,10 @@ class PluginDaemonSet:
         set_condition(pod, "ContainersReady", "False")
         self.pod_name = name
         self.instance = None
-        return self.cluster.store.create("pods", pod)
+        return self.port.store.create("pods", pod)
 
     def current_pod(self) -> dict[str, Any] | None:
-        return self.cluster.store.get("pods", NAMESPACE, self.pod_name) if self.pod_name else None
+        return self.port.store.get("pods", NAMESPACE, self.pod_name) if self.pod_name else None
 
     def is_plugin_pod(self, namespace: str, name: str) -> bool:
         return namespace == NAMESPACE and name == self.pod_name
@@ -86,8 +89,9 @@ class PluginDaemonSet:
         if self.instance is not None and self.instance is not inst:
             self.previous = self.instance
             status["restartCount"] += 1
-            status["lastState"] = {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                  "finishedAt": now_rfc3339()}}
+            terminated = (status.get("state") or {}).get("terminated") or {
+                "exitCode": 0, "reason": "Completed", "finishedAt": now_rfc3339()}
+            status["lastState"] = {"terminated": terminated}
         self.instance = inst
         status.update(ready=True, started=True, containerID=f"containerd://{new_container_id()}",
                       imageID=IMAGE + "@sha256:" + "cd" * 32,
@@ -95,23 +99,51 @@ class PluginDaemonSet:
         pod["status"]["phase"] = "Running"
         set_condition(pod, "Ready", "True")
         set_condition(pod, "ContainersReady", "True")
-        self.cluster.store.update("pods", pod)
+        self.port.store.update("pods", pod)
 
-    async def delete_pod(self, grace: int) -> dict[str, Any]:
-        """The DaemonSet controller replaces the pod; the old plugin process exits."""
+    def delete_pod(self, grace: int) -> dict[str, Any]:
+        """The DaemonSet controller replaces the pod; the old plugin process gets SIGTERM.
+        It stays connected but answers nothing for ``plugin_shutdown`` (at most the grace
+        period), then exits; the new pod's process registers and synchronizes."""
         pod = self.current_pod()
         assert pod is not None
         pod["metadata"]["deletionTimestamp"] = now_rfc3339()
         pod["metadata"]["deletionGracePeriodSeconds"] = grace
-        self.cluster.store.update("pods", pod)
-        self.cluster.spawn(self._replace(pod))
+        self.port.store.update("pods", pod)
+        self.port.spawn(self._replace(pod, grace))
         return pod
 
-    async def _replace(self, old: dict[str, Any]) -> None:
-        self.cluster.runtime.stop_plugin()
+    async def _replace(self, old: dict[str, Any], grace: int) -> None:
+        shutdown = min(self.port.latencies.plugin_shutdown, float(grace))
+        if shutdown > 0 and self.runtime.model is not None:
+            self.runtime.make_unresponsive(shutdown)
+            await asyncio.sleep(shutdown)
+        self.runtime.stop_plugin()
         self.previous = self.instance
-        self.cluster.store.delete("pods", NAMESPACE, old["metadata"]["name"])
+        self.port.store.delete("pods", NAMESPACE, old["metadata"]["name"])
         self.create_pod()
-        await asyncio.sleep(self.cluster.latencies.plugin_restart)
-        await self.cluster.runtime.start_plugin()
+        await asyncio.sleep(self.port.latencies.plugin_restart)
+        await self.runtime.start_plugin()
 
+    def plugin_exited(self, code: int) -> None:
+        """The plugin process ended by itself (its NRI connection closed): the container is
+        terminated and kubelet restarts it (restartPolicy Always) after ``plugin_restart``."""
+        pod = self.current_pod()
+        if pod is None or pod["metadata"].get("deletionTimestamp"):
+            return  # the pod is being replaced: nothing restarts in it
+        status = pod["status"]["containerStatuses"][0]
+        started = (status.get("state") or {}).get("running", {}).get("startedAt", now_rfc3339())
+        status.update(ready=False, started=False, state={"terminated": {
+            "exitCode": code, "reason": "Completed" if code == 0 else "Error", "startedAt": started,
+            "finishedAt": now_rfc3339(), "containerID": status.get("containerID")}})
+        set_condition(pod, "Ready", "False", "ContainersNotReady",
+                      "containers with unready status: [weka-nri-cpuset]")
+        set_condition(pod, "ContainersReady", "False", "ContainersNotReady",
+                      "containers with unready status: [weka-nri-cpuset]")
+        self.port.store.update("pods", pod)
+        self.port.spawn(self._restart_container())
+
+    async def _restart_container(self) -> None:
+        await asyncio.sleep(self.port.latencies.plugin_restart)
+        if self.runtime.model is None:
+            await self.runtime.start_plugin()

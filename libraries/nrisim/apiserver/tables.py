@@ -65,7 +65,19 @@ def _node_row(node: dict[str, Any]) -> list[Any]:
             info["osImage"], info["kernelVersion"], info["containerRuntimeVersion"]]
 
 
+def _ds_row(ds: dict[str, Any]) -> list[Any]:
+    st = ds.get("status") or {}
+    selector = ",".join(f"{k}={v}" for k, v in
+                        ((ds["spec"]["template"].get("spec") or {}).get("nodeSelector") or {}).items()) or "<none>"
+    return [ds["metadata"]["name"], st.get("desiredNumberScheduled", 0), st.get("currentNumberScheduled", 0),
+            st.get("numberReady", 0), st.get("updatedNumberScheduled", 0), st.get("numberAvailable", 0), selector,
+            human_age(ds["metadata"].get("creationTimestamp"))]
+
+
 TABLES = {
+    "daemonsets": ([_col("Name", fmt="name"), _col("Desired", "integer"), _col("Current", "integer"),
+                    _col("Ready", "integer"), _col("Up-to-date", "integer"), _col("Available", "integer"),
+                    _col("Node Selector"), _col("Age")], _ds_row),
     "pods": ([_col("Name", fmt="name"), _col("Ready"), _col("Status"), _col("Restarts", "string"), _col("Age"),
               _col("IP", priority=1), _col("Node", priority=1), _col("Nominated Node", priority=1),
               _col("Readiness Gates", priority=1)], _pod_row),

@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass
 
 from .procfs import format_cpu_list, proc_status
-from .topology import Topology
+from ..topology import Topology
 
 _SIBLINGS = re.compile(r"/sys/devices/system/cpu/cpu(\d+)/topology/thread_siblings_list")
 _NODE_CPULIST = re.compile(r"/sys/devices/system/node/node(\d+)/cpulist")
