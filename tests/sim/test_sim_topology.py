@@ -120,3 +120,25 @@ def test_bad_offline_cpus_option_names_it(tmp_path, h):
         h.make_sim(tmp_path, offline_cpus="x")
     with pytest.raises(ValueError, match=r"offline CPUs \[99\] are not CPUs of this node \(0-15\)"):
         h.make_sim(tmp_path, cpus=16, offline_cpus="99").start()
+
+
+def test_live_update_naming_an_offline_cpu_is_refused_by_the_runtime(tmp_path):
+    """``runc update`` of a running container's cpuset.cpus with an offline CPU fails: the
+    runtime reports the container as failed and keeps its cpuset."""
+    from nrisim.latency import profile
+    from nrisim.plugin.head import HeadModel
+    from nrisim.pluginlog import PluginLogSink
+    from nrisim.runtime import SimContainer, SimRuntime
+    from nrisim.topology import Topology
+
+    from plugin_fakes import shared
+
+    sink = PluginLogSink(tmp_path / "plugin.log")
+    runtime = SimRuntime(Topology(8, 2, 1, frozenset({5})), HeadModel, sink, profile("fast"))
+    info = shared()
+    runtime.containers[info.container_id] = SimContainer(info, cpus=frozenset({1, 2}), state="running")
+    assert runtime._apply(info.container_id, "4-5", "") is False
+    assert runtime.effective_cpus(info.container_id) == {1, 2}
+    assert runtime._apply(info.container_id, "3-4", "") is True
+    assert runtime.effective_cpus(info.container_id) == {3, 4}
+    sink.close()
