@@ -142,3 +142,24 @@ def test_live_update_naming_an_offline_cpu_is_refused_by_the_runtime(tmp_path):
     assert runtime._apply(info.container_id, "3-4", "") is True
     assert runtime.effective_cpus(info.container_id) == {3, 4}
     sink.close()
+
+
+def test_start_failure_with_restart_policy_always_is_retried(tmp_path, h):
+    with h.make_sim(tmp_path, cpus=16, offline_cpus="5", plugin_model="annotation-not-validated") as sim:
+        api = _api(sim)
+        body = h.pod_body("ann", cpu="100m", annotations={CORES: "5"}, restartPolicy="Always")
+        api.create_namespaced_pod("default", body)
+
+        def status():
+            statuses = api.read_namespaced_pod("ann", "default").status.container_statuses or []
+            return statuses and statuses[0].state.waiting and statuses[0]
+
+        st = h.eventually(lambda: (s := status()) and s.state.waiting.reason == "RunContainerError" and s)
+        assert st.last_state.terminated.reason == "StartError"
+        assert st.state.waiting.message == st.last_state.terminated.message
+        assert "cpuset.cpus: invalid argument" in st.state.waiting.message
+        h.eventually(lambda: (s := status()) and s.restart_count >= 1, timeout=15)
+        pod = api.read_namespaced_pod("ann", "default")
+        # kubelet counts a restarting container that terminated as running; never Ready
+        assert pod.status.phase == "Running"
+        assert next(c for c in pod.status.conditions if c.type == "Ready").status == "False"
