@@ -14,6 +14,7 @@ from pathlib import Path
 from .config import SimConfig
 from .kubeconfig import server_from_kubeconfig
 from .latency import Latencies, parse_override, profile
+from .plugin import MODEL_NAMES
 from .server import SimulatedCluster
 
 
@@ -24,8 +25,9 @@ def _serve_parser() -> argparse.ArgumentParser:
         "command under \"nodes\"). Other commands: 'python -m nrisim restart-runtime --kubeconfig PATH "
         "[--node NODE]' and 'python -m nrisim stall-plugin --kubeconfig PATH [--node NODE] [--seconds S]' "
         "(the plugin stops answering, containerd closes it, it exits 0 and kubelet restarts it)."))
-    p.add_argument("--cpus", type=int, default=64)
-    p.add_argument("--threads-per-core", type=int, default=2)
+    p.add_argument("--cpus", type=int, default=64, help="CPUs of each node (online or not)")
+    p.add_argument("--threads-per-core", type=int, default=2,
+                   help="hyper-threads per core; CPU c is a thread of core c %% (cpus / threads-per-core)")
     p.add_argument("--numa-nodes", type=int, default=1,
                    help="NUMA nodes (each has memory); must divide the core count")
     p.add_argument("--offline-cpus", default="", metavar="LIST",
@@ -49,7 +51,8 @@ def _serve_parser() -> argparse.ArgumentParser:
                         "plugin log (<workdir>/nodes/<node>/weka-cpuset.log) and restart command "
                         "(<workdir>/bin/restart-k3s-<node>); N=1 keeps <workdir>/weka-cpuset.log and "
                         "<workdir>/bin/restart-k3s")
-    p.add_argument("--plugin-model", default="head", help="built-in name or module:Class")
+    p.add_argument("--plugin-model", default="head",
+                   help=f"built-in name ({', '.join(MODEL_NAMES)}) or module:Class")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
     p.add_argument("--workdir", type=Path)

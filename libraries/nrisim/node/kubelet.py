@@ -238,7 +238,7 @@ class Kubelet:
         if pod["spec"].get("restartPolicy", "Always") == "Never":
             self._sync_phase(work)
         else:
-            await self._restart(work, index, spec)
+            await self._restart(work, index, spec, start_error=message)
 
     async def _cri_create(self, info: ContainerInfo, name: str) -> str | None:
         """One CRI CreateContainer as kubelet sees it: None on success, else the error text.
@@ -289,8 +289,11 @@ class Kubelet:
         st["started"] = False
         self.port.store.update("pods", pod)
 
-    async def _restart(self, work: PodWork, index: int, spec: dict[str, Any]) -> None:
-        """restartPolicy: the exited instance stays (dead) and a new one is created after back-off."""
+    async def _restart(self, work: PodWork, index: int, spec: dict[str, Any],
+                       start_error: str | None = None) -> None:
+        """restartPolicy: the exited instance stays (dead) and a new one is created after back-off.
+        A container that runc could not start waits as ``RunContainerError`` with runc's message
+        (``start_error``), one that ran and exited as ``CrashLoopBackOff``."""
         name = spec["name"]
         work.restarts[name] = work.restarts.get(name, 0) + 1
         old = work.containers.pop(name, None)
@@ -302,10 +305,10 @@ class Kubelet:
             self._event(pod, "Warning", "BackOff", f"Back-off restarting failed container {name} in pod "
                         f"{work.name}_{work.namespace}({work.uid})", name)
             last = self._last_state(work, index)
-            status = self._status_waiting(spec, "CrashLoopBackOff",
-                                          f"back-off {delay:g}s restarting failed container={name} "
-                                          f"pod={work.name}_{work.namespace}({work.uid})",
-                                          work.restarts[name], last)
+            reason, message = ("RunContainerError", start_error) if start_error is not None else (
+                "CrashLoopBackOff", f"back-off {delay:g}s restarting failed container={name} "
+                                    f"pod={work.name}_{work.namespace}({work.uid})")
+            status = self._status_waiting(spec, reason, message, work.restarts[name], last)
             self._set_container_status(work, index, status)
             self._sync_phase(work)
         await asyncio.sleep(delay)
