@@ -18,8 +18,32 @@ from .plugin import MODEL_NAMES
 from .server import SimulatedCluster
 
 
+EPILOG = """what the API serves besides pods, namespaces, nodes and events:
+  apps/v1 DaemonSets      one pod per node matching nodeSelector/affinity, named <ds>-xxxxx,
+                          cascading delete, status counts, `kubectl rollout restart|status`;
+                          the plugin itself runs as kube-system/weka-nri-cpuset (rollout restart
+                          replaces every node's plugin pod; the new processes synchronize)
+  node labels             `kubectl label node NODE key=value` (PATCH); DaemonSets follow them
+  containers that end     sleep N / true / false / sh -c '...; exit N': pods go Succeeded or
+                          Failed (restartPolicy Never) or restart (Always); the plugin keeps an
+                          exited container's CPUs until the pod is deleted
+  SIGTERM                 `trap 'exit 0' TERM; sleep 3600 & wait` stops at once; `sleep` as PID 1
+                          ignores SIGTERM and is killed at the grace period (the fast profile
+                          shortens that to container_stop=0; use --latency container_stop=inf)
+  force deletion          --grace-period=0 --force: object gone at once, containers killed after
+                          kubelet's 2 s minimum and removed after removal_lag
+  plugin restarts         `stall-plugin`: containerd closes the silent plugin after
+                          plugin_request_timeout, it exits 0, kubelet restarts it (restartCount)
+  name reservation        a CreateContainer outliving runtime_request_timeout makes kubelet's
+                          retry fail with `failed to reserve container name ...` (needs e.g.
+                          --latency plugin_shutdown=1.5 --latency runtime_request_timeout=0.4
+                          --latency image_pull=0.5 while the plugin pod is deleted)
+"""
+
+
 def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m nrisim", description=(
+    p = argparse.ArgumentParser(prog="python -m nrisim", formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=EPILOG, description=(
         "Run a simulated Kubernetes cluster (one node, or --nodes N) with the Weka NRI CPUSet plugin model on 127.0.0.1 "
         "until interrupted. Prints one JSON line describing it (every node's plugin log and restart "
         "command under \"nodes\"). Other commands: 'python -m nrisim restart-runtime --kubeconfig PATH "

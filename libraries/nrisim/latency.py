@@ -5,33 +5,35 @@ retries instantly) and ``update_apply``, the time a background UpdateContainers 
 needs to reach a container. ``update_apply`` stays 0.3 s even in ``fast`` because it is
 the window of the pre-fix defect: a second pod created back-to-back must land in it.
 
-``realistic`` (demos), roughly what a k3s node shows:
+``realistic`` (demos), roughly what a k3s node shows. ``fast`` keeps the two timeouts, the
+kill grace and ``plugin_shutdown`` (0) of this table: they only matter when something stalls.
 
-================  =======  ==================================================================
-name              seconds  meaning
-================  =======  ==================================================================
-schedule          0.02     pod created -> bound by the scheduler
-sandbox_start     0.5      bound -> RunPodSandbox (pause container, CNI)
-container_start   0.3      per container: CreateContainer returned -> running
-container_stop    inf      SIGTERM -> exit; busybox ``sleep`` as PID 1 ignores SIGTERM, so the
-                           container stops at the grace period (the effective stop time is
-                           ``min(container_stop, grace period)``)
-removal_lag       2.0      container exit -> kubelet's RemoveContainer (keeps CPUs until then)
-plugin_restart    1.0      plugin process gone -> new process registered and synchronized
-update_apply      0.3      background UpdateContainers queued -> applied to the container
-api               0.0      added to every API request
-backoff_initial   10.0     first CreateContainer retry delay (doubles each attempt)
-backoff_max       300.0    cap of the retry delay
-plugin_request_timeout 2.0 containerd's NRI ``plugin_request_timeout``: a plugin that does not
-                           answer a request within it is closed (its process then exits 0)
-runtime_request_timeout 120.0 kubelet's ``--runtime-request-timeout``: a CRI call still running
-                           after it fails with ``context deadline exceeded`` (containerd goes on)
-plugin_shutdown   0.0      SIGTERM to the plugin (its pod deleted) -> the process exits; in
-                           between it stays connected but answers nothing
-min_kill_grace    2.0      kubelet's minimum grace when killing a container (a force-deleted
-                           pod's containers still get SIGTERM and up to 2 s)
-image_pull        0.1      sandbox ready -> CreateContainer (kubelet checks the image; present)
-================  =======  ==================================================================
+=======================  =======  ======================================================================
+name                     seconds  meaning
+=======================  =======  ======================================================================
+schedule                 0.02     pod created -> bound by the scheduler
+sandbox_start            0.5      bound -> RunPodSandbox (pause container, CNI)
+image_pull               0.1      sandbox ready -> CreateContainer (kubelet checks the image; present)
+container_start          0.3      per container: CreateContainer returned -> running
+container_stop           inf      SIGTERM -> exit of a container that ignores SIGTERM (``sleep`` as PID
+                                  1): it is killed at the grace period, so its stop time is
+                                  ``min(container_stop, grace period)``; SIGTERM-honouring commands stop
+                                  at once
+removal_lag              2.0      container exit -> kubelet's RemoveContainer (keeps CPUs until then)
+plugin_restart           1.0      plugin process gone -> new process registered and synchronized
+update_apply             0.3      background UpdateContainers queued -> applied to the container
+api                      0.0      added to every API request
+backoff_initial          10.0     first CreateContainer retry delay (doubles each attempt)
+backoff_max              300.0    cap of the retry delay
+plugin_request_timeout   2.0      containerd's NRI ``plugin_request_timeout``: a plugin silent that long
+                                  is closed (its process then exits 0)
+runtime_request_timeout  120.0    kubelet's ``--runtime-request-timeout``: a CRI call still running then
+                                  fails with ``context deadline exceeded`` (containerd goes on)
+plugin_shutdown          0.0      plugin pod deleted -> its process exits; until then it stays connected
+                                  and answers nothing
+min_kill_grace           2.0      kubelet's minimum grace when killing a container (force-deleted pods
+                                  too)
+=======================  =======  ======================================================================
 """
 from __future__ import annotations
 

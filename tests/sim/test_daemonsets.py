@@ -56,6 +56,10 @@ def test_one_pod_per_node_named_like_real_ones_with_status(sim3, h):
         assert (ref.kind, ref.name, ref.uid, ref.controller) == ("DaemonSet", "integer-ds", ds.metadata.uid, True)
         assert p.status.phase == "Running"
         assert p.metadata.labels["controller-revision-hash"] and p.metadata.labels["pod-template-generation"] == "1"
+    created = [e for e in core.list_namespaced_event("default").items if e.reason == "SuccessfulCreate"]
+    assert len(created) == 3
+    assert {(e.involved_object.kind, e.involved_object.api_version, e.source.component) for e in created} == {
+        ("DaemonSet", "apps/v1", "daemonset-controller")}
 
 
 def test_node_selector_follows_node_labels(sim3, h):

@@ -123,4 +123,5 @@ def test_help_documents_nodes():
     env = {**os.environ, "PYTHONPATH": LIBRARIES}
     out = subprocess.run([sys.executable, "-m", "nrisim", "--help"], capture_output=True, text=True, env=env,
                          timeout=30).stdout
-    assert "--nodes" in out and "restart-k3s-<node>" in out
+    assert "--nodes" in out and "restart-k3s-<node>" in out and "--reserved-memory" in out
+    assert "stall-plugin" in out and "apps/v1 DaemonSets" in out and "failed to reserve container name" in out

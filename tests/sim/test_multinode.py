@@ -99,3 +99,26 @@ def test_launcher_publishes_every_node(tmp_path):
             sim.node_files("sim-node-9")
     finally:
         sim.stop()
+
+
+def test_library_reaches_each_node_with_local_access(tmp_path, monkeypatch):
+    """Connect To Cluster    sim_nodes=3    target_node=sim-node-2, then Connect To Plugin    local:
+    the target node's log and restart command; ``node=`` picks another node's."""
+    from CpusetLibrary import CpusetLibrary
+    monkeypatch.chdir(tmp_path)  # the launcher writes under ./results outside a robot run
+    lib = CpusetLibrary()
+    try:
+        lib.run_keyword("connect_to_cluster", [], {"sim_nodes": 3, "sim_cpus": 16, "target_node": "sim-node-2"})
+        described = lib.run_keyword("connect_to_plugin", ["local"], {})
+        assert described.endswith("nodes/sim-node-2/weka-cpuset.log")
+        access = lib._context.node_access
+        mark = access.mark()
+        result = access.restart_plugin(30)
+        assert result is not None
+        assert any("Starting Weka NRI Plugin" in line for line in access.read_since(mark))
+        other = lib.run_keyword("connect_to_plugin", ["local"], {"node": "sim-node-3"})
+        assert other.endswith("nodes/sim-node-3/weka-cpuset.log")
+        with pytest.raises(ValueError, match="no node 'sim-node-9'"):
+            lib.run_keyword("connect_to_plugin", ["local"], {"node": "sim-node-9"})
+    finally:
+        lib.run_keyword("disconnect_from_cluster", [], {})

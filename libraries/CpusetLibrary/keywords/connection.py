@@ -161,7 +161,8 @@ class ConnectionKeywords:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
 
         On the simulated cluster the plugin log path and restart command default to the
-        simulator's, and the SSH host to the node's address, so ``ssh`` needs only the
+        target node's (``local`` takes ``node=sim-node-2`` for another node of a several-node
+        simulator), and the SSH host to the node's address, so ``ssh`` needs only the
         connection options (``ssh_user``, ``ssh_key`` or ``ssh_password``, ``ssh_port``).
         Empty options are ignored. ``restart_command_timeout`` (``ssh``, ``local``) bounds
         the restart command alone and takes a Robot time string (``2 min``) or seconds; the
@@ -185,15 +186,17 @@ class ConnectionKeywords:
             if sim is None:
                 raise ClusterError("NODE_ACCESS=local works only on the simulated cluster; "
                                    "use ssh or daemonset for a real node")
-            opts.setdefault("log_path", sim.plugin_log)
-            opts.setdefault("restart_command", sim.restart_command)
+            files = sim.node_files(opts.pop("node", node.name))  # ValueError names the simulator's nodes
+            opts.setdefault("log_path", files["plugin_log"])
+            opts.setdefault("restart_command", files["restart_command"])
             if "restart_command_timeout" in opts:  # the local backend bounds only its restart command
                 opts["command_timeout"] = opts.pop("restart_command_timeout")
         elif kind == "ssh":
             opts.setdefault("host", node.address)
             if sim is not None:
-                opts.setdefault("log_path", sim.plugin_log)
-                opts.setdefault("restart_command", sim.restart_command)
+                files = sim.node_files(node.name)
+                opts.setdefault("log_path", files["plugin_log"])
+                opts.setdefault("restart_command", files["restart_command"])
         elif kind == "daemonset":
             opts.setdefault("core_v1", cluster.core)
             opts.setdefault("node", node.name)

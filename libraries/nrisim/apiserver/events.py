@@ -24,7 +24,7 @@ def record_event(store: Store, obj: dict[str, Any], type_: str, reason: str, mes
     namespace = meta.get("namespace") or "default"
     now = now_rfc3339()
     involved = {"kind": obj.get("kind", "Pod"), "namespace": meta.get("namespace", ""),
-                "name": meta["name"], "uid": meta.get("uid", ""), "apiVersion": "v1",
+                "name": meta["name"], "uid": meta.get("uid", ""), "apiVersion": obj.get("apiVersion", "v1"),
                 "resourceVersion": meta.get("resourceVersion", "")}
     if field_path:
         involved["fieldPath"] = field_path
