@@ -1,6 +1,7 @@
 """Reading the plugin's own words: its log lines and the refusals it returns to containerd.
 
-Formats follow the plugin at upstream HEAD (see shared/sut/plugin-behaviour.md §4-5)."""
+Formats follow the plugin at upstream HEAD: log lines as its native wrapper writes them
+(``[YYYY-MM-DD HH:MM:SS] `` prefix, Go slices as ``[1 2 3]``, mostly 12-character container ids)."""
 from __future__ import annotations
 
 import re

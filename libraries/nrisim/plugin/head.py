@@ -1,6 +1,6 @@
 """The plugin at HEAD (``645b11f``): state, admission, release, Synchronize, and its log lines.
 
-Behaviour follows ``plugin-behaviour.md`` §0-6. Where the plugin prints Go map order
+Behaviour follows the upstream plugin at HEAD (github.com/weka/nri-cpuset). Where the plugin prints Go map order
 (reserved lists, per-CPU state dumps, which conflicting container is planned first) this
 model uses ascending CPU order / first-encounter order, so runs are reproducible.
 
