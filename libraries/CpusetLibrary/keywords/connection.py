@@ -121,7 +121,9 @@ class ConnectionKeywords:
         node = self.ctx.require_node()
         sim = self.ctx.simulator
         return {
-            "Cluster": f"simulated (nrisim) at {cluster.server}" if sim else f"{cluster.server} ({cluster.kubeconfig})",
+            # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
+            "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
+                        else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
