@@ -9,7 +9,7 @@ from robot.api.deco import keyword
 
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
-from ..evidence import cpu_map_svg
+from ..nodemap import log_node_map
 from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps
@@ -141,27 +141,14 @@ class CpuKeywords:
 
     @keyword
     def log_node_cpu_map(self, title: str = "CPU map") -> dict[int, tuple[str, str]]:
-        """Draw which pod holds each CPU of the target node (inline SVG) with a table; returns
-        cpu -> (holder, kind). Integer pods of this run are read by exec; others by their
-        annotation or, for integer pods of other namespaces, counted only."""
-        node = self.ctx.require_node()
-        usage = self._usage()
-        holders: dict[int, tuple[str, str]] = {}
-        for kind, sets in (("annotated", usage.annotated), ("integer", usage.integer_sets)):
-            for pod, cpus in sets.items():
-                for cpu in cpus:
-                    if cpu in holders:
-                        holders[cpu] = (f"{holders[cpu][0]} + {pod}", "conflict")
-                    else:
-                        holders[cpu] = (pod, kind)
-        ncpus = int(node.cpu_capacity)
-        logger.info(f"<b>{title}</b><br>" + cpu_map_svg(ncpus, holders), html=True)
-        rows = [(pod, "annotated", format_cpu_list(c), str(len(c))) for pod, c in sorted(usage.annotated.items())]
-        rows += [(pod, "integer", format_cpu_list(usage.integer_sets[pod]) if pod in usage.integer_sets
-                  else "(not read)", str(n)) for pod, n in sorted(usage.integer.items())]
-        rows.append(("free", "", "", str(usage.real_free)))
-        logger.info(_table(["holder", "kind", "CPUs", "count"], rows), html=True)
-        return holders
+        """Draw which pod holds each CPU of the target node (inline SVG) with a table carrying
+        the map's letters; returns cpu -> (holder, kind). Integer pods of this run are read by
+        exec; others by their annotation or, for integer pods of other namespaces, counted only.
+        CPUs the plugin's log says it reserves that no container holds are drawn as ``leaked``.
+
+        Example: ``Log Node Cpu Map    Node with the integer pods``
+        """
+        return log_node_map(self.ctx, title)
 
 
 def _difference(pod: str, actual: frozenset[int], expected: frozenset[int], what: str) -> str:
