@@ -18,6 +18,11 @@ from ..simlauncher import start_simulator
 from ..version import __version__
 
 
+#: a native plugin installed with its logging wrapper on a k3s node
+NATIVE_PLUGIN_LOG = "/var/log/weka-cpuset.log"
+NATIVE_RESTART_COMMAND = "systemctl restart k3s"
+
+
 def _output_dir() -> Path:
     try:
         return Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
@@ -137,6 +142,10 @@ class ConnectionKeywords:
     def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None, **options) -> str:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
 
+        ``local`` is for a run on the node itself (log ``/var/log/weka-cpuset.log`` and restart
+        ``systemctl restart k3s`` unless given; the log must be readable now) or on the
+        simulated cluster (its own log and restart command).
+
         On the simulated cluster the plugin log path and restart command default to the
         simulator's, and the SSH host to the node's address, so ``ssh`` needs only the
         connection options (``ssh_user``, ``ssh_key`` or ``ssh_password``, ``ssh_port``).
@@ -159,11 +168,10 @@ class ConnectionKeywords:
         sim = self.ctx.simulator
         kind = (node_access or "local").lower()
         if kind == "local":
-            if sim is None:
-                raise ClusterError("NODE_ACCESS=local works only on the simulated cluster; "
-                                   "use ssh or daemonset for a real node")
-            opts.setdefault("log_path", sim.plugin_log)
-            opts.setdefault("restart_command", sim.restart_command)
+            # on the node itself (a k3s node: kubectl, the plugin log and the restart are local),
+            # or the simulated cluster's files on this machine
+            opts.setdefault("log_path", sim.plugin_log if sim else NATIVE_PLUGIN_LOG)
+            opts.setdefault("restart_command", sim.restart_command if sim else NATIVE_RESTART_COMMAND)
             if "restart_command_timeout" in opts:  # the local backend bounds only its restart command
                 opts["command_timeout"] = opts.pop("restart_command_timeout")
         elif kind == "ssh":
@@ -175,6 +183,12 @@ class ConnectionKeywords:
             opts.setdefault("core_v1", cluster.core)
             opts.setdefault("node", node.name)
         access = create_node_access(kind, **opts)
+        if kind == "local":  # fail now, naming the file, when this user cannot read the log
+            try:
+                access.read_since(access.mark())
+            except Exception:
+                access.close()
+                raise
         if self.ctx.node_access is not None:
             self.ctx.node_access.close()
         self.ctx.node_access = access
