@@ -102,3 +102,14 @@ def test_log_html_shows_the_evidence_without_expanding_anything(failing_run, tmp
     png = tmp_path / "step05.png"
     assert checker.check(failing_run, png) == []
     assert png.stat().st_size > 10_000
+
+
+def test_an_expected_or_tolerated_failure_logs_no_evidence_and_a_real_one_still_does(tmp_path):
+    run = run_robot(tmp_path / "out", suite="tests/robot/robotdata/tolerated_failures.robot")
+    result = ExecutionResult(str(run.outdir / "output.xml"))
+    (test,) = result.suite.all_tests
+    assert test.status == "FAIL" and test.message.startswith("exclusive CPUs overlap: a and b share CPUs 3")
+    expected, tolerated, real = test.body
+    assert not any("Evidence when" in m for m in _all_messages(expected) + _all_messages(tolerated))
+    assert _all_messages(real)[0].startswith("<b>Evidence when 'Cpu Sets Should Not Overlap' failed</b>")
+    assert "No evidence: not connected to a cluster." in _all_messages(real)

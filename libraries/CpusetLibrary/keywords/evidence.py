@@ -30,6 +30,25 @@ _SELF = frozenset({"log_failure_evidence", "attach_plugin_log_of_step", "log_nod
                    "log_pods_that_are_not_ready", "log_pod_events"})
 
 
+#: BuiltIn keywords under which a failure is expected, tolerated or retried: it gets no evidence
+#: (a real failure that ends the step is then logged by the teardown's Log Failure Evidence)
+_TOLERANT = frozenset({"Run Keyword And Expect Error", "Run Keyword And Ignore Error",
+                       "Run Keyword And Return Status", "Run Keyword And Warn On Failure",
+                       "Wait Until Keyword Succeeds"})
+
+
+def _failure_is_tolerated() -> bool:
+    """The failing keyword runs inside one of :data:`_TOLERANT`."""
+    try:
+        from robot.running.context import EXECUTION_CONTEXTS
+        context = EXECUTION_CONTEXTS.current
+        steps = list(context.steps) if context is not None else []
+    except Exception:  # noqa: BLE001 - no robot context, or a robot without these internals
+        return False
+    return any(getattr(result, "owner", None) == "BuiltIn" and getattr(result, "name", "") in _TOLERANT
+               for _, result, _ in steps)
+
+
 def _current_test() -> str | None:
     """``suite::test`` of the running test, None outside a test (or outside a robot run)."""
     try:
@@ -49,7 +68,7 @@ class EvidenceKeywords:
     def keyword_failed(self, name: str, error: BaseException) -> None:
         """Called by the library when keyword ``name`` raised ``error``: log the evidence once
         per test, before the error propagates."""
-        if name in _SELF or not isinstance(error, EVIDENCE_FOR):
+        if name in _SELF or not isinstance(error, EVIDENCE_FOR) or _failure_is_tolerated():
             return
         test = _current_test()
         if test is not None and test == self._logged_for:
