@@ -5,8 +5,9 @@
     python scripts/libdoc.py --check    # exit 1 naming the stale files, write nothing
 
 One page for the CpusetLibrary library and one per resource file in resources/. Source paths are
-written relative to the repository (the pages do not depend on where it is checked out), so two
-generations differ only in their generation time, which ``--check`` (and
+written relative to the repository and line numbers left out (the pages do not depend on where
+it is checked out or on edits that only move code), so two generations differ only in their
+generation time, which ``--check`` (and
 tests/unit/test_libdoc.py, run in CI) ignores. Run it after changing a keyword or its docs.
 """
 from __future__ import annotations
@@ -49,9 +50,12 @@ def generate(outdir: Path) -> list[Path]:
     written = []
     for name, source in sources().items():
         doc = LibraryDocumentation(str(source))
-        doc.source = _relative(doc.source)
+        # no absolute paths and no line numbers: a page changes when the documentation does,
+        # not when the checkout moves or an unrelated edit shifts a keyword down a file
+        doc.source, doc.lineno = _relative(doc.source), None
         for item in list(doc.inits) + list(doc.keywords):
-            item.source = _relative(item.source)
+            item.source, item.lineno = _relative(item.source), None
+        doc.convert_docs_to_html()  # as the libdoc command does for HTML output
         target = outdir / f"{name}.html"
         doc.save(str(target), "HTML")
         written.append(target)

@@ -29,7 +29,7 @@ class CpusetLibrary(DynamicCore):
     ``Connect To Cluster`` takes ``kubeconfig``/``context`` for a real cluster; with none it
     starts the simulated cluster (``sim_cpus``, ``plugin_model``, ``latency_profile``).
     ``Connect To Plugin`` selects how the plugin's log and restart are reached:
-    ``local`` (simulator only), ``ssh`` or ``daemonset``.
+    ``local`` (the simulator, or a run on the node itself), ``ssh`` or ``daemonset``.
 
     = Evidence of a failure =
 
