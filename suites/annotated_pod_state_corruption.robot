@@ -1,9 +1,11 @@
 *** Settings ***
-Documentation     Annotated pod state corruption: the manual procedure
-...               shared/seed/annotated-pod-state-corruption.md, one test per manual step.
+Documentation     Annotated pod state corruption: the ten-step manual procedure, one test per
+...               manual step. What the manual did, why its oracle was wrong and what each step
+...               asserts: [../docs/procedures/annotated-pod-state-corruption.md|the procedure's page]
+...               (docs/procedures/annotated-pod-state-corruption.md).
 ...
-...               The manual oracle is corrected (shared/sut/plugin-behaviour.md §6.3): its
-...               second trigger pod does not fit on a correct plugin either. Here the triggers fill
+...               The manual oracle is corrected: its second trigger pod does not fit on a
+...               correct plugin either. Here the triggers fill
 ...               exactly the CPUs that remain free and must run; an overflow probe one CPU larger
 ...               must be refused for a genuine reason; a plugin refusal while CPUs are really free
 ...               fails as accounting corruption with both figures and the CPU lists.

@@ -1,7 +1,9 @@
 *** Settings ***
 Documentation     Annotated reallocation race: the procedure that tells the upstream fix 97e0fb4
 ...               apart from its predecessor 7132bc2, which the ten-step state-corruption procedure
-...               cannot (it never makes the plugin move an integer container).
+...               cannot (it never makes the plugin move an integer container). What it asserts and
+...               why: [../docs/procedures/annotated-reallocation-race.md|the procedure's page]
+...               (docs/procedures/annotated-reallocation-race.md).
 ...
 ...               Integer pods X and Y run; annotated pods A (on CPUs of X) and B (on CPUs of Y) are
 ...               created back-to-back, so the plugin moves X and Y live; an integer pod then fills

@@ -7,6 +7,7 @@ Documentation     The plugin's contract, one independent test per behaviour: cla
 ...               released by the plugin), so a defect found by one test does not fail the next.
 ...               Where the upstream e2e tests expect something the upstream code does not do, the
 ...               test asserts what the code does and its documentation says why.
+...               What each test checks and why: [../docs/procedures/plugin-contract.md|the contract's page].
 
 Resource          ../resources/plugin_contract.resource
 

@@ -15,6 +15,7 @@ from .cpusets import CpuSet
 from .keywords.connection import ConnectionKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
+from .keywords.evidence import EvidenceKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
@@ -32,7 +33,14 @@ class CpusetLibrary(DynamicCore):
     ``Connect To Cluster`` takes ``kubeconfig``/``context`` for a real cluster; with none it
     starts the simulated cluster (``sim_cpus``, ``plugin_model``, ``latency_profile``).
     ``Connect To Plugin`` selects how the plugin's log and restart are reached:
-    ``local`` (simulator only), ``ssh`` or ``daemonset``.
+    ``local`` (the simulator, or a run on the node itself), ``ssh`` or ``daemonset``.
+
+    = Evidence of a failure =
+
+    A keyword that fails (an oracle's verdict or a restart that did not synchronize) first logs,
+    under itself, the CPU map at that moment (CPUs the plugin reserves and no container holds
+    drawn as ``leaked``), the pods that are not Ready with their events and the decisive plugin
+    lines of the step; log.html opens failed keywords, so that is what a reader sees.
     """
 
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
@@ -43,16 +51,27 @@ class CpusetLibrary(DynamicCore):
     def __init__(self) -> None:
         self.ROBOT_LIBRARY_LISTENER = self
         self._context = LibraryContext()
+        pods = PodKeywords(self._context)
+        self._evidence = EvidenceKeywords(self._context, pods.log_pods_that_are_not_ready)
         DynamicCore.__init__(self, [
             ConnectionKeywords(self._context),
-            PodKeywords(self._context),
+            pods,
             CpuKeywords(self._context),
             PluginKeywords(self._context),
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
             *procedure_keywords(self._context),
+            self._evidence,
         ])
+
+    def run_keyword(self, name: str, args: tuple, kwargs: dict | None = None):
+        """Every keyword runs here: when one fails, its evidence is logged under it first."""
+        try:
+            return DynamicCore.run_keyword(self, name, args, kwargs)
+        except Exception as error:
+            self._evidence.keyword_failed(name, error)
+            raise
 
     def close(self) -> None:
         """Listener hook: the run is over. Clean up what a suite teardown did not."""

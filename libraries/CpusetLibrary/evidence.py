@@ -10,7 +10,7 @@ from html import escape
 
 from .cpusets import format_cpu_list
 
-KINDS = ("annotated", "integer", "shared", "free", "conflict")
+KINDS = ("annotated", "integer", "shared", "free", "conflict", "leaked")
 #: kinds whose CPUs the plugin must not give to an integer container
 EXCLUSIVE_KINDS = frozenset({"annotated", "integer"})
 COLOURS = {
@@ -19,8 +19,11 @@ COLOURS = {
     "shared": "#f2cf5b",
     "free": "#e6e6e6",
     "conflict": "#e15759",
+    "leaked": "#f28e2b",  # the plugin reserves it, no container holds it
 }
-_TEXT_COLOURS = {"annotated": "#ffffff", "integer": "#ffffff", "conflict": "#ffffff"}
+_TEXT_COLOURS = {"annotated": "#ffffff", "integer": "#ffffff", "conflict": "#ffffff", "leaked": "#ffffff"}
+#: the holder name of leaked CPUs in the map and its table
+LEAKED_HOLDER = "reserved by the plugin, held by no container"
 _CELL = 30
 _GAP = 2
 _LEGEND_ROW = 22
@@ -89,6 +92,17 @@ def _flow(items: Sequence[tuple[str, str, str]], width: int, top: int) -> tuple[
     return parts, y + _LEGEND_ROW
 
 
+def holder_tags(holders: Mapping[int, tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The letter of each holder (A, B, ... in the order of its lowest CPU), as the map and its
+    table show it; free CPUs get none."""
+    tags: dict[tuple[str, str], str] = {}
+    for cpu in sorted(holders):
+        holder = holders[cpu]
+        if holder[0] and holder[1] != "free" and holder not in tags:
+            tags[holder] = _tag(len(tags))
+    return tags
+
+
 def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int = 16) -> str:
     """An inline SVG grid, one cell per CPU, coloured by the holder's kind, with a legend.
 
@@ -108,11 +122,7 @@ def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int
             raise ValueError(
                 f"holder of CPU {cpu}: {holder!r}; expected (pod, kind) with kind in {KINDS}"
             )
-    tags: dict[tuple[str, str], str] = {}
-    for cpu in sorted(holders):
-        holder = holders[cpu]
-        if holder[0] and holder[1] != "free" and holder not in tags:
-            tags[holder] = _tag(len(tags))
+    tags = holder_tags(holders)
     rows = -(-ncpus // columns)
     width = max(columns * (_CELL + _GAP) + _GAP, _MIN_WIDTH)
     grid_height = rows * (_CELL + _GAP) + _GAP
@@ -138,7 +148,8 @@ def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int
     counts = {kind: 0 for kind in KINDS}
     for cpu in range(ncpus):
         counts[holders.get(cpu, ("", "free"))[1]] += 1
-    legend, bottom = _flow([(COLOURS[k], f"{k} ({counts[k]})", "legend") for k in KINDS],
+    shown = [k for k in KINDS if k != "leaked" or counts[k]]  # "leaked" only when there are some
+    legend, bottom = _flow([(COLOURS[k], f"{k} ({counts[k]})", "legend") for k in shown],
                            width, grid_height + 4)
     key, bottom = _flow([(COLOURS[kind], f"{tag} {pod}", "pod-key") for (pod, kind), tag in tags.items()],
                         width, bottom) if tags else ([], bottom)

@@ -23,6 +23,10 @@ MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifests"
 ANNOTATED_POD = "annotated-pod.yaml"
 INTEGER_POD = "integer-pod.yaml"
 
+#: the command of every test pod's container: busybox ``sleep`` as PID 1 ignores SIGTERM, so a
+#: deletion would wait out the whole grace period; this shell exits on SIGTERM at once and the
+#: grace period (the manual's ``--grace-period=5``) stays the upper bound
+TEST_POD_COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 #: the values the manual procedure uses; callers may override them
 DEFAULT_VARIABLES: dict[str, str] = {"IMAGE": "busybox:latest", "MEMORY": "1Gi"}
 #: variables every template uses

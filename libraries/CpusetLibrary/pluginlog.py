@@ -1,6 +1,7 @@
 """Reading the plugin's own words: its log lines and the refusals it returns to containerd.
 
-Formats follow the plugin at upstream HEAD (see shared/sut/plugin-behaviour.md §4-5)."""
+Formats follow the plugin at upstream HEAD: log lines as its native wrapper writes them
+(``[YYYY-MM-DD HH:MM:SS] `` prefix, Go slices as ``[1 2 3]``, mostly 12-character container ids)."""
 from __future__ import annotations
 
 import re
@@ -129,3 +130,85 @@ def synchronized(lines: list[str]) -> set[str]:
 
 def corruption_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if any(marker in line for marker in CORRUPTION_MARKERS)]
+
+
+def decisive_lines(lines: list[str], marks: list[str]) -> list[str]:
+    """The lines that decide a verdict about the run's containers (lines containing one of
+    ``marks``: container ids, ``namespace/pod``), plus every error and corruption line."""
+    return [line for line in lines if is_decisive(line)
+            and (any(m in line for m in marks) or "ERROR" in line or "corruption" in line
+                 or "mismatch" in line)]
+
+
+# ---- the plugin's own view of what it reserves ------------------------------------------
+
+_SNAPSHOT = re.compile(r"DEBUG: Memory state - reserved: " + _GO_SLICE)  # annotRef ∪ intOwner
+_SNAPSHOT_SPLIT = re.compile(
+    r"DEBUG: Memory state - integer reserved: \[(?P<integer>[\d ]*)\], annotated reserved: \[(?P<annotated>[\d ]*)\]"
+)
+_RELEASED_CPU = re.compile(r"DEBUG: Released (?:annotated|integer) CPU (?P<cpu>\d+) from container (?P<cid>[0-9a-f]{12,64})")
+_REMOVE_DONE = re.compile(r"DEBUG: RemoveContainer (?P<cid>[0-9a-f]{12,64}) complete")
+_SYNC_START = "Synchronizing state with"
+_GRANTS = (_INTEGER_GRANT, _INTEGER_RECORD_PRE, _ANNOTATED_RECORD, _SYNC_INTEGER)
+
+
+@dataclass(frozen=True)
+class PluginReservation:
+    """What the plugin's log says it reserves now.
+
+    ``by_container``: CPUs granted or recorded per container (short id) and not released since;
+    ``snapshot``: the last reserved set the plugin printed itself (``Memory state - reserved``),
+    brought up to date with the grants and releases logged after it (None when it printed none).
+    """
+
+    by_container: dict[str, frozenset[int]]
+    snapshot: frozenset[int] | None
+
+    @property
+    def cpus(self) -> frozenset[int]:
+        return frozenset().union(self.snapshot or frozenset(), *self.by_container.values())
+
+
+def plugin_reservation(lines: list[str]) -> PluginReservation:
+    """Replay the log: grants and records add a container's CPUs, per-CPU releases and
+    ``RemoveContainer <id> complete`` take them away, a printed reserved set replaces the
+    picture, and Synchronize starts it again from nothing (the plugin rebuilds its state).
+
+    A plugin that logs a release but keeps the CPUs booked (a leak) shows them again in its
+    next printed reserved set, which is why both views are kept."""
+    by_container: dict[str, set[int]] = {}
+    snapshot: set[int] | None = None
+    for raw in lines:
+        line = strip_timestamp(raw)
+        if _SYNC_START in line:
+            by_container, snapshot = {}, None
+            continue
+        match = _SNAPSHOT.search(line)
+        if match:
+            snapshot = set(_cpus(match.group("cpus")))
+            continue
+        match = _SNAPSHOT_SPLIT.search(line)
+        if match:
+            snapshot = set(_cpus(match.group("integer"))) | set(_cpus(match.group("annotated")))
+            continue
+        for pattern in _GRANTS:
+            match = pattern.search(line)
+            if match:
+                cpus = set(_cpus(match.group("cpus")))
+                by_container[short_id(match.group("cid"))] = cpus
+                if snapshot is not None:
+                    snapshot |= cpus
+                break
+        else:
+            match = _RELEASED_CPU.search(line)
+            if match:
+                cpu, cid = int(match.group("cpu")), short_id(match.group("cid"))
+                by_container.get(cid, set()).discard(cpu)
+                if snapshot is not None and not any(cpu in cpus for cpus in by_container.values()):
+                    snapshot.discard(cpu)  # an annotated CPU stays booked while another holder has it
+                continue
+            match = _REMOVE_DONE.search(line)
+            if match:
+                by_container.pop(short_id(match.group("cid")), None)
+    return PluginReservation({cid: frozenset(c) for cid, c in by_container.items() if c},
+                             None if snapshot is None else frozenset(snapshot))

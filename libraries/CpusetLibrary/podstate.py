@@ -27,9 +27,11 @@ class PodView:
     cpu_limit: float
     node: str
     cores_annotation: str | None
+    terminated: str = ""  # first terminated container: "reason, exit code N"
 
     def describe(self) -> str:
-        """One line for failure messages."""
+        """One line for failure messages: the phase and what the pod is waiting for, or that
+        nothing was reported (never an empty reason)."""
         parts = [f"{self.name}: phase={self.phase or 'Unknown'}"]
         if self.ready:
             parts.append("Ready")
@@ -38,8 +40,22 @@ class PodView:
         if self.unschedulable:
             parts.append(f"unschedulable ({self.unschedulable})")
         if self.waiting_reason:
-            parts.append(f"waiting {self.waiting_reason}: {self.waiting_message}")
+            detail = self.waiting_message or "no message reported"
+            parts.append(f"waiting {self.waiting_reason} ({detail})")
+        elif self.terminated:
+            parts.append(f"container terminated ({self.terminated})")
+        elif not self.ready and not self.unschedulable:
+            parts.append(self._waiting_for())
         return ", ".join(parts)
+
+    def _waiting_for(self) -> str:
+        if not self.node:
+            return "not scheduled yet (no scheduler decision reported)"
+        if not self.container_ids:
+            return f"bound to {self.node}, no container status reported yet"
+        if self.phase == "Running":
+            return "containers running, Ready condition not reported True yet"
+        return "no waiting reason reported"
 
 
 def strip_runtime_prefix(container_id: str) -> str:
@@ -55,14 +71,17 @@ def view(pod: client.V1Pod) -> PodView:
     unschedulable = ""
     if scheduled is not None and scheduled.status == "False":
         unschedulable = scheduled.message or scheduled.reason or "Unschedulable"
-    waiting_reason = waiting_message = ""
+    waiting_reason = waiting_message = terminated = ""
     ids: list[str] = []
     for cs in (status.init_container_statuses or []) + (status.container_statuses or []):
         if cs.container_id:
             ids.append(strip_runtime_prefix(cs.container_id))
         if cs.state and cs.state.waiting and not waiting_reason:
-            waiting_reason = cs.state.waiting.reason or ""
+            waiting_reason = cs.state.waiting.reason or "(no reason)"
             waiting_message = cs.state.waiting.message or ""
+        if cs.state and cs.state.terminated and not terminated:
+            ended = cs.state.terminated
+            terminated = f"{ended.reason or 'no reason'}, exit code {ended.exit_code}"
     request = limit = 0.0
     for container in pod.spec.containers:
         resources = container.resources or client.V1ResourceRequirements()
@@ -89,6 +108,7 @@ def view(pod: client.V1Pod) -> PodView:
         cpu_limit=limit,
         node=pod.spec.node_name or "",
         cores_annotation=annotations.get(CORES_ANNOTATION),
+        terminated=terminated,
     )
 
 

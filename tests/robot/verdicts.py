@@ -193,7 +193,7 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict("head", "race", None, "the current plugin keeps both reallocation plans"),
     Verdict("pre-fix", "ten-step", None,
             "the ten-step procedure never makes the plugin move an integer container, so the "
-            "lost reallocation plan of 7132bc2 is invisible to it (plugin-behaviour.md §6); run with "
+            "lost reallocation plan of 7132bc2 is invisible to it (docs/procedures/annotated-reallocation-race.md); run with "
             "`PLUGIN_SYNC_LINE:Synchronizing state with`, since PRE writes no end-of-sync line",
             PRE_VARIABLES),
     Verdict("pre-fix", "race", Failure(

@@ -1,4 +1,4 @@
-"""Sibling-aware exclusive allocation: the worked examples of plugin-behaviour.md §2.3."""
+"""Sibling-aware exclusive allocation: worked examples of the upstream allocator's behaviour."""
 import pytest
 
 from nrisim.plugin.allocator import AllocationError, ExclusiveAllocator

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from CpusetLibrary.manifests import (
+    TEST_POD_COMMAND,
     ANNOTATED_POD,
     COMMON_VARIABLES,
     INTEGER_POD,
@@ -58,7 +59,7 @@ def test_state_corruption_manifests_at_64() -> None:
             assert spec["restartPolicy"] == "Never"
             (container,) = spec["containers"]
             assert container["image"] == "busybox:1.36"
-            assert container["command"] == ["sleep", "3600"]
+            assert container["command"] == TEST_POD_COMMAND
             resources = container["resources"]
             assert resources["requests"] == resources["limits"]
             assert isinstance(resources["requests"]["cpu"], str)
@@ -164,3 +165,34 @@ def test_template_drift_from_plan_is_detected(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setattr(manifests, "MANIFEST_DIR", tmp_path)
     with pytest.raises(ManifestError, match="does not match the plan"):
         state_corruption_manifests(plan_for_idle_node(64), COMMON)
+
+
+def test_every_template_container_stops_on_sigterm() -> None:
+    """Test pods exit on SIGTERM (the shell traps it) instead of waiting out the grace period."""
+    import yaml
+    for template in sorted(MANIFEST_DIR.glob("*.yaml")):
+        for doc in yaml.safe_load_all(template.read_text(encoding="utf-8")):
+            for container in doc["spec"]["containers"]:
+                assert container["command"] == TEST_POD_COMMAND, f"{template.name}: {container['command']}"
+
+
+def test_test_pod_command_exits_zero_on_sigterm_at_once() -> None:
+    """The command under a real POSIX shell: SIGTERM ends it through the trap (exit 0, not the
+    143 of a default death), well before the sleep would."""
+    import shutil
+    import signal
+    import subprocess
+    import time
+    if shutil.which(TEST_POD_COMMAND[0]) is None:
+        pytest.skip(f"no {TEST_POD_COMMAND[0]} on this machine")
+    proc = subprocess.Popen(TEST_POD_COMMAND)
+    try:
+        deadline = time.monotonic() + 5
+        # the trap is set before the sleep starts; wait until the shell has a child (the sleep)
+        while time.monotonic() < deadline and not Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().strip():
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

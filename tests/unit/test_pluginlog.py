@@ -62,3 +62,55 @@ def test_corruption_lines():
 
 def test_timestamp_prefix_is_stripped_once():
     assert pluginlog.strip_timestamp("[2026-11-26 10:00:00] [x] y") == "[x] y"
+
+
+def _ts(text: str) -> str:
+    return f"[2026-11-26 10:00:00] {text}"
+
+
+def test_reservation_follows_grants_and_releases():
+    lines = [_ts(f"DEBUG: Successfully allocated integer container {CID[:12]} with CPUs [1 2 3]"),
+             _ts(f"DEBUG: Recorded annotated container {OTHER[:12]} with CPUs [7 8]"),
+             _ts(f"DEBUG: Released annotated CPU 7 from container {OTHER[:12]}"),
+             _ts(f"DEBUG: Released annotated CPU 8 from container {OTHER[:12]}"),
+             _ts(f"DEBUG: RemoveContainer {OTHER[:12]} complete (after removal: intOwner=3 entries)")]
+    reservation = pluginlog.plugin_reservation(lines)
+    assert reservation.by_container == {CID[:12]: frozenset({1, 2, 3})}
+    assert reservation.snapshot is None and reservation.cpus == frozenset({1, 2, 3})
+
+
+def test_a_printed_reserved_set_shows_cpus_logged_as_released_but_still_booked():
+    lines = [_ts(f"DEBUG: Recorded annotated container {OTHER[:12]} with CPUs [0 1]"),
+             _ts(f"DEBUG: Released annotated CPU 0 from container {OTHER[:12]}"),
+             _ts(f"DEBUG: Released annotated CPU 1 from container {OTHER[:12]}"),
+             _ts(f"DEBUG: RemoveContainer {OTHER[:12]} complete (after removal: ...)"),
+             _ts("DEBUG: Memory state - reserved: [0 1], annotated: [0 1], forbidden: []"),
+             _ts(f"DEBUG: Successfully allocated integer container {CID[:12]} with CPUs [4 5]")]
+    reservation = pluginlog.plugin_reservation(lines)
+    assert reservation.snapshot == frozenset({0, 1, 4, 5})
+    assert reservation.cpus == frozenset({0, 1, 4, 5})
+
+
+def test_release_after_the_printed_set_frees_the_cpu_unless_another_holder_has_it():
+    lines = [_ts("DEBUG: Memory state - integer reserved: [], annotated reserved: [3 4]"),
+             _ts(f"DEBUG: Recorded annotated container {CID[:12]} with CPUs [3 4]"),
+             _ts(f"DEBUG: Recorded annotated container {OTHER[:12]} with CPUs [4]"),
+             _ts(f"DEBUG: Released annotated CPU 3 from container {CID[:12]}"),
+             _ts(f"DEBUG: Released annotated CPU 4 from container {CID[:12]}")]
+    assert pluginlog.plugin_reservation(lines).cpus == frozenset({4})
+
+
+def test_synchronize_starts_the_picture_again():
+    lines = [_ts("DEBUG: Memory state - reserved: [0 1 2], annotated: [0 1 2], forbidden: []"),
+             _ts("Synchronizing state with 1 pods and 1 containers"),
+             _ts(f"DEBUG: Synchronizing integer container {CID} with existing CPUs [9 10] (expected ~2 CPUs)")]
+    reservation = pluginlog.plugin_reservation(lines)
+    assert reservation.snapshot is None and reservation.cpus == frozenset({9, 10})
+
+
+def test_decisive_lines_are_about_the_run_or_errors():
+    lines = [_ts(f"DEBUG: Successfully allocated integer container {CID[:12]} with CPUs [1]"),
+             _ts(f"DEBUG: Successfully allocated integer container {OTHER[:12]} with CPUs [2]"),
+             _ts("ERROR: CPU allocation failed - need 2 CPUs, have 1 available."),
+             _ts(f"DEBUG: Handling integer container {CID[:12]} with synchronized architecture")]
+    assert pluginlog.decisive_lines(lines, [CID[:12]]) == [lines[0], lines[2]]

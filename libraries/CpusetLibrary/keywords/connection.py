@@ -9,13 +9,17 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
-from robot.utils import timestr_to_secs
 
 from ..cluster import Cluster, ClusterError
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
 from ..version import __version__
+
+
+#: a native plugin installed with its logging wrapper on a k3s node
+NATIVE_PLUGIN_LOG = "/var/log/weka-cpuset.log"
+NATIVE_RESTART_COMMAND = "systemctl restart k3s"
 
 
 def _output_dir() -> Path:
@@ -144,7 +148,9 @@ class ConnectionKeywords:
         node = self.ctx.require_node()
         sim = self.ctx.simulator
         return {
-            "Cluster": f"simulated (nrisim) at {cluster.server}" if sim else f"{cluster.server} ({cluster.kubeconfig})",
+            # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
+            "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
+                        else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
@@ -159,6 +165,10 @@ class ConnectionKeywords:
     @keyword
     def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None, **options) -> str:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
+
+        ``local`` is for a run on the node itself (log ``/var/log/weka-cpuset.log`` and restart
+        ``systemctl restart k3s`` unless given; the log must be readable now) or on the
+        simulated cluster (its own log and restart command).
 
         On the simulated cluster the plugin log path and restart command default to the
         target node's (``local`` takes ``node=sim-node-2`` for another node of a several-node
@@ -183,12 +193,15 @@ class ConnectionKeywords:
         sim = self.ctx.simulator
         kind = (node_access or "local").lower()
         if kind == "local":
-            if sim is None:
-                raise ClusterError("NODE_ACCESS=local works only on the simulated cluster; "
-                                   "use ssh or daemonset for a real node")
-            files = sim.node_files(opts.pop("node", node.name))  # ValueError names the simulator's nodes
-            opts.setdefault("log_path", files["plugin_log"])
-            opts.setdefault("restart_command", files["restart_command"])
+            # on the node itself (a k3s node: kubectl, the plugin log and the restart are local),
+            # or the simulated cluster's files on this machine (any of its nodes)
+            if sim is not None:
+                files = sim.node_files(opts.pop("node", node.name))  # ValueError names the simulator's nodes
+                opts.setdefault("log_path", files["plugin_log"])
+                opts.setdefault("restart_command", files["restart_command"])
+            else:
+                opts.setdefault("log_path", NATIVE_PLUGIN_LOG)
+                opts.setdefault("restart_command", NATIVE_RESTART_COMMAND)
             if "restart_command_timeout" in opts:  # the local backend bounds only its restart command
                 opts["command_timeout"] = opts.pop("restart_command_timeout")
         elif kind == "ssh":
@@ -201,6 +214,12 @@ class ConnectionKeywords:
             opts.setdefault("core_v1", cluster.core)
             opts.setdefault("node", node.name)
         access = create_node_access(kind, **opts)
+        if kind == "local":  # fail now, naming the file, when this user cannot read the log
+            try:
+                access.read_since(access.mark())
+            except Exception:
+                access.close()
+                raise
         if self.ctx.node_access is not None:
             self.ctx.node_access.close()
         self.ctx.node_access = access

@@ -9,7 +9,7 @@ from robot.api.deco import keyword
 
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
-from ..evidence import cpu_map_svg, holders_from_assignments
+from ..nodemap import log_node_map
 from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps, overlaps_between
@@ -185,26 +185,14 @@ class CpuKeywords:
 
     @keyword
     def log_node_cpu_map(self, title: str = "CPU map") -> dict[int, tuple[str, str]]:
-        """Draw which pod holds each CPU of the target node (inline SVG) with a table; returns
-        cpu -> (holder, kind). Integer pods of this run are read by exec; others by their
-        annotation or, for integer pods of other namespaces, counted only.
+        """Draw which pod holds each CPU of the target node (inline SVG) with a table carrying
+        the map's letters; returns cpu -> (holder, kind). Integer pods of this run are read by
+        exec; others by their annotation or, for integer pods of other namespaces, counted only.
+        CPUs the plugin's log says it reserves that no container holds are drawn as ``leaked``.
 
-        Example:
-        | Log Node Cpu Map | Node after the live reallocation |
+        Example: ``Log Node Cpu Map    Node with the integer pods``
         """
-        node = self.ctx.require_node()
-        usage = self._usage()
-        holders = holders_from_assignments(
-            [(pod, "annotated", cpus) for pod, cpus in usage.annotated.items()]
-            + [(pod, "integer", cpus) for pod, cpus in usage.integer_sets.items()])
-        ncpus = int(node.cpu_capacity)
-        logger.info(f"<b>{title}</b><br>" + cpu_map_svg(ncpus, holders), html=True)
-        rows = [(pod, "annotated", format_cpu_list(c), str(len(c))) for pod, c in sorted(usage.annotated.items())]
-        rows += [(pod, "integer", format_cpu_list(usage.integer_sets[pod]) if pod in usage.integer_sets
-                  else "(not read)", str(n)) for pod, n in sorted(usage.integer.items())]
-        rows.append(("free", "", "", str(usage.real_free)))
-        logger.info(_table(["holder", "kind", "CPUs", "count"], rows), html=True)
-        return holders
+        return log_node_map(self.ctx, title)
 
 
 def _difference(pod: str, actual: frozenset[int], expected: frozenset[int], what: str) -> str:

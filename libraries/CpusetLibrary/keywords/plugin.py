@@ -12,6 +12,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
 from .. import grantlog, pluginlog
+from ..apiwait import wait_until_api_answers
 from ..context import LibraryContext
 from ..cpusets import format_cpu_list
 from ..evidence import log_lines_html
@@ -174,18 +175,26 @@ class PluginKeywords:
     @keyword
     def restart_plugin(self, timeout: timedelta = timedelta(minutes=3)) -> list[str]:
         """Restart the plugin (native: the restart command, e.g. ``systemctl restart k3s``;
-        DaemonSet: delete its pod) and wait until it logs the sync line. Returns the log lines
-        of the restart.
+        DaemonSet: delete its pod) and wait until it logs the sync line, then until the API
+        server answers and the node is Ready again (a k3s restart takes the API down for a while),
+        all within ``timeout``. Returns the log lines of the restart.
 
         Example:
         | ${lines} = | Restart Plugin | timeout=3 min |
         """
         access = self.ctx.require_node_access()
         self._restart_mark = access.mark()
+        started = time.monotonic()
         result = access.restart_plugin(timeout.total_seconds())
         # when the wait ended on the end-of-sync line, every Synchronize line is already written
         self._sync_complete = any(SYNC_DONE in line for line in result.log_lines)
         logger.info(f"Plugin restarted and synchronized in {result.seconds:.2f} s via {access.describe()}")
+        # `systemctl restart k3s` takes the API server down too: wait for it within the same bound
+        api = wait_until_api_answers(self.ctx.require_cluster(), self.ctx.require_node().name,
+                                     timeout.total_seconds() - (time.monotonic() - started))
+        if api.failures:
+            logger.info(f"The API server was unreachable after the restart; it answered again, node Ready, "
+                        f"after {api.seconds:.2f} s ({api.failures} attempts; last problem: {api.last_problem})")
         return list(result.log_lines)
 
     @keyword

@@ -1,6 +1,6 @@
 """The plugin before "fix: better state management" (PRE, ``7132bc2``).
 
-The defect modelled (plugin-behaviour.md §6.2 item 1): live-reallocation bookkeeping is
+The defect modelled (see docs/procedures/annotated-reallocation-race.md): live-reallocation bookkeeping is
 deferred. An annotated container is recorded at once, but the moved integer container's
 ``intOwner``/``byCID`` entries change only when the background UpdateContainers completes,
 and the plan waits in a single slot. A second conflicting annotated admission before that
