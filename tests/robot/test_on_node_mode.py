@@ -18,7 +18,7 @@ import yaml
 from robot.api import ExecutionResult
 from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS
 
-from conftest import ROOT, run_robot
+from robot_runner import ROOT, run_robot
 
 pytestmark = pytest.mark.suite
 OUTAGE_SECONDS = 3.0
