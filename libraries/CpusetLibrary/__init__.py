@@ -16,6 +16,7 @@ from .keywords.cpus import CpuKeywords
 from .keywords.plan import PlanKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
+from .secrets import protect_secret_variables
 from .version import __version__
 
 
@@ -45,6 +46,38 @@ class CpusetLibrary(DynamicCore):
             PluginKeywords(self._context),
             PlanKeywords(self._context),
         ])
+
+    # ---- listener: secrets never reach an output --------------------------------------------
+    def start_suite(self, data, result) -> None:
+        """Listener hook, before the suite setup: secret variables become ``Secret`` objects."""
+        from robot.libraries.BuiltIn import BuiltIn
+
+        builtin = BuiltIn()
+        try:
+            notes = protect_secret_variables(builtin.get_variable_value,
+                                             builtin._variables.set_global,  # set without logging the value
+                                             self._context.secrets)
+        except ValueError as err:
+            data.setup.config(name="Fail", args=[str(err)])
+            return
+        for note in notes:
+            logger.console(f"[CpusetLibrary] {note}")
+
+    def log_message(self, message) -> None:
+        if self._context.secrets:
+            message.message = self._context.secrets.scrub(message.message)
+
+    def end_keyword(self, data, result) -> None:
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
+
+    def end_test(self, data, result) -> None:
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
+
+    def end_suite(self, data, result) -> None:
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
 
     def close(self) -> None:
         """Listener hook: the run is over. Clean up what a suite teardown did not."""

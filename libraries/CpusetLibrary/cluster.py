@@ -6,6 +6,7 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 """
 from __future__ import annotations
 
+import binascii
 import logging
 import os
 import time
@@ -20,6 +21,7 @@ from kubernetes.stream import stream
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .quantity import parse_cpu
+from .secrets import kubeconfig_secrets
 
 # The client's DEBUG records (every request and response body) would flood output.xml at
 # robot's DEBUG level; our keywords log what matters.
@@ -60,8 +62,15 @@ def _api_reason(err: ApiException) -> str:
     return f"{err.status} {err.reason}"
 
 
-def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
-    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched."""
+def _yaml_error_position(err: yaml.YAMLError) -> str:
+    """Where a YAML error is, without the snippet of the file yaml quotes (it may hold a token)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or type(err).__name__
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
+
+
+def read_kubeconfig(path: str, context: str | None) -> dict:
+    """The parsed kubeconfig, checked to have ``context``; errors never quote its content."""
     if not path:
         raise ClusterError("KUBECONFIG is empty: name a kubeconfig file")
     if not os.path.isfile(path):
@@ -69,19 +78,31 @@ def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as err:
-        raise ClusterError(f"KUBECONFIG '{path}' cannot be read as YAML: {err}") from err
+    except OSError as err:
+        raise ClusterError(f"KUBECONFIG '{path}' cannot be read: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ClusterError(f"KUBECONFIG '{path}' is not valid YAML: {_yaml_error_position(err)}") from None
     if not isinstance(data, dict) or not data.get("contexts"):
         raise ClusterError(f"KUBECONFIG '{path}' is not a kubeconfig: it has no 'contexts'")
     names = [c.get("name") for c in data["contexts"] if isinstance(c, dict)]
     if context and context not in names:
         raise ClusterError(
-            f"KUBE_CONTEXT '{context}' is not in KUBECONFIG '{path}'; contexts: {', '.join(names)}"
+            f"KUBE_CONTEXT '{context}' is not in KUBECONFIG '{path}'; contexts: {', '.join(map(str, names))}"
         )
+    return data
+
+
+def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
+    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched.
+    No error message contains a credential of the file."""
+    secrets = kubeconfig_secrets(read_kubeconfig(path, context))
     try:
         return config.new_client_from_config(config_file=path, context=context or None)
-    except (config.ConfigException, ValueError, KeyError, TypeError) as err:
-        raise ClusterError(f"KUBECONFIG '{path}' is not usable: {err}") from err
+    except (config.ConfigException, ValueError, KeyError, TypeError, binascii.Error) as err:
+        text = str(err)
+        for value in secrets:
+            text = text.replace(value, "***")
+        raise ClusterError(f"KUBECONFIG '{path}' is not usable: {text}") from None
 
 
 class Cluster:
@@ -92,6 +113,8 @@ class Cluster:
         self.kubeconfig = kubeconfig
         self.context = context
         self.request_timeout = request_timeout
+        #: credentials of the kubeconfig, for the library to mask in every output
+        self.secrets = tuple(kubeconfig_secrets(read_kubeconfig(kubeconfig, context)))
         self._api_client = load_kubeconfig(kubeconfig, context)
         self.core = client.CoreV1Api(self._api_client)
         self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))

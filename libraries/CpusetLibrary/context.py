@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
+from .secrets import SecretRegistry
 from .simlauncher import SimulatedCluster
 
 
@@ -29,6 +30,7 @@ class LibraryContext:
     step_mark: LogMark | None = None
     run_mark: LogMark | None = None
     deletion_mark: LogMark | None = None  # the plugin log just before the last bulk deletion
+    secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:

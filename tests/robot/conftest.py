@@ -33,11 +33,13 @@ class RobotRun:
         return self.statuses[test][1]
 
 
-def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 600,
+              env_extra: dict[str, str] | None = None) -> RobotRun:
     command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--loglevel", "DEBUG:INFO",
                "--console", "dotted", *args, str(ROOT / suite)]
     env = dict(os.environ)
     env.pop("KUBECONFIG", None)
+    env.update(env_extra or {})
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     result = ExecutionResult(str(outdir / "output.xml"))
     statuses = {test.name: (test.status, test.message) for test in result.suite.all_tests}
@@ -47,8 +49,9 @@ def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 
 
 @pytest.fixture
 def robot_run(tmp_path):
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
-        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout)
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
+        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 
 
@@ -67,8 +70,9 @@ def public_outdir() -> Iterator[Path]:
 @pytest.fixture
 def public_robot_run(public_outdir):
     """Like ``robot_run``, with the output in a world-traversable directory."""
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
         public_outdir.mkdir(mode=0o755, exist_ok=True)
-        return run_robot(public_outdir, *args, suite=suite, timeout=timeout)
+        return run_robot(public_outdir, *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 

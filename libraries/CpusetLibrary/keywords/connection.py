@@ -9,9 +9,10 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
-from robot.utils import timestr_to_secs
 
-from ..cluster import Cluster, ClusterError
+from ..cluster import Cluster, ClusterError, read_kubeconfig
+from ..secrets import kubeconfig_secrets
+from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed)
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -23,6 +24,14 @@ def _output_dir() -> Path:
         return Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
     except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
         return Path.cwd() / "results"
+
+
+def _run_variable(name: str, default: object) -> object:
+    """A robot variable of the run (``default`` outside a run or when not set)."""
+    try:
+        return BuiltIn().get_variable_value(f"${{{name}}}", default)
+    except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
+        return default
 
 
 def _seconds(name: str, value: object) -> float:
@@ -87,8 +96,8 @@ class ConnectionKeywords:
         if self.ctx.cluster is not None:
             return self.cluster_metadata()
         if not kubeconfig:
-            if os.environ.get("KUBECONFIG"):
-                logger.info("Environment KUBECONFIG is ignored: pass -v KUBECONFIG:<path> to use a real cluster.")
+            check_simulated_target_allowed(os.environ, _run_variable("ALLOW_SIMULATED_CLUSTER", ""))
+            logger.console(SIMULATED_BANNER.format(model=plugin_model, cpus=sim_cpus))
             sim = start_simulator(
                 _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
                 latency_profile=latency_profile, timeout=timeout,
@@ -99,6 +108,8 @@ class ConnectionKeywords:
         elif not target_node:
             raise ClusterError("TARGET_NODE is empty: name the node of the real cluster to test on")
         try:
+            if not self.ctx.simulator:  # mask the kubeconfig's credentials before anything can log them
+                self.ctx.secrets.add(*kubeconfig_secrets(read_kubeconfig(kubeconfig, context or None)))
             cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
             self.ctx.cluster = cluster
             version = cluster.version()
@@ -121,6 +132,7 @@ class ConnectionKeywords:
         node = self.ctx.require_node()
         sim = self.ctx.simulator
         return {
+            "Target": SIMULATED_TARGET if sim else REAL_TARGET,
             "Cluster": f"simulated (nrisim) at {cluster.server}" if sim else f"{cluster.server} ({cluster.kubeconfig})",
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
@@ -132,7 +144,8 @@ class ConnectionKeywords:
         }
 
     @keyword
-    def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None, **options) -> str:
+    def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None,
+                          passphrase: Secret | None = None, **options) -> str:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
 
         On the simulated cluster the plugin log path and restart command default to the
@@ -141,15 +154,22 @@ class ConnectionKeywords:
         Empty options are ignored. ``restart_command_timeout`` (``ssh``, ``local``) bounds
         the restart command alone and takes a Robot time string (``2 min``) or seconds; the
         wait for the plugin to synchronize is bounded by ``Restart Plugin``'s own timeout.
-        ``password`` must be a Robot ``Secret`` (give it as
-        ``--variable "SSH_PASSWORD: Secret:..."``) so it never reaches the logs. Returns a
-        description of the access (never a secret).
+        ``password`` (and ``passphrase``, an encrypted ``ssh_key``'s) are Robot ``Secret``
+        values: the library turns ``SSH_PASSWORD``/``SSH_KEY_PASSPHRASE`` given in any form
+        (``-v``, a variable file, the environment variable of the same name) into ``Secret``
+        when the suite starts, and masks their values in every output. Returns a description
+        of the access (never a secret).
+
+        Example:
+        | Connect To Plugin | ssh | password=${SSH_PASSWORD} | user=qa | log_path=/var/log/weka-cpuset.log |
         """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         opts = {k: v for k, v in options.items() if v not in ("", None)}
         if password is not None:
             opts["password"] = password
+        if passphrase is not None:
+            opts["passphrase"] = passphrase
         if "sudo" in opts:
             opts["sudo"] = str(opts["sudo"]).strip().lower() in ("1", "true", "yes", "on")
         if "restart_command_timeout" in opts:

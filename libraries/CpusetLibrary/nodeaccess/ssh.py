@@ -57,7 +57,7 @@ class SshNodeAccess(NodeAccess):
     """Plugin log and restart on a node reached over SSH. One connection, opened lazily."""
 
     def __init__(self, host: str, port: int = 22, *, user: str, key_file: str | None = None,
-                 password: Any = None, known_hosts: str | None = None, sudo: bool = False,
+                 password: Any = None, passphrase: Any = None, known_hosts: str | None = None, sudo: bool = False,
                  log_path: str | None = "/var/log/weka-cpuset.log", journal_unit: str | None = None,
                  restart_command: str = "systemctl restart k3s", command_timeout: float = 30.0,
                  connect_timeout: float = 10.0, sync_line: str = SYNC_DONE,
@@ -72,6 +72,8 @@ class SshNodeAccess(NodeAccess):
         self.user = non_empty_str("user", user)
         self.key_file = key_file or None
         self._password = _Hidden(_secret_value(password) or None)
+        #: the key file's passphrase (an encrypted key); the password is tried when it is not given
+        self._passphrase = _Hidden(_secret_value(passphrase) or None)
         if self.key_file is None and self._password.value is None:
             raise ValueError(f"SSH to {self._target()}: give key_file or password")
         self.known_hosts = known_hosts or None
@@ -103,8 +105,9 @@ class SshNodeAccess(NodeAccess):
 
     def _scrub(self, text: str) -> str:
         """Remove the password from any text that may reach a message."""
-        if self._password.value:
-            text = text.replace(self._password.value, "***")
+        for hidden in (self._password, self._passphrase):
+            if hidden.value:
+                text = text.replace(hidden.value, "***")
         return text
 
     def _error(self, message: str) -> NodeAccessError:
@@ -166,7 +169,8 @@ class SshNodeAccess(NodeAccess):
 
     def _login(self, lib: Any) -> None:
         if self.key_file:
-            lib.login_with_public_key(self.user, self.key_file, self._password.value or "")
+            lib.login_with_public_key(self.user, self.key_file,
+                                      self._passphrase.value or self._password.value or "")
         else:
             lib.login(self.user, self._password.value)
 
