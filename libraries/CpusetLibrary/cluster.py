@@ -81,7 +81,7 @@ def read_kubeconfig(path: str, context: str | None) -> dict:
     except OSError as err:
         raise ClusterError(f"KUBECONFIG '{path}' cannot be read: {err.strerror}") from None
     except yaml.YAMLError as err:
-        raise ClusterError(f"KUBECONFIG '{path}' is not valid YAML: {_yaml_error_position(err)}") from None
+        raise ClusterError(f"KUBECONFIG '{path}' cannot be read as YAML: {_yaml_error_position(err)}") from None
     if not isinstance(data, dict) or not data.get("contexts"):
         raise ClusterError(f"KUBECONFIG '{path}' is not a kubeconfig: it has no 'contexts'")
     names = [c.get("name") for c in data["contexts"] if isinstance(c, dict)]
