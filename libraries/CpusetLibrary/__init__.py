@@ -39,6 +39,7 @@ class CpusetLibrary(DynamicCore):
     def __init__(self) -> None:
         self.ROBOT_LIBRARY_LISTENER = self
         self._context = LibraryContext()
+        self._lease_reported = ""
         DynamicCore.__init__(self, [
             ConnectionKeywords(self._context),
             PodKeywords(self._context),
@@ -74,6 +75,10 @@ class CpusetLibrary(DynamicCore):
     def end_test(self, data, result) -> None:
         if self._context.secrets and result.message:
             result.message = self._context.secrets.scrub(result.message)
+        lease = self._context.lease
+        if lease is not None and lease.problem and lease.problem != self._lease_reported:
+            self._lease_reported = lease.problem  # the renewer thread may not log; the main thread does
+            logger.warn(f"{lease.problem} (noticed after '{result.name}')")
 
     def end_suite(self, data, result) -> None:
         if self._context.secrets and result.message:

@@ -120,6 +120,10 @@ class Cluster:
         self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
 
     @property
+    def api_client(self) -> client.ApiClient:
+        return self._api_client
+
+    @property
     def server(self) -> str:
         return self._api_client.configuration.host
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
+from .nodelease import NodeLease
 from .secrets import SecretRegistry
 from .simlauncher import SimulatedCluster
 
@@ -30,6 +31,7 @@ class LibraryContext:
     step_mark: LogMark | None = None
     run_mark: LogMark | None = None
     deletion_mark: LogMark | None = None  # the plugin log just before the last bulk deletion
+    lease: NodeLease | None = None  # this run's hold on the target node
     secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
 
     def require_cluster(self) -> Cluster:
@@ -62,6 +64,13 @@ class LibraryContext:
                 except Exception as err:  # noqa: BLE001 - report all, stop nothing
                     problems.append(f"namespace '{name}' may be left behind: {err}")
             self.created_namespaces.clear()
+            if self.lease is not None:
+                try:
+                    self.lease.release()
+                except Exception as err:  # noqa: BLE001 - it expires on its own
+                    problems.append(f"the lease of node {self.lease.node} was not released "
+                                    f"(it expires {self.lease.duration} s after its last renewal): {err}")
+                self.lease = None
             self.cluster.close()
             self.cluster = None
         if self.node_access is not None:

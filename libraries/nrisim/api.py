@@ -11,6 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
+from . import leases
 from .cluster import Cluster
 from .discovery import API_GROUPS, API_V1_RESOURCES, API_VERSIONS, OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION
 from .exec_ws import handle_exec
@@ -77,8 +78,8 @@ class Api:
             return web.Response(text="ok")
         if path == "/api":
             return _json(API_VERSIONS)
-        if path == "/apis":
-            return _json(API_GROUPS)
+        if parts[:1] == ["apis"] and (served := await leases.route(self.store, request, parts)) is not None:
+            return served  # coordination.k8s.io (nrisim/leases.py)
         if path == "/api/v1":
             return _json(API_V1_RESOURCES)
         if path == "/openapi/v3":

@@ -1,7 +1,9 @@
 """Connecting to the cluster (real or simulated) and to the plugin on the target node."""
 from __future__ import annotations
 
+import math
 import os
+import uuid
 from pathlib import Path
 
 from robot.api import logger
@@ -11,8 +13,10 @@ from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
 from ..cluster import Cluster, ClusterError, read_kubeconfig
+from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
+from ..nodelease import NodeBusy, NodeLease
 from ..secrets import kubeconfig_secrets
-from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed)
+from ..target import REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed, flag
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -34,14 +38,19 @@ def _run_variable(name: str, default: object) -> object:
         return default
 
 
-def _seconds(name: str, value: object) -> float:
-    """A Robot time string (``2 min``, ``90 s``) or a number, as seconds > 0."""
+def _given(value: object, variable: str, default: str) -> object:
+    """``value`` when given, else the run variable ``variable``, else ``default``."""
+    return value if value not in (None, "") else _run_variable(variable, default)
+
+
+def _seconds(name: str, value: object, allow_zero: bool = False) -> float:
+    """A Robot time string (``2 min``, ``90 s``) or a number, as seconds > 0 (>= 0)."""
     try:
         seconds = timestr_to_secs(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a time such as '2 min' or '120', got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"{name} must be a time > 0, got {value!r}")
+    if not (seconds >= 0 if allow_zero else seconds > 0):
+        raise ValueError(f"{name} must be a time {'>=' if allow_zero else '>'} 0, got {value!r}")
     return seconds
 
 
@@ -81,8 +90,12 @@ class ConnectionKeywords:
         plugin_model: str = "head",
         latency_profile: str = "fast",
         timeout: float = 30.0,
+        lease_wait: str | None = None,
+        lease_duration: str | None = None,
+        remove_leftovers: str | None = None,
     ) -> dict:
-        """Connect to the cluster and check the target node; returns run metadata.
+        """Connect to the cluster, check the target node and hold it for this run; returns run
+        metadata.
 
         With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
         plugin model ``plugin_model``, latencies ``latency_profile``) and stopped at the end of
@@ -90,9 +103,24 @@ class ConnectionKeywords:
         variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
         procedures take most of a node's CPUs.
 
+        One run per node: the run holds the node's Lease (``default/nri-cpuset-acceptance-<node>``,
+        renewed every third of ``lease_duration``, deleted at the end). When another live run
+        holds it, this one waits up to ``lease_wait`` (``0``: fail at once) and then fails
+        naming that run, its namespace and when it started; a lease not renewed for
+        ``lease_duration`` (a killed run) is taken over. Once the node is held, namespaces of
+        this tool left on it by earlier runs are deleted, or with ``remove_leftovers=false`` the
+        run stops naming them and the command that removes them. The three default to the
+        variables ``LEASE_WAIT`` (0), ``LEASE_DURATION`` (30 s) and ``REMOVE_LEFTOVERS`` (true).
+
         Fails, creating nothing, when the kubeconfig is unreadable or invalid, the API server
-        does not answer, or ``target_node`` does not exist or is not Ready.
+        does not answer, ``target_node`` does not exist or is not Ready, or the node is held.
+
+        Example:
+        | ${metadata} = | Connect To Cluster | kubeconfig=${KUBECONFIG} | target_node=worker-1 | lease_wait=5 min |
         """
+        wait = _seconds("LEASE_WAIT", _given(lease_wait, "LEASE_WAIT", "0"), allow_zero=True)
+        duration = _seconds("LEASE_DURATION", _given(lease_duration, "LEASE_DURATION", "30 s"))
+        remove = flag("REMOVE_LEFTOVERS", _given(remove_leftovers, "REMOVE_LEFTOVERS", "true"))
         if self.ctx.cluster is not None:
             return self.cluster_metadata()
         if not kubeconfig:
@@ -120,10 +148,45 @@ class ConnectionKeywords:
             self.ctx.shutdown()
             raise
         self.ctx.node = node
+        self.ctx.run_id = self.ctx.run_id or uuid.uuid4().hex[:8]
+        try:
+            self._hold_node(cluster, node.name, wait, duration, remove, kubeconfig, context or None)
+        except Exception:
+            self.ctx.shutdown()
+            raise
         logger.info(f"Connected to {cluster.server} (Kubernetes {version}); target node {node.name}: "
                     f"{node.cpu_capacity:g} CPUs, {node.cpu_allocatable:g} allocatable, {node.runtime}")
         self._version = version
         return self.cluster_metadata()
+
+    def _hold_node(self, cluster: Cluster, node: str, wait: float, duration: float, remove: bool,
+                   kubeconfig: str, context: str | None) -> None:
+        """Take the node's lease, then deal with what earlier runs left there."""
+        lease = NodeLease(cluster.api_client, node, self.ctx.run_id, math.ceil(duration), cluster.request_timeout)
+        try:
+            taken_over = lease.acquire(wait, progress=lambda text: logger.console(f"[CpusetLibrary] {text}"))
+        except NodeBusy as err:
+            raise ClusterError(str(err)) from None
+        self.ctx.lease = lease
+        lease.namespaces_source = lambda: tuple(self.ctx.created_namespaces)
+        if taken_over is not None:
+            logger.console(f"[CpusetLibrary] took over the expired lease of node {node} from {taken_over.describe()}")
+        leftovers = find_leftovers(cluster, node, self.ctx.run_id)
+        if leftovers:
+            names = ", ".join(f"{item.namespace} (run {item.run_id or '?'}, {item.pods_on_node} pods on the node)"
+                              for item in leftovers)
+            if not remove:
+                raise ClusterError(
+                    f"node {node} has namespaces left behind by earlier runs of this tool: {names}. Remove them "
+                    f"with: {cleanup_command(kubeconfig, context, node)} (or run with -v REMOVE_LEFTOVERS:true)")
+            logger.console(f"[CpusetLibrary] removing namespaces left behind on node {node} by earlier runs "
+                           f"(their lease has expired): {names}")
+            problems = remove_namespaces(cluster, [item.namespace for item in leftovers], timeout=120)
+            if problems:
+                raise ClusterError(f"namespaces left behind by earlier runs could not be removed: "
+                                   f"{'; '.join(problems)}; remove them with: "
+                                   f"{cleanup_command(kubeconfig, context, node)}")
+        lease.start_renewing()
 
     @keyword
     def cluster_metadata(self) -> dict:
@@ -139,6 +202,8 @@ class ConnectionKeywords:
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
             "Runtime": node.runtime,
             "Plugin model": sim.plugin_model if sim else "real plugin",
+            "Node lease": (f"default/{self.ctx.lease.name} held by run {self.ctx.run_id}" if self.ctx.lease
+                           else "none"),
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
             "Library": f"CpusetLibrary {__version__}",
         }
