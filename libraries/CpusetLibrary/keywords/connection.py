@@ -15,6 +15,7 @@ from robot.utils import timestr_to_secs
 from ..cluster import Cluster, ClusterError, read_kubeconfig
 from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
+from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
 from ..target import REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed, flag
 from ..context import LibraryContext
@@ -60,25 +61,33 @@ class ConnectionKeywords:
 
     @keyword
     def check_run_variables(self, **variables: str) -> None:
-        """Check the run's variables before anything is created: names ending in ``_TIMEOUT``
-        are times (``2 min``, ``90 s``), ``*_GRACE_PERIOD`` whole seconds >= 0, ``SIM_CPUS`` a
-        whole number >= 1. Fails naming every bad variable and what was expected."""
-        problems = []
-        for name, value in variables.items():
-            text = str(value).strip()
-            if name.endswith("_TIMEOUT"):
-                try:
-                    ok = timestr_to_secs(text) > 0
-                except ValueError:
-                    ok = False
-                if not ok:
-                    problems.append(f"{name} '{value}' is not a positive time such as '2 min' or '90 s'")
-            elif name.endswith("_GRACE_PERIOD") or name == "SIM_CPUS":
-                minimum = 1 if name == "SIM_CPUS" else 0
-                if not text.isdigit() or int(text) < minimum:
-                    problems.append(f"{name} '{value}' is not a whole number >= {minimum}")
+        """Check the run's variables before the cluster is touched, naming every bad one and
+        what was expected: ``*_TIMEOUT`` and ``LEASE_DURATION`` are times > 0 (``2 min``,
+        ``90 s``), ``LEASE_WAIT`` a time >= 0, ``*_GRACE_PERIOD`` whole seconds >= 0,
+        ``SIM_CPUS`` an even number the simulator supports (2-1024), ``LATENCY_PROFILE`` a
+        profile name, ``NODE_ACCESS`` local/ssh/daemonset, ``SSH_SUDO``,
+        ``ALLOW_SIMULATED_CLUSTER`` and ``REMOVE_LEFTOVERS`` true or false. The run's
+        ``LEASE_WAIT``, ``LEASE_DURATION``, ``REMOVE_LEFTOVERS`` and ``ALLOW_SIMULATED_CLUSTER``
+        are checked too when not given. With ``KUBECONFIG`` given, simulator-only variables
+        (``SIM_CPUS``, ``PLUGIN_MODEL``, ``LATENCY_PROFILE``) that differ from their defaults
+        produce a warning: they do nothing on a real cluster.
+
+        Example:
+        | Check Run Variables | SIM_CPUS=${SIM_CPUS} | SSH_SUDO=${SSH_SUDO} | POD_READY_TIMEOUT=2 min |
+        """
+        checked = dict(variables)
+        for name in ("LEASE_WAIT", "LEASE_DURATION", "REMOVE_LEFTOVERS", "ALLOW_SIMULATED_CLUSTER"):
+            if name not in checked:
+                value = _run_variable(name, None)
+                if value is not None:
+                    checked[name] = value
+        problems = problems_with(checked)
         if problems:
             raise ValueError("; ".join(problems))
+        ignored = simulator_only_given_for_real_cluster(checked)
+        if ignored:
+            logger.warn(f"{', '.join(ignored)} apply to the simulated cluster only; KUBECONFIG names a real "
+                        "cluster, so they are ignored")
 
     @keyword
     def connect_to_cluster(
@@ -236,7 +245,7 @@ class ConnectionKeywords:
         if passphrase is not None:
             opts["passphrase"] = passphrase
         if "sudo" in opts:
-            opts["sudo"] = str(opts["sudo"]).strip().lower() in ("1", "true", "yes", "on")
+            opts["sudo"] = flag("SSH_SUDO", opts["sudo"])
         if "restart_command_timeout" in opts:
             opts["restart_command_timeout"] = _seconds("restart_command_timeout", opts["restart_command_timeout"])
         sim = self.ctx.simulator

@@ -4,6 +4,7 @@ Used for the simulated cluster, whose plugin model writes its log to a file here
 """
 from __future__ import annotations
 
+import getpass
 import os
 import signal
 import subprocess
@@ -52,6 +53,9 @@ class LocalNodeAccess(NodeAccess):
 
     def mark(self) -> LogMark:
         st = self._stat()
+        if not os.access(self.log_path, os.R_OK):
+            raise NodeAccessError(f"{self.describe()}: permission denied: plugin log file {self.log_path} exists "
+                                  f"but is not readable by {getpass.getuser()} (uid {os.geteuid()})")
         return LogMark(source=self._source(st), offset=st.st_size)
 
     def read_since(self, mark: LogMark) -> list[str]:
