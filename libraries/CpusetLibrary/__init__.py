@@ -16,6 +16,7 @@ from .keywords.cpus import CpuKeywords
 from .keywords.plan import PlanKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
+from .partialrun import missing_earlier_steps, partial_run_message
 from .secrets import protect_secret_variables
 from .version import __version__
 
@@ -52,14 +53,19 @@ class CpusetLibrary(DynamicCore):
     def start_suite(self, data, result) -> None:
         """Listener hook, before the suite setup: secret variables become ``Secret`` objects."""
         from robot.libraries.BuiltIn import BuiltIn
+        from robot.utils import escape
 
+        selected, missing = missing_earlier_steps(data)
+        if missing:
+            data.setup.config(name="BuiltIn.Fail", args=[escape(partial_run_message(data.name, selected, missing))])
+            return
         builtin = BuiltIn()
         try:
             notes = protect_secret_variables(builtin.get_variable_value,
                                              builtin._variables.set_global,  # set without logging the value
                                              self._context.secrets)
         except ValueError as err:
-            data.setup.config(name="Fail", args=[str(err)])
+            data.setup.config(name="BuiltIn.Fail", args=[escape(str(err))])
             return
         for note in notes:
             logger.console(f"[CpusetLibrary] {note}")
