@@ -20,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from .progress import Emit, Progress, describe_pods
 from .quantity import parse_cpu
 from .secrets import kubeconfig_secrets
 
@@ -118,6 +119,8 @@ class Cluster:
         self._api_client = load_kubeconfig(kubeconfig, context)
         self.core = client.CoreV1Api(self._api_client)
         self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
+        #: where long waits report progress (the console in a robot run; None: silent)
+        self.progress: Emit | None = None
 
     @property
     def api_client(self) -> client.ApiClient:
@@ -205,18 +208,21 @@ class Cluster:
 
     def _wait_gone(self, lister: Callable, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        progress = Progress(f"waiting up to {timeout:g} s for {what} to be gone", self.progress)
         while True:
             listing = lister(_request_timeout=self.request_timeout)
             if not listing.items:
                 return
+            progress(lambda: f"still there ({getattr(listing.items[0].status, 'phase', None) or 'exists'})")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ClusterError(f"{what} still exists after {timeout:g} s")
+            watch_for = min(remaining, max(1.0, progress.due_in()))  # back in time to report progress
             stream_ = watch.Watch().stream(
                 lister,
                 resource_version=listing.metadata.resource_version,
-                timeout_seconds=max(1, int(remaining)),
-                _request_timeout=remaining + 5,
+                timeout_seconds=max(1, int(watch_for)),
+                _request_timeout=watch_for + 5,
             )
             for event in stream_:
                 if event["type"] == "DELETED":
@@ -289,6 +295,7 @@ class Cluster:
         fail fast."""
         wanted = set(names)
         deadline = time.monotonic() + timeout
+        progress = Progress(f"waiting up to {timeout:g} s for pods {', '.join(sorted(wanted))}", self.progress)
         while True:
             listing = self.core.list_namespaced_pod(namespace, _request_timeout=self.request_timeout)
             state: dict[str, client.V1Pod | None] = dict.fromkeys(wanted)
@@ -300,12 +307,14 @@ class Cluster:
             version = listing.metadata.resource_version
             try:
                 while (remaining := deadline - time.monotonic()) > 0:
+                    progress(lambda: describe_pods(state))
+                    watch_for = min(remaining, max(1.0, progress.due_in()))  # back in time to report progress
                     for event in watch.Watch().stream(
                         self.core.list_namespaced_pod,
                         namespace,
                         resource_version=version,
-                        timeout_seconds=max(1, int(remaining + 0.999)),
-                        _request_timeout=remaining + 5,
+                        timeout_seconds=max(1, int(watch_for + 0.999)),
+                        _request_timeout=watch_for + 5,
                     ):
                         pod = event["object"]
                         version = pod.metadata.resource_version
@@ -313,6 +322,7 @@ class Cluster:
                             state[pod.metadata.name] = None if event["type"] == "DELETED" else pod
                             if judge(state):
                                 return state, True
+                        progress(lambda: describe_pods(state))
                         if time.monotonic() >= deadline:
                             break
                 return state, False

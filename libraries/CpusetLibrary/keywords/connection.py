@@ -39,6 +39,11 @@ def _run_variable(name: str, default: object) -> object:
         return default
 
 
+def _console(text: str) -> None:
+    """Progress and notices for people and pipelines watching the run."""
+    logger.console(f"[CpusetLibrary] {text}")
+
+
 def _given(value: object, variable: str, default: str) -> object:
     """``value`` when given, else the run variable ``variable``, else ``default``."""
     return value if value not in (None, "") else _run_variable(variable, default)
@@ -148,6 +153,7 @@ class ConnectionKeywords:
             if not self.ctx.simulator:  # mask the kubeconfig's credentials before anything can log them
                 self.ctx.secrets.add(*kubeconfig_secrets(read_kubeconfig(kubeconfig, context or None)))
             cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
+            cluster.progress = _console
             self.ctx.cluster = cluster
             version = cluster.version()
             node = cluster.node(target_node)
@@ -173,7 +179,7 @@ class ConnectionKeywords:
         """Take the node's lease, then deal with what earlier runs left there."""
         lease = NodeLease(cluster.api_client, node, self.ctx.run_id, math.ceil(duration), cluster.request_timeout)
         try:
-            taken_over = lease.acquire(wait, progress=lambda text: logger.console(f"[CpusetLibrary] {text}"))
+            taken_over = lease.acquire(wait, progress=_console)
         except NodeBusy as err:
             raise ClusterError(str(err)) from None
         self.ctx.lease = lease
@@ -267,6 +273,7 @@ class ConnectionKeywords:
             opts.setdefault("core_v1", cluster.core)
             opts.setdefault("node", node.name)
         access = create_node_access(kind, **opts)
+        access.progress = _console
         if self.ctx.node_access is not None:
             self.ctx.node_access.close()
         self.ctx.node_access = access

@@ -111,7 +111,7 @@ class LocalNodeAccess(NodeAccess):
             seen[:] = lines
             return through_line(lines, self.sync_line)
 
-        lines = poll_until(synced, deadline, self.poll_interval)
+        lines = poll_until(synced, deadline, self.poll_interval, self._sync_progress(timeout, seen))
         if lines is None:
             raise sync_timeout_error(self.describe(), self.sync_line, timeout, self._command_text(), seen)
         return RestartResult(seconds=time.monotonic() - started, log_lines=lines)

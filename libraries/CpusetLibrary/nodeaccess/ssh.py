@@ -329,7 +329,7 @@ class SshNodeAccess(NodeAccess):
             seen[:] = lines
             return through_line(lines, self.sync_line)
 
-        lines = poll_until(synced, deadline, self.poll_interval)
+        lines = poll_until(synced, deadline, self.poll_interval, self._sync_progress(timeout, seen))
         if lines is None:
             raise sync_timeout_error(self.describe(), self.sync_line, timeout, self.restart_command, seen)
         return RestartResult(seconds=time.monotonic() - started, log_lines=lines)
