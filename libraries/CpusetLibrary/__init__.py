@@ -78,7 +78,13 @@ class CpusetLibrary(DynamicCore):
         if self._context.secrets and result.message:
             result.message = self._context.secrets.scrub(result.message)
 
+    def start_test(self, data, result) -> None:
+        if self._context.cluster is not None:  # failures name the step they happened in
+            self._context.cluster.step = result.name
+
     def end_test(self, data, result) -> None:
+        if self._context.cluster is not None:
+            self._context.cluster.step = ""
         if self._context.secrets and result.message:
             result.message = self._context.secrets.scrub(result.message)
         lease = self._context.lease

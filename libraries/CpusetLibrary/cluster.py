@@ -7,6 +7,7 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 from __future__ import annotations
 
 import binascii
+import functools
 import logging
 import os
 import time
@@ -18,6 +19,7 @@ import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
+from urllib3 import Retry
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .progress import Emit, Progress, describe_pods
@@ -63,6 +65,59 @@ def _api_reason(err: ApiException) -> str:
     return f"{err.status} {err.reason}"
 
 
+#: how a request the API server failed to answer is retried (reads, deletes, replaces: never a
+#: create, see Cluster._create_checked); back-off 0.25, 0.5, 1, 2, 2 s; 429 honours Retry-After
+RETRIES = 5
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+#: a broken watch stream is re-established this many times in a row, with back-off, before giving up
+WATCH_RETRIES = 5
+
+
+def read_retries() -> Retry:
+    return Retry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES, backoff_factor=0.25,
+                 backoff_max=2.0, status_forcelist=RETRY_STATUS, respect_retry_after_header=True,
+                 allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}), raise_on_status=False)
+
+
+def _backoff(attempt: int) -> float:
+    return min(2.0, 0.25 * 2 ** attempt)
+
+
+def _cause(err: BaseException) -> str:
+    """The root cause of a transport error, without urllib3's wrapping."""
+    reason = getattr(err, "reason", None)
+    if isinstance(reason, BaseException):
+        return f"{type(reason).__name__}: {reason}"
+    return f"{type(err).__name__}: {err}"
+
+
+class _GuardedApi:
+    """An API object whose calls fail with a ClusterError naming the cause, the retries done
+    and the step that was running once the transport gave up (the retries themselves are
+    urllib3's, configured on the ApiClient)."""
+
+    def __init__(self, api: object, cluster: "Cluster") -> None:
+        self._api = api
+        self._cluster = cluster
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._api, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except ApiException as err:
+                if err.status in RETRY_STATUS:
+                    raise self._cluster.gave_up(name, err) from None
+                raise
+            except (Urllib3Error, OSError) as err:
+                raise self._cluster.gave_up(name, err) from None
+        return call
+
+
 def _yaml_error_position(err: yaml.YAMLError) -> str:
     """Where a YAML error is, without the snippet of the file yaml quotes (it may hold a token)."""
     mark = getattr(err, "problem_mark", None)
@@ -98,7 +153,11 @@ def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
     No error message contains a credential of the file."""
     secrets = kubeconfig_secrets(read_kubeconfig(path, context))
     try:
-        return config.new_client_from_config(config_file=path, context=context or None)
+        configuration = client.Configuration()
+        config.load_kube_config(config_file=path, context=context or None, client_configuration=configuration,
+                                persist_config=False)
+        configuration.retries = read_retries()  # idempotent requests only; creates are checked by name
+        return client.ApiClient(configuration)
     except (config.ConfigException, ValueError, KeyError, TypeError, binascii.Error) as err:
         text = str(err)
         for value in secrets:
@@ -117,10 +176,49 @@ class Cluster:
         #: credentials of the kubeconfig, for the library to mask in every output
         self.secrets = tuple(kubeconfig_secrets(read_kubeconfig(kubeconfig, context)))
         self._api_client = load_kubeconfig(kubeconfig, context)
-        self.core = client.CoreV1Api(self._api_client)
+        self._raw_core = client.CoreV1Api(self._api_client)
+        self.core = _GuardedApi(self._raw_core, self)
+        #: the procedure step running now (set by the library's listener); named in failures
+        self.step = ""
+        #: the step during which the API server first became unreachable
+        self.unreachable_since = ""
         self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
         #: where long waits report progress (the console in a robot run; None: silent)
         self.progress: Emit | None = None
+
+    def gave_up(self, what: str, err: BaseException) -> ClusterError:
+        """The error once retries are exhausted: cause, bound and the step it happened in."""
+        where = f"while running '{self.step}'" if self.step else "outside a procedure step (suite setup/teardown)"
+        if isinstance(err, ApiException):
+            cause = f"answered {_api_reason(err)}"
+        else:
+            cause = f"is unreachable ({_cause(err)})"
+            self.unreachable_since = self.unreachable_since or (self.step or "suite setup/teardown")
+        since = (f"; it has been unreachable since '{self.unreachable_since}'"
+                 if self.unreachable_since and self.unreachable_since != self.step else "")
+        return ClusterError(f"API server {self.server} {cause} on {what}, after {RETRIES} retries with back-off, "
+                            f"{where}{since}")
+
+    def _create_checked(self, what: str, create: Callable[[], object], exists: Callable[[], bool]) -> None:
+        """Create once; when the answer is an error that may hide a success (5xx, 429, a reset
+        connection), check by name before trying again, so nothing is created twice."""
+        for attempt in range(RETRIES + 1):
+            try:
+                create()
+                return
+            except ApiException as err:
+                if err.status not in RETRY_STATUS:
+                    raise
+                last: BaseException = err
+            except (Urllib3Error, OSError) as err:
+                last = err
+            try:
+                if exists():
+                    return  # the create took effect; only its answer was lost
+            except ClusterError:
+                pass
+            time.sleep(_backoff(attempt))  # back-off before trying again
+        raise self.gave_up(f"creating {what}", last)
 
     @property
     def api_client(self) -> client.ApiClient:
@@ -185,8 +283,12 @@ class Cluster:
 
     def create_namespace(self, name: str, labels: Mapping[str, str]) -> None:
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=dict(labels)))
+        def exists() -> bool:
+            return bool(self.core.list_namespace(field_selector=f"metadata.name={name}",
+                                                 _request_timeout=self.request_timeout).items)
         try:
-            self.core.create_namespace(body, _request_timeout=self.request_timeout)
+            self._create_checked(f"namespace '{name}'", lambda: self._raw_core.create_namespace(
+                body, _request_timeout=self.request_timeout), exists)
         except ApiException as err:
             raise ClusterError(f"creating namespace '{name}': {_api_reason(err)}") from err
 
@@ -209,6 +311,7 @@ class Cluster:
     def _wait_gone(self, lister: Callable, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         progress = Progress(f"waiting up to {timeout:g} s for {what} to be gone", self.progress)
+        broken = 0  # watch streams broken in a row
         while True:
             listing = lister(_request_timeout=self.request_timeout)
             if not listing.items:
@@ -224,9 +327,16 @@ class Cluster:
                 timeout_seconds=max(1, int(watch_for)),
                 _request_timeout=watch_for + 5,
             )
-            for event in stream_:
-                if event["type"] == "DELETED":
-                    break
+            try:
+                for event in stream_:
+                    broken = 0
+                    if event["type"] == "DELETED":
+                        break
+            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
+                broken += 1
+                if broken > WATCH_RETRIES:
+                    raise self.gave_up(f"watching {what}", err) from None
+                time.sleep(_backoff(broken))
 
     # ---- pods ---------------------------------------------------------------------------
 
@@ -244,6 +354,8 @@ class Cluster:
                 return f"pod '{name}': {_api_reason(err)}"
             except (Urllib3Error, OSError) as err:
                 return f"pod '{name}': API server {self.server} unreachable: {err}"
+            except ClusterError as err:
+                return f"pod '{name}': {err}"
             return None
 
         with ThreadPoolExecutor(max_workers=max(1, min(16, len(items)))) as pool:
@@ -253,8 +365,15 @@ class Cluster:
 
     def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
         """Create all pods concurrently; returns their names."""
-        self._for_each_pod("creating", namespace, list(bodies), lambda body: self.core.create_namespaced_pod(
-            namespace, body, _request_timeout=self.request_timeout))
+        def create(body: dict) -> None:
+            name = body["metadata"]["name"]
+
+            def exists() -> bool:
+                return bool(self.core.list_namespaced_pod(namespace, field_selector=f"metadata.name={name}",
+                                                          _request_timeout=self.request_timeout).items)
+            self._create_checked(f"pod '{namespace}/{name}'", lambda: self._raw_core.create_namespaced_pod(
+                namespace, body, _request_timeout=self.request_timeout), exists)
+        self._for_each_pod("creating", namespace, list(bodies), create)
         return [b["metadata"]["name"] for b in bodies]
 
     def delete_pods(self, namespace: str, names: Iterable[str], grace_seconds: int) -> None:
@@ -296,6 +415,7 @@ class Cluster:
         wanted = set(names)
         deadline = time.monotonic() + timeout
         progress = Progress(f"waiting up to {timeout:g} s for pods {', '.join(sorted(wanted))}", self.progress)
+        broken = 0  # watch streams broken in a row
         while True:
             listing = self.core.list_namespaced_pod(namespace, _request_timeout=self.request_timeout)
             state: dict[str, client.V1Pod | None] = dict.fromkeys(wanted)
@@ -317,6 +437,7 @@ class Cluster:
                         _request_timeout=watch_for + 5,
                     ):
                         pod = event["object"]
+                        broken = 0
                         version = pod.metadata.resource_version
                         if pod.metadata.name in wanted:
                             state[pod.metadata.name] = None if event["type"] == "DELETED" else pod
@@ -329,6 +450,11 @@ class Cluster:
             except ApiException as err:
                 if err.status != 410:  # 410: resourceVersion too old, list again
                     raise ClusterError(f"watching pods in '{namespace}': {_api_reason(err)}") from err
+            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
+                broken += 1
+                if broken > WATCH_RETRIES or time.monotonic() >= deadline:
+                    raise self.gave_up(f"watching pods in '{namespace}'", err) from None
+                time.sleep(_backoff(broken))
 
     # ---- exec ---------------------------------------------------------------------------
 

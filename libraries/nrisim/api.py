@@ -11,7 +11,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from . import leases
+from . import faults, leases
 from .cluster import Cluster
 from .discovery import API_GROUPS, API_V1_RESOURCES, API_VERSIONS, OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION
 from .exec_ws import handle_exec
@@ -49,7 +49,7 @@ class Api:
         self.requests = 0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app = web.Application(client_max_size=8 * 1024 * 1024, middlewares=[faults.middleware()])
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         return app
 

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import faults
 from .config import SimConfig
 from .kubeconfig import server_from_kubeconfig
 from .latency import Latencies, parse_override, profile
@@ -35,6 +36,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-profile", default="fast", choices=["fast", "realistic"])
     p.add_argument("--latency", action="append", default=[], metavar="NAME=SECONDS",
                    help=f"override one latency; names: {', '.join(Latencies.names())}")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
+                   help="inject API faults (see nrisim/faults.py): error_rate, throttle_rate, slow, reset_rate, "
+                        "lost_reply_rate, watch_drop, down, seed")
     return p
 
 
@@ -56,6 +60,7 @@ def serve(argv: list[str]) -> int:
     args = _serve_parser().parse_args(argv)
     try:
         latencies = profile(args.latency_profile, dict(parse_override(t) for t in args.latency))
+        faults.DEFAULTS.update(faults.parse(args.fault))
         config = SimConfig(cpus=args.cpus, threads_per_core=args.threads_per_core, numa_nodes=args.numa_nodes,
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,

@@ -107,6 +107,7 @@ class ConnectionKeywords:
         lease_wait: str | None = None,
         lease_duration: str | None = None,
         remove_leftovers: str | None = None,
+        sim_faults: str = "",
     ) -> dict:
         """Connect to the cluster, check the target node and hold it for this run; returns run
         metadata.
@@ -126,6 +127,12 @@ class ConnectionKeywords:
         run stops naming them and the command that removes them. The three default to the
         variables ``LEASE_WAIT`` (0), ``LEASE_DURATION`` (30 s) and ``REMOVE_LEFTOVERS`` (true).
 
+        ``sim_faults`` (simulated cluster only) injects API faults, e.g.
+        ``error_rate=0.2,throttle_rate=0.1,watch_drop=2`` (names: ``python -m nrisim --help``);
+        reads are retried with bounded back-off, creates are checked by name before a retry,
+        broken watches are re-established, and a failure after the bound names the cause and
+        the step that was running.
+
         Fails, creating nothing, when the kubeconfig is unreadable or invalid, the API server
         does not answer, ``target_node`` does not exist or is not Ready, or the node is held.
 
@@ -143,6 +150,8 @@ class ConnectionKeywords:
             sim = start_simulator(
                 _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
                 latency_profile=latency_profile, timeout=timeout,
+                extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
+                            for arg in ("--fault", fault.strip())],
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""
