@@ -30,6 +30,8 @@ from .secrets import kubeconfig_secrets
 # robot's DEBUG level; our keywords log what matters.
 for _name in ("kubernetes", "urllib3", "websocket"):
     logging.getLogger(_name).setLevel(logging.INFO)
+# urllib3 warns on every retry; a retry is routine here, and giving up is reported with its cause.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 class ClusterError(Exception):
@@ -241,6 +243,8 @@ class Cluster:
         try:
             info = client.VersionApi(self._api_client).get_code(_request_timeout=self.request_timeout)
         except ApiException as err:
+            if err.status in RETRY_STATUS:
+                raise self.gave_up("reading its version", err) from None
             raise ClusterError(f"API server {self.server} answered {_api_reason(err)}") from err
         except (Urllib3Error, OSError) as err:
             raise ClusterError(
@@ -462,17 +466,23 @@ class Cluster:
              container: str | None = None) -> ExecResult:
         """Run ``command`` in the pod; returns stdout, stderr and the exit status separately."""
         what = f"exec {' '.join(command)!r} in pod '{namespace}/{pod}'"
-        try:
-            kwargs = {"container": container} if container else {}
-            resp = stream(
-                self._exec_core.connect_get_namespaced_pod_exec, pod, namespace,
-                command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
-                _preload_content=False, _request_timeout=timeout, **kwargs,
-            )
-        except ApiException as err:
-            raise ClusterError(f"{what}: {_api_reason(err)}") from err
-        except Exception as err:  # websocket handshake errors come as various types
-            raise ClusterError(f"{what}: {err}") from err
+        kwargs = {"container": container} if container else {}
+        for attempt in range(RETRIES + 1):  # our commands only read: a failed handshake is retried
+            try:
+                resp = stream(
+                    self._exec_core.connect_get_namespaced_pod_exec, pod, namespace,
+                    command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
+                    _preload_content=False, _request_timeout=timeout, **kwargs,
+                )
+                break
+            except ApiException as err:  # status 0: the websocket handshake failed (reset, lost)
+                if (err.status not in RETRY_STATUS and err.status != 0) or attempt == RETRIES:
+                    raise ClusterError(f"{what}: {_api_reason(err)}") from err
+            except Exception as err:  # websocket handshake errors come as various types
+                status = getattr(err, "status_code", None)
+                if (status is not None and status not in RETRY_STATUS) or attempt == RETRIES:
+                    raise ClusterError(f"{what}: {err}") from err
+            time.sleep(_backoff(attempt))
         out: list[str] = []
         err_out: list[str] = []
         deadline = time.monotonic() + timeout
