@@ -15,8 +15,9 @@ from sshd_fixture import sshd  # noqa: F401  (the session fixture)
 
 @pytest.fixture
 def robot_run(tmp_path):
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
-        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout)
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
+        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 
 
@@ -35,8 +36,9 @@ def public_outdir() -> Iterator[Path]:
 @pytest.fixture
 def public_robot_run(public_outdir):
     """Like ``robot_run``, with the output in a world-traversable directory."""
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
         public_outdir.mkdir(mode=0o755, exist_ok=True)
-        return run_robot(public_outdir, *args, suite=suite, timeout=timeout)
+        return run_robot(public_outdir, *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 

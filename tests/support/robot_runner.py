@@ -29,11 +29,13 @@ class RobotRun:
         return self.statuses[test][1]
 
 
-def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 600,
+              env_extra: dict[str, str] | None = None) -> RobotRun:
     command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--loglevel", "DEBUG:INFO",
                "--console", "dotted", *args, str(ROOT / suite)]
     env = dict(os.environ)
     env.pop("KUBECONFIG", None)
+    env.update(env_extra or {})
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     result = ExecutionResult(str(outdir / "output.xml"))
     statuses = {test.name: (test.status, test.message) for test in result.suite.all_tests}
