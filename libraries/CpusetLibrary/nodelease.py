@@ -189,26 +189,36 @@ class NodeLease:
                 self.set_namespaces(tuple(self.namespaces_source()))
             except RuntimeError:  # the set changed while copied: next renewal
                 pass
-        lease = self.read()
-        if lease is None or holder_of(lease).run_id != self.run_id:
-            holder = holder_of(lease).describe() if lease is not None else "nobody (deleted)"
-            self.problem = f"lost the lease of node {self.node}: it is now held by {holder}"
-            self.held = False
-            return
-        with self._lock:
-            body = self._body(lease.metadata.resource_version, int(lease.spec.lease_transitions or 0))
-        self.api.replace_namespaced_lease(self.name, LEASE_NAMESPACE, body, _request_timeout=self.request_timeout)
+        for _ in range(3):  # a conflict: our own earlier write whose answer was lost, or another writer
+            lease = self.read()
+            if lease is None or holder_of(lease).run_id != self.run_id:
+                holder = holder_of(lease).describe() if lease is not None else "nobody (deleted)"
+                self.problem = f"lost the lease of node {self.node}: it is now held by {holder}"
+                self.held = False
+                return
+            with self._lock:
+                body = self._body(lease.metadata.resource_version, int(lease.spec.lease_transitions or 0))
+            try:
+                self.api.replace_namespaced_lease(self.name, LEASE_NAMESPACE, body,
+                                                  _request_timeout=self.request_timeout)
+                return
+            except ApiException as err:
+                if err.status != 409:
+                    raise
 
     def start_renewing(self) -> None:
         interval = max(0.2, self.duration / 3)
 
         def loop() -> None:
+            failures = 0
             while not self._stop.wait(interval) and self.held:
                 try:
                     self.renew()
-                    self.problem = "" if self.held else self.problem
+                    failures = 0
                 except Exception as err:  # noqa: BLE001 - reported by the main thread
-                    self.problem = f"renewing the lease of node {self.node} failed: {err}"
+                    failures += 1
+                    if failures >= 2:  # one failed renewal leaves two thirds of the lease: not yet a problem
+                        self.problem = f"renewing the lease of node {self.node} failed {failures} times in a row: {err}"
 
         self._thread = threading.Thread(target=loop, name=f"lease {self.name}", daemon=True)
         self._thread.start()

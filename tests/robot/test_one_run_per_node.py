@@ -97,7 +97,7 @@ def test_a_node_held_by_a_live_run_fails_at_once_naming_the_holder(robot_run, si
 
 def test_a_run_waits_for_the_holder_and_takes_the_node_when_its_lease_expires(robot_run, sim):
     _, coordination = apis(sim)
-    hold_lease(coordination, "run-dying", datetime.now(timezone.utc), 3)  # never renewed: expires in 3 s
+    hold_lease(coordination, "run-dying", datetime.now(timezone.utc), 8)  # never renewed: expires in 8 s
     run = robot_run(*on(sim), "-v", "LEASE_WAIT:60 s", "--test", "Step 01*", suite=SUITE)
     assert run.rc == 0, run.suite_message
     assert "waiting for node sim-node-1: held by run run-dying" in run.stdout  # progress while it waits
@@ -226,3 +226,19 @@ def test_the_simulator_dies_with_a_robot_killed_with_sigkill(tmp_path):
         status = Path(f"/proc/{info['pid']}/status")
         return status.exists() and "\nState:\tZ" in status.read_text()
     wait_for(simulator_gone, 20, "the simulator outlived the robot process killed with SIGKILL")
+
+
+def test_a_run_whose_lease_is_taken_says_so_and_leaves_the_new_holder_alone(slow_sim, tmp_path):
+    _, coordination = apis(slow_sim)
+    robot = robot_process(tmp_path / "out", *on(slow_sim), "-v", "LEASE_DURATION:1.5 s")
+    try:
+        lease = wait_for(lambda: coordination.list_namespaced_lease("default").items, 60, "no lease")[0]
+        lease.spec.holder_identity = "run-thief"
+        lease.spec.lease_duration_seconds = 300
+        coordination.replace_namespaced_lease(LEASE, "default", lease)
+        output = robot.communicate(timeout=300)[0]
+    finally:
+        if robot.poll() is None:
+            robot.kill()
+    assert "lost the lease of node sim-node-1: it is now held by run run-thief" in output, output[-3000:]
+    assert coordination.read_namespaced_lease(LEASE, "default").spec.holder_identity == "run-thief"
