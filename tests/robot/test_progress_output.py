@@ -12,14 +12,14 @@ SUITE = "suites/annotated_pod_state_corruption.robot"
 
 
 def test_long_waits_print_what_they_wait_for_and_see(robot_run):
-    # realistic latencies: busybox ignores SIGTERM, so deleted pods stay Terminating for the grace period
+    # realistic latencies: a pod whose `sleep` ignores SIGTERM stays Terminating for its grace period
     run = robot_run("-v", "LATENCY_PROFILE:realistic", "-v", "DELETE_GRACE_PERIOD:8",
-                    "--test", "Step 0[1-4]*", suite=SUITE)
+                    suite="tests/robot/robotdata/slow_deletion.robot")
     assert run.rc == 0, run.suite_message
     lines = [line for line in run.stdout.splitlines() if "waiting up to" in line]
     assert lines, run.stdout
-    pods = [line for line in lines if re.search(r"waiting up to 120 s for pods annotated-\S+.* \(\d+ s so far\): "
-                                                r"Terminating: annotated-", line)]
+    pods = [line for line in lines if re.search(r"waiting up to 60 s for pods sleeper .*\(\d+ s so far\): "
+                                                r"Terminating: sleeper", line)]
     assert pods, lines
 
 
