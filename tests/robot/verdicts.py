@@ -616,7 +616,7 @@ def render_markdown() -> str:
               "and which CPUs are listed can vary between runs; the enforced patterns accept each order",
               "and check the figures against each other (a list's length equals its count, the plugin's",
               "free figure is below the need and the real one is not, ...).",
-              "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (about 40 s on 2 cores).",
+              "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (36 runs, two at a time: about 4.5 min on 2 cores).",
               "", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
               "`-v PLUGIN_MODEL:" + CUSTOM_MODEL + "` with that directory on `PYTHONPATH`.", ""]
     return "\n".join(lines)
