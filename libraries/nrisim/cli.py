@@ -13,6 +13,7 @@ from pathlib import Path
 from .config import SimConfig
 from .kubeconfig import server_from_kubeconfig
 from .latency import Latencies, parse_override, profile
+from .plugin import MODEL_NAMES
 from .server import SimulatedCluster
 
 
@@ -21,8 +22,9 @@ def _serve_parser() -> argparse.ArgumentParser:
         "Run a simulated one-node Kubernetes cluster with the Weka NRI CPUSet plugin model on 127.0.0.1 "
         "until interrupted. Prints one JSON line describing it. Other command: "
         "'python -m nrisim restart-runtime --kubeconfig PATH'."))
-    p.add_argument("--cpus", type=int, default=64)
-    p.add_argument("--threads-per-core", type=int, default=2)
+    p.add_argument("--cpus", type=int, default=64, help="CPUs of the node (online or not)")
+    p.add_argument("--threads-per-core", type=int, default=2,
+                   help="hyper-threads per core; CPU c is a thread of core c %% (cpus / threads-per-core)")
     p.add_argument("--numa-nodes", type=int, default=1,
                    help="NUMA nodes (each has memory); must divide the core count")
     p.add_argument("--offline-cpus", default="", metavar="LIST",
@@ -37,7 +39,8 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--reserved-cpu", default="0", help="CPU quantity subtracted for allocatable (e.g. 2, 500m)")
     p.add_argument("--memory", default="256Gi")
     p.add_argument("--node-name", default="sim-node-1")
-    p.add_argument("--plugin-model", default="head", help="built-in name or module:Class")
+    p.add_argument("--plugin-model", default="head",
+                   help=f"built-in name ({', '.join(MODEL_NAMES)}) or module:Class")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
     p.add_argument("--workdir", type=Path)

@@ -143,21 +143,29 @@ class Kubelet:
         tier = "" if qos == "Guaranteed" else f"{qos.lower()}/"
         return f"/sys/fs/cgroup/kubepods/{tier}pod{work.uid}/{cid}"
 
-    def _start_failed(self, work: PodWork, index: int, spec: dict[str, Any], cid: str, message: str) -> None:
-        """runc refused the container: status ``StartError`` (exit 128), event ``Failed``."""
+    def _start_failed(self, work: PodWork, index: int, spec: dict[str, Any], cid: str, message: str,
+                      restarts: int | None = None) -> None:
+        """runc refused the container: ``StartError`` (exit 128), event ``Failed``. With
+        ``restarts`` (a restartPolicy that restarts it) the container is ``Waiting`` with
+        ``RunContainerError`` and the StartError is its ``lastState``."""
         pod = self._pod(work)
         if pod is not None:
             record_event(self.cluster.store, pod, "Warning", "Failed", f"Error: {message}", "kubelet",
                          self.cluster.node_name, f"spec.containers{{{spec['name']}}}")
-        now = now_rfc3339()
+        terminated = {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
+                                     "startedAt": "1970-01-01T00:00:00Z", "finishedAt": now_rfc3339(),
+                                     "containerID": f"containerd://{cid}"}}
+        state, last = terminated, {}
+        if restarts is not None:
+            state, last = {"waiting": {"reason": "RunContainerError", "message": message}}, terminated
+        if restarts is not None and pod is not None:
+            # kubelet's getPhase: a restarting container that has terminated counts as running
+            pod["status"]["phase"] = "Running"
         self._set_container_status(work, index, {
             "name": spec["name"], "image": spec["image"],
             "imageID": "docker.io/library/busybox@sha256:" + "ab" * 32,
-            "containerID": f"containerd://{cid}", "ready": False, "restartCount": 0, "started": False,
-            "state": {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
-                                     "startedAt": "1970-01-01T00:00:00Z", "finishedAt": now,
-                                     "containerID": f"containerd://{cid}"}},
-            "lastState": {}, "volumeMounts": []})
+            "containerID": f"containerd://{cid}", "ready": False, "restartCount": restarts or 0,
+            "started": False, "state": state, "lastState": last, "volumeMounts": []})
 
     async def _create_with_backoff(self, work: PodWork, index: int, spec: dict[str, Any]) -> bool:
         """Create and start one container; False when it failed to start and is not retried."""
@@ -196,8 +204,9 @@ class Kubelet:
             try:
                 self.runtime.start_container(cid, self._cgroup_dir(pod or {}, work, cid) if pod else "")
             except ContainerStartError as err:
-                self._start_failed(work, index, spec, cid, str(err))
-                if (pod or {}).get("spec", {}).get("restartPolicy", "Always") == "Never":
+                restarts = (pod or {}).get("spec", {}).get("restartPolicy", "Always") != "Never"
+                self._start_failed(work, index, spec, cid, str(err), attempt if restarts else None)
+                if not restarts:
                     return False
                 attempt += 1
                 await asyncio.sleep(lat.backoff(attempt))

@@ -66,3 +66,16 @@ def test_synchronize_prints_annotation_order_then_the_sorted_update():
         in h.lines
     assert f"DEBUG: Adding CPU restriction update for annotated container {sid}: [2 7]" in h.lines
     assert h.model.snapshot().cpus_of(existing.container_id) == (2, 7)
+
+
+def test_synchronize_integer_reallocated_on_no_ht_node_prints_allocator_order_then_sorted():
+    # 6 CPUs, no hyper-threading: an integer container found on annotated CPUs is moved to the
+    # free 0,3,5, which the allocator returns with CPU 0 last
+    ann = annotated("1,2,4", current_cpus="1-2,4")
+    moved = integer(3, "moved", current_cpus="1-3", container_id="c" * 64)
+    h = start(HeadModel, Topology(6, 1, 1), existing=[ann, moved])
+    cid = moved.container_id
+    assert (f"DEBUG: Successfully reallocated integer container {cid} from [1 2 3] to [3 5 0] during sync"
+            in h.lines)
+    assert f"DEBUG: Adding CPU restriction update for integer container {cid[:12]}: [0 3 5]" in h.lines
+    assert h.model.snapshot().cpus_of(cid) == (0, 3, 5)

@@ -120,3 +120,46 @@ def test_bad_offline_cpus_option_names_it(tmp_path, h):
         h.make_sim(tmp_path, offline_cpus="x")
     with pytest.raises(ValueError, match=r"offline CPUs \[99\] are not CPUs of this node \(0-15\)"):
         h.make_sim(tmp_path, cpus=16, offline_cpus="99").start()
+
+
+def test_live_update_naming_an_offline_cpu_is_refused_by_the_runtime(tmp_path):
+    """``runc update`` of a running container's cpuset.cpus with an offline CPU fails: the
+    runtime reports the container as failed and keeps its cpuset."""
+    from nrisim.latency import profile
+    from nrisim.plugin.head import HeadModel
+    from nrisim.pluginlog import PluginLogSink
+    from nrisim.runtime import SimContainer, SimRuntime
+    from nrisim.topology import Topology
+
+    from plugin_fakes import shared
+
+    sink = PluginLogSink(tmp_path / "plugin.log")
+    runtime = SimRuntime(Topology(8, 2, 1, frozenset({5})), HeadModel, sink, profile("fast"))
+    info = shared()
+    runtime.containers[info.container_id] = SimContainer(info, cpus=frozenset({1, 2}), state="running")
+    assert runtime._apply(info.container_id, "4-5", "") is False
+    assert runtime.effective_cpus(info.container_id) == {1, 2}
+    assert runtime._apply(info.container_id, "3-4", "") is True
+    assert runtime.effective_cpus(info.container_id) == {3, 4}
+    sink.close()
+
+
+def test_start_failure_with_restart_policy_always_is_retried(tmp_path, h):
+    with h.make_sim(tmp_path, cpus=16, offline_cpus="5", plugin_model="annotation-not-validated") as sim:
+        api = _api(sim)
+        body = h.pod_body("ann", cpu="100m", annotations={CORES: "5"}, restartPolicy="Always")
+        api.create_namespaced_pod("default", body)
+
+        def status():
+            statuses = api.read_namespaced_pod("ann", "default").status.container_statuses or []
+            return statuses and statuses[0].state.waiting and statuses[0]
+
+        st = h.eventually(lambda: (s := status()) and s.state.waiting.reason == "RunContainerError" and s)
+        assert st.last_state.terminated.reason == "StartError"
+        assert st.state.waiting.message == st.last_state.terminated.message
+        assert "cpuset.cpus: invalid argument" in st.state.waiting.message
+        h.eventually(lambda: (s := status()) and s.restart_count >= 1, timeout=15)
+        pod = api.read_namespaced_pod("ann", "default")
+        # kubelet counts a restarting container that terminated as running; never Ready
+        assert pod.status.phase == "Running"
+        assert next(c for c in pod.status.conditions if c.type == "Ready").status == "False"

@@ -2,6 +2,8 @@
 ``python -m nrisim`` and come back in what it publishes."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from kubernetes import client, config
 
@@ -32,3 +34,17 @@ def test_bad_numa_nodes_fails_naming_it(tmp_path):
         start_simulator(tmp_path / "sim", cpus=8, numa_nodes=3)
     with pytest.raises(SimulatorError, match=r"map_order_seed needs shuffle_map_order"):
         start_simulator(tmp_path / "sim2", cpus=8, map_order_seed=3)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"sim_map_order_seed": "abc", "sim_shuffle_map_order": True},
+     "sim_map_order_seed 'abc' is not an integer (or empty for a random seed)"),
+    ({"sim_shuffle_map_order": "maybe"}, "sim_shuffle_map_order 'maybe' is not True or False"),
+])
+def test_connect_to_cluster_names_a_bad_sim_option_and_starts_nothing(kwargs, message):
+    from CpusetLibrary import CpusetLibrary
+
+    library = CpusetLibrary()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        library.run_keyword("connect_to_cluster", [], kwargs)
+    assert library._context.cluster is None and library._context.simulator is None

@@ -716,6 +716,8 @@ class HeadModel(PluginModel):
             rec.cpus = list(final)
             if final:
                 updates.append(ContainerUpdate(cid, format_ranges(final)))
+                final = sorted(final)  # FormatCPUList sorted the recorded slice in place
+                rec.cpus = list(final)
                 self.log(f"DEBUG: Adding CPU restriction update for integer container {short_id(cid)}: {go_slice(final)}")
 
     def _sync_shared(self, containers: Iterable[ContainerInfo], updates: list[ContainerUpdate]) -> None:

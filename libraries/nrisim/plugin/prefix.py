@@ -100,7 +100,7 @@ class PreFixModel(HeadModel):
     def _create_integer(self, container: ContainerInfo) -> Adjustment:
         cid = container.container_id
         forbidden = forbidden_cpus(container.pod_annotations, self.log)
-        unavailable = sorted(self.reserved_cpus() | set(forbidden))
+        unavailable = self.map_order.walk_sorted(self.reserved_cpus() | set(forbidden))
         try:
             cpus = self.allocator.allocate(self._integer_count(container), unavailable)
         except AllocationError as err:
@@ -162,7 +162,7 @@ class PreFixModel(HeadModel):
     def _find_conflicting(self, requested: list[int]) -> dict[str, Record]:
         self.log(f"DEBUG: Finding conflicts for requested CPUs {go_slice(requested)}")
         self.log(f"DEBUG: Current intOwner map has {len(self.int_owner)} entries")
-        for cpu in sorted(self.int_owner):
+        for cpu in self.map_order.walk_sorted(self.int_owner):
             self.log(f"DEBUG: intOwner[{cpu}] = {short_id(self.int_owner[cpu])}")
         conflicting: dict[str, Record] = {}
         for cpu in requested:
@@ -191,7 +191,7 @@ class PreFixModel(HeadModel):
             return None
         additional = total - freed
         try:
-            self.allocator.allocate(additional, sorted(effective))
+            self.allocator.allocate(additional, self.map_order.walk_sorted(effective))
         except AllocationError as err:
             cause = _insufficient(err)
             self.log(
@@ -225,9 +225,10 @@ class PreFixModel(HeadModel):
         if cause is None:
             all_reserved = self.reserved_cpus()
             requested_set = set(requested)
-            for owner, rec in conflicting.items():
+            for owner, rec in self.map_order.walk(conflicting.items()):
                 try:
-                    new = self.allocator.allocate(len(rec.cpus), sorted((all_reserved - set(rec.cpus)) | requested_set))
+                    new = self.allocator.allocate(
+                        len(rec.cpus), self.map_order.walk_sorted((all_reserved - set(rec.cpus)) | requested_set))
                 except AllocationError:
                     cause = f"cannot reallocate integer container {owner}"
                     break
@@ -249,7 +250,7 @@ class PreFixModel(HeadModel):
                 projected[cpu] = owner
         current = self._integer_reserved_logged()
         self.log(
-            f"DEBUG: Projected integer reserved CPUs after reallocation: {go_slice(sorted(projected))} "
+            f"DEBUG: Projected integer reserved CPUs after reallocation: {go_slice(self.map_order.walk_sorted(projected))} "
             f"(current: {go_slice(current)})"
         )
         cpus = parse_and_validate(value, self.topology.online)
