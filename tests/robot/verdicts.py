@@ -88,6 +88,7 @@ T_EXISTING_SHARED = "Existing Shared Pods Keep Their Cpus When Exclusive Cpus Ar
 T_FORBID = "Integer And Shared Pods Avoid Their Forbidden Cpus"
 T_ANNOTATED_FORBID = "Annotated Pods Ignore Forbidden Cpus"
 T_INVALID = "Invalid Annotations Are Refused With The Plugin's Messages And Reserve Nothing"
+T_EMPTY = "An Empty Annotation Runs Unpinned"
 T_MEMS = "Memory Nodes Follow The Cpus Of Annotated Pods"
 T_MOVE_ONE = "Live Reallocation Of One Cpu"
 T_MOVE_TWO = "Live Reallocation Of Two Cpus"
@@ -98,10 +99,10 @@ T_RESTART = "A Restart Keeps Every Container's Cpus"
 #: short names of the contract's tests in the table (the doc lists them)
 LABELS = {T_CLASSIFIED: "classes", T_LISTS: "annotated", T_SHARE: "sharing", T_INTEGER: "integer", T_POOL: "pool",
           T_EXISTING_SHARED: "old shared", T_FORBID: "forbid", T_ANNOTATED_FORBID: "annotated forbid",
-          T_INVALID: "invalid", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
+          T_INVALID: "invalid", T_EMPTY: "empty annotation", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
           T_IMPOSSIBLE: "impossible move", T_EXHAUSTION: "exhaustion", T_RELEASED: "released", T_RESTART: "restart"}
 CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_FORBID, T_ANNOTATED_FORBID,
-                  T_INVALID, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE, T_EXHAUSTION, T_RELEASED, T_RESTART)
+                  T_INVALID, T_EMPTY, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE, T_EXHAUSTION, T_RELEASED, T_RESTART)
 
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
@@ -392,9 +393,18 @@ VERDICTS: tuple[Verdict, ...] = (
 
     # ---- the contract suite: independent tests; the named ones fail, every other passes ----
     contract("head", "the current plugin keeps every behaviour of the contract"),
-    contract("pre-fix", "PRE words an impossible reallocation `cannot reallocate conflicting integer containers: "
-             "...`; the contract asserts HEAD's exact message. Its single moves, exhaustion figures and "
-             "restart keep the contract (the lost plan of two moves at once is the race suite's)",
+    contract("pre-fix", "PRE refuses an empty annotation (`failed to record annotated container: no CPU list in "
+             "adjustment`; HEAD runs it unpinned) and words an impossible reallocation `cannot reallocate "
+             "conflicting integer containers: ...`, where the contract asserts HEAD's behaviour and exact message. "
+             "Its single moves, exhaustion figures and restart keep the contract (the lost plan of two moves "
+             "at once is the race suite's)",
+             Failure(T_EMPTY,
+                     r"pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
+                     r"containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
+                     r"desc = failed to record annotated container: no CPU list in adjustment",
+                     "pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
+                     "containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
+                     "desc = failed to record annotated container: no CPU list in adjustment"),
              Failure(T_IMPOSSIBLE,
                      r"pod annotated-impossible was refused with 'cannot reallocate conflicting integer containers: "
                      r"cannot reallocate integer container (?P<id>[0-9a-f]{64})', expected 'cannot reallocate "
