@@ -23,7 +23,9 @@ from nrisim.plugin import MODEL_NAMES
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verdicts as V  # noqa: E402
 
-pytestmark = pytest.mark.suite
+# every (suite, model) run happens in one module fixture, charged to the first test: the whole
+# matrix takes minutes (docs/verdicts.md), far above the per-test default
+pytestmark = [pytest.mark.suite, pytest.mark.timeout(2700)]
 
 ROOT = V.ROOT
 DOC = ROOT / "docs" / "verdicts.md"
