@@ -19,6 +19,7 @@ from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
 from .keywords.topology import TopologyKeywords
+from .keywords.workloads import WorkloadKeywords
 from .procedures import procedure_keywords
 from .version import __version__
 
@@ -51,6 +52,7 @@ class CpusetLibrary(DynamicCore):
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
+            WorkloadKeywords(self._context),
             *procedure_keywords(self._context),
         ])
 

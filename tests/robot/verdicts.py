@@ -44,6 +44,7 @@ class Suite:
     path: str
     tests: tuple[str, ...]
     chain: bool = True  # a step after a failed step is skipped; False: independent tests
+    variables: tuple[str, ...] = ()  # robot --variable NAME:value for every run of this suite
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Expected:
     checks: tuple[Check, ...] = field(default=())
 
 
+#: the DaemonSet procedures reach the plugin through its pod, as on a real DaemonSet node
+DAEMONSET_VARIABLES = ("NODE_ACCESS:daemonset",)
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -91,6 +95,16 @@ SUITES: dict[str, Suite] = {
             "Step 06 Delete The Annotated Pods",
             "Step 07 Verify The Released CPUs Are Allocatable Again",
         )),
+        Suite("crash-fix", "suites/plugin_crash_fix.robot", (
+            "Step 01 Check Initial Plugin Status",
+            "Step 02 Create Short-Lived Pods With Mixed Resource Patterns",
+            "Step 03 Let The Pods Complete Naturally",
+            "Step 04 Create The Stress Pods",
+            "Step 05 Force Delete The Stress Pods Together",
+            "Step 06 Verify The Plugin Stayed Up",
+            "Step 07 Delete The Finished Pods",
+            "Step 08 Verify Their CPUs Can Be Allocated Again",
+        ), variables=DAEMONSET_VARIABLES),
     )
 }
 
@@ -317,6 +331,73 @@ VERDICTS: tuple[Verdict, ...] = (
        "CPUs of the deleted trigger pods cannot be allocated again"),
     Verdict(CUSTOM_MODEL, "race", None,
             "the race procedure deletes only annotated pods, so an integer leak is not exercised"),
+)
+
+
+CRASH_FIX_RELEASE = "Step 08 Verify Their CPUs Can Be Allocated Again"
+
+VERDICTS += (
+    Verdict("head", "crash-fix", None, "the current plugin stays up through completions and a forced "
+            "burst of removals, and every CPU comes back"),
+    Verdict("pre-fix", "crash-fix", None,
+            "PRE's lost reallocation plan needs a live move, which this procedure never causes",
+            PRE_VARIABLES),
+    Verdict("leak-on-remove", "crash-fix", Failure(
+        CRASH_FIX_RELEASE,
+        rf"CPUs the plugin reserves for no pod is (?P<leaked>{CPUS}), expected none; extra (?P=leaked)",
+        "CPUs the plugin reserves for no pod is 15-16, expected none; extra 15-16",
+    ), "the finished annotated pod's CPUs stay reserved after its removal (the leak probe finds them)"),
+    Verdict("integer-one-too-many", "crash-fix", Failure(
+        "Step 04 Create The Stress Pods", "integer CPUs wrong: " + _too_many("stress-race-1", 1, "s"),
+        "integer CPUs wrong: stress-race-1 has 2 CPUs (0,2), requested 1",
+        one_more_than_requested("s"),
+    ), "the long-running integer stress pod is checked for exactly one CPU (the short-lived ones end "
+       "before they can be read)"),
+    Verdict("integer-shared-cpu", "crash-fix", Failure(
+        "Step 06 Verify The Plugin Stayed Up",
+        r"plugin reported state corruption (?P<n>\d+) times since run: ERROR: State corruption - CPU "
+        r"(?P<cpu>\d+) assigned to multiple integer containers \(conflict detected\)",
+        "plugin reported state corruption 1 times since run: ERROR: State corruption - CPU 32 assigned to "
+        "multiple integer containers (conflict detected)",
+    ), "the two short-lived integer pods share a CPU; they end before they can be read, and the "
+       "plugin's own consistency check reports the double owner at the forced removals"),
+    Verdict("restart-forgets-integer", "crash-fix", None,
+            "the plugin is never restarted on head-like models here, so Synchronize is never exercised"),
+    Verdict("annotated-plus-one", "crash-fix", Failure(
+        CRASH_FIX_RELEASE, "annotated CPUs wrong: " + _plus_one("annotated-again", "15-16", "a"),
+        "annotated CPUs wrong: annotated-again has 0,15-16 but annotation '15-16' is 15-16; extra 0",
+        (grant_is_annotation_plus_one("a"),),
+    ), "the annotated pod created on the released CPUs gets one CPU beyond its annotation (the "
+       "short-lived one ended before it could be read)"),
+    Verdict("shared-includes-integer", "crash-fix", None,
+            "the shared pods' CPUs are not read (they are short-lived or about to be force-deleted)"),
+    Verdict("forbid-ignored", "crash-fix", None, "no pod carries weka.io/forbid-core-ids"),
+    Verdict("annotated-mems-missing", "crash-fix", None,
+            "one NUMA node, and Mems_allowed_list is not read"),
+    Verdict("annotation-not-validated", "crash-fix", None, "every annotation names online CPUs"),
+    Verdict("exit-on-removal-burst", "ten-step", None,
+            "every pod of the procedure is annotated or integer, which the plugin tracks: its bursts "
+            "of removals never include an untracked container (expected PASS)"),
+    Verdict("exit-on-removal-burst", "race", None,
+            "only tracked (annotated and integer) containers are removed (expected PASS)"),
+    Verdict("exit-on-removal-burst", "crash-fix", Failure(
+        "Step 05 Force Delete The Stress Pods Together",
+        r"the plugin restarted: pod weka-nri-cpuset-\w{5} restartCount 0 -> 1, last state terminated "
+        r"with exit code 0 \(Completed\)",
+        "the plugin restarted: pod weka-nri-cpuset-bd2wg restartCount 0 -> 1, last state terminated with "
+        "exit code 0 (Completed)",
+    ), "the forced removal of the integer and the two shared stress pods together makes the plugin "
+       "exit 0 (the crash upstream reported); its restartCount, read at the start, grows"),
+    Verdict("sync-leaves-unpinned", "ten-step", None,
+            "every container was pinned by the plugin before the restart, so Synchronize only "
+            "re-asserts (expected PASS)"),
+    Verdict("sync-leaves-unpinned", "race", None, "the race never restarts the plugin (expected PASS)"),
+    Verdict("sync-leaves-unpinned", "crash-fix", None, "the plugin is never restarted here (expected PASS)"),
+    Verdict(CUSTOM_MODEL, "crash-fix", Failure(
+        CRASH_FIX_RELEASE,
+        rf"CPUs the plugin reserves for no pod is (?P<leaked>{CPUS}), expected none; extra (?P=leaked)",
+        "CPUs the plugin reserves for no pod is 0-1,32-33, expected none; extra 0-1,32-33",
+    ), "the finished integer pods' CPUs are never released"),
 )
 
 
