@@ -83,6 +83,11 @@ class Expected:
 #: the DaemonSet procedures reach the plugin through its pod, as on a real DaemonSet node
 DAEMONSET_VARIABLES = ("NODE_ACCESS:daemonset",)
 
+#: the manual's scenario needs a plugin shutdown that outlasts kubelet's CreateContainer timeout
+#: (the simulator's README: containerd name reservation); with the fast profile alone the new
+#: pods never meet the silent plugin
+NAME_RESERVATION_LATENCIES = "SIM_LATENCIES:plugin_shutdown=1.5,runtime_request_timeout=0.4,image_pull=0.5"
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -105,6 +110,12 @@ SUITES: dict[str, Suite] = {
             "Step 07 Delete The Finished Pods",
             "Step 08 Verify Their CPUs Can Be Allocated Again",
         ), variables=DAEMONSET_VARIABLES),
+        Suite("name-reservation", "suites/containerd_name_reservation_crash.robot", (
+            "Step 01 Identify Current State",
+            "Step 02 Create Pods While The Plugin Pod Is Deleted",
+            "Step 03 Verify Every Test Pod Runs On Its CPU",
+            "Step 04 Verify The Name Reservation Errors Did Not Persist",
+        ), variables=(*DAEMONSET_VARIABLES, NAME_RESERVATION_LATENCIES)),
     )
 }
 
@@ -398,6 +409,40 @@ VERDICTS += (
         rf"CPUs the plugin reserves for no pod is (?P<leaked>{CPUS}), expected none; extra (?P=leaked)",
         "CPUs the plugin reserves for no pod is 0-1,32-33, expected none; extra 0-1,32-33",
     ), "the finished integer pods' CPUs are never released"),
+)
+
+
+_UNPINNED = rf"stress-test-[1-5] has 0-63 but annotation '(?P<a>[0-4])' is (?P=a); extra {CPUS}"
+_UNPINNED_MORE = rf"stress-test-[1-5] has 0-63 but annotation '[0-4]' is [0-4]; extra {CPUS}"
+
+VERDICTS += tuple(
+    Verdict(model, "name-reservation", None, why) for model, why in (
+        ("head", "the replacement plugin synchronizes and pins the pods created while it was gone; "
+                 "containerd's transient name reservation errors are counted and reported"),
+        ("pre-fix", "PRE's Synchronize pins annotated containers the same way; no live move happens"),
+        ("leak-on-remove", "nothing is removed before the checks"),
+        ("integer-one-too-many", "the procedure creates only annotated pods"),
+        ("integer-shared-cpu", "the procedure creates only annotated pods"),
+        ("restart-forgets-integer", "the plugin restarts, but there is no integer container to forget"),
+        ("annotated-plus-one", "the pods are pinned by Synchronize, where the model adds no CPU "
+                               "(its defect is on the direct admission path only)"),
+        ("shared-includes-integer", "no shared or integer pod is created"),
+        ("forbid-ignored", "no pod carries weka.io/forbid-core-ids"),
+        ("annotated-mems-missing", "one NUMA node, and Mems_allowed_list is not read"),
+        ("annotation-not-validated", "every annotation names online CPUs"),
+        ("exit-on-removal-burst", "nothing is removed before the checks"),
+        (CUSTOM_MODEL, "nothing is removed before the checks"),
+    )
+) + (
+    Verdict("sync-leaves-unpinned", "name-reservation", Failure(
+        "Step 03 Verify Every Test Pod Runs On Its CPU",
+        rf"annotated CPUs wrong: {_UNPINNED}(?:; {_UNPINNED_MORE})*",
+        "annotated CPUs wrong: stress-test-1 has 0-63 but annotation '0' is 0; extra 1-63; stress-test-2 has "
+        "0-63 but annotation '1' is 1; extra 0,2-63; stress-test-3 has 0-63 but annotation '2' is 2; extra "
+        "0-1,3-63; stress-test-4 has 0-63 but annotation '3' is 3; extra 0-2,4-63; stress-test-5 has 0-63 "
+        "but annotation '4' is 4; extra 0-3,5-63",
+    ), "the pods created while the old plugin was shutting down were created unpinned; the new plugin's "
+       "Synchronize records them but never pins them, so they run on every CPU"),
 )
 
 
