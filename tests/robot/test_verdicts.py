@@ -71,6 +71,9 @@ def _id(v: V.Verdict) -> str:
     return f"{v.suite}-{v.model}"
 
 
+# the first of these tests carries the fixture that runs every suite x model pair (about 60 robot
+# runs, two at a time): far beyond the project's 300 s per-test default on 2 shared cores
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("verdict", V.VERDICTS, ids=_id)
 def test_every_test_has_its_expected_status_and_message(outcomes, verdict):
     outcome = outcomes[(verdict.model, verdict.suite)]
