@@ -20,6 +20,7 @@ from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
 from .keywords.topology import TopologyKeywords
+from .keywords.workloads import WorkloadKeywords
 from .procedures import procedure_keywords
 from .partialrun import missing_earlier_steps, partial_run_message
 from .secrets import protect_secret_variables
@@ -64,6 +65,7 @@ class CpusetLibrary(DynamicCore):
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
+            WorkloadKeywords(self._context),
             *procedure_keywords(self._context),
             self._evidence,
         ])

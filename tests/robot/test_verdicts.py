@@ -62,7 +62,8 @@ def outcomes(tmp_path_factory) -> dict[tuple[str, str], Outcome]:
 
     def one(v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
         outdir = base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
-        return (v.model, v.suite), run_suite(outdir, V.SUITES[v.suite].path, v.model, v.variables)
+        suite = V.SUITES[v.suite]
+        return (v.model, v.suite), run_suite(outdir, suite.path, v.model, suite.variables + v.variables)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(pool.map(one, V.VERDICTS))
@@ -72,6 +73,9 @@ def _id(v: V.Verdict) -> str:
     return f"{v.suite}-{v.model}"
 
 
+# the first of these tests carries the fixture that runs every suite x model pair (about 60 robot
+# runs, two at a time): far beyond the project's 300 s per-test default on 2 shared cores
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("verdict", V.VERDICTS, ids=_id)
 def test_every_test_has_its_expected_status_and_message(outcomes, verdict):
     outcome = outcomes[(verdict.model, verdict.suite)]

@@ -44,6 +44,7 @@ class Suite:
     path: str
     tests: tuple[str, ...]
     chain: bool = True  # a step after a failed step is skipped; False: independent tests
+    variables: tuple[str, ...] = ()  # robot --variable NAME:value for every run of this suite
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,14 @@ LABELS = {T_CLASSIFIED: "classes", T_LISTS: "annotated", T_SHARE: "sharing", T_I
 CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_FORBID, T_ANNOTATED_FORBID,
                   T_INVALID, T_EMPTY, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE, T_EXHAUSTION, T_RELEASED, T_RESTART)
 
+#: the DaemonSet procedures reach the plugin through its pod, as on a real DaemonSet node
+DAEMONSET_VARIABLES = ("NODE_ACCESS:daemonset",)
+
+#: the manual's scenario needs a plugin shutdown that outlasts kubelet's CreateContainer timeout
+#: (the simulator's README: containerd name reservation); with the fast profile alone the new
+#: pods never meet the silent plugin
+NAME_RESERVATION_LATENCIES = "SIM_LATENCIES:plugin_shutdown=1.5,runtime_request_timeout=0.4,image_pull=0.5"
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -117,6 +126,22 @@ SUITES: dict[str, Suite] = {
             "Step 07 Verify The Released CPUs Are Allocatable Again",
         )),
         Suite("contract", "suites/plugin_contract.robot", CONTRACT_TESTS, chain=False),
+        Suite("crash-fix", "suites/plugin_crash_fix.robot", (
+            "Step 01 Check Initial Plugin Status",
+            "Step 02 Create Short-Lived Pods With Mixed Resource Patterns",
+            "Step 03 Let The Pods Complete Naturally",
+            "Step 04 Create The Stress Pods",
+            "Step 05 Force Delete The Stress Pods Together",
+            "Step 06 Verify The Plugin Stayed Up",
+            "Step 07 Delete The Finished Pods",
+            "Step 08 Verify Their CPUs Can Be Allocated Again",
+        ), variables=DAEMONSET_VARIABLES),
+        Suite("name-reservation", "suites/containerd_name_reservation_crash.robot", (
+            "Step 01 Identify Current State",
+            "Step 02 Create Pods While The Plugin Pod Is Deleted",
+            "Step 03 Verify Every Test Pod Runs On Its CPU",
+            "Step 04 Verify The Name Reservation Errors Did Not Persist",
+        ), variables=(*DAEMONSET_VARIABLES, NAME_RESERVATION_LATENCIES)),
     )
 }
 
@@ -539,6 +564,113 @@ VERDICTS: tuple[Verdict, ...] = (
                      "container init: error setting cgroup config for procHooks process: failed to write \"999\": "
                      "write /sys/fs/cgroup/kubepods/burstable/pod7e4e1f08-afb8-4841-91d2-564db1e2fb98/c6c3bdfa0778ace"
                      "32008ca928806052a7da75d08986edc6b51fab4b9cf4c0960/cpuset.cpus: invalid argument: unknown")),
+    contract("exit-on-removal-burst", "each test's teardown deletes its pods and the plugin survives: a "
+             "removal burst only ends the plugin when it includes a container the plugin does not track, "
+             "and the contract never force-deletes a burst that mixes them (the crash-fix procedure does)"),
+    contract("sync-leaves-unpinned", "the restart test's annotated pods were pinned before the restart, and "
+             "only containers created while no plugin was connected are left unpinned, which no contract "
+             "test does (the name-reservation procedure does)"),
+)
+
+
+CRASH_FIX_RELEASE = "Step 08 Verify Their CPUs Can Be Allocated Again"
+
+VERDICTS += (
+    Verdict("head", "crash-fix", None, "the current plugin stays up through completions and a forced "
+            "burst of removals, and every CPU comes back"),
+    Verdict("pre-fix", "crash-fix", None,
+            "PRE's lost reallocation plan needs a live move, which this procedure never causes",
+            PRE_VARIABLES),
+    Verdict("leak-on-remove", "crash-fix", Failure(
+        CRASH_FIX_RELEASE,
+        rf"CPUs the plugin reserves for no pod is (?P<leaked>{CPUS}), expected none; extra (?P=leaked)",
+        "CPUs the plugin reserves for no pod is 15-16, expected none; extra 15-16",
+    ), "the finished annotated pod's CPUs stay reserved after its removal (the leak probe finds them)"),
+    Verdict("integer-one-too-many", "crash-fix", Failure(
+        "Step 04 Create The Stress Pods", "integer CPUs wrong: " + _too_many("stress-race-1", 1, "s"),
+        "integer CPUs wrong: stress-race-1 has 2 CPUs (0,2), requested 1",
+        one_more_than_requested("s"),
+    ), "the long-running integer stress pod is checked for exactly one CPU (the short-lived ones end "
+       "before they can be read)"),
+    Verdict("integer-shared-cpu", "crash-fix", Failure(
+        "Step 06 Verify The Plugin Stayed Up",
+        r"plugin reported state corruption (?P<n>\d+) times since run: ERROR: State corruption - CPU "
+        r"(?P<cpu>\d+) assigned to multiple integer containers \(conflict detected\)",
+        "plugin reported state corruption 1 times since run: ERROR: State corruption - CPU 32 assigned to "
+        "multiple integer containers (conflict detected)",
+    ), "the two short-lived integer pods share a CPU; they end before they can be read, and the "
+       "plugin's own consistency check reports the double owner at the forced removals"),
+    Verdict("restart-forgets-integer", "crash-fix", None,
+            "the plugin is never restarted on head-like models here, so Synchronize is never exercised"),
+    Verdict("annotated-plus-one", "crash-fix", Failure(
+        CRASH_FIX_RELEASE, "annotated CPUs wrong: " + _plus_one("annotated-again", "15-16", "a"),
+        "annotated CPUs wrong: annotated-again has 0,15-16 but annotation '15-16' is 15-16; extra 0",
+        (grant_is_annotation_plus_one("a"),),
+    ), "the annotated pod created on the released CPUs gets one CPU beyond its annotation (the "
+       "short-lived one ended before it could be read)"),
+    Verdict("shared-includes-integer", "crash-fix", None,
+            "the shared pods' CPUs are not read (they are short-lived or about to be force-deleted)"),
+    Verdict("forbid-ignored", "crash-fix", None, "no pod carries weka.io/forbid-core-ids"),
+    Verdict("annotated-mems-missing", "crash-fix", None,
+            "one NUMA node, and Mems_allowed_list is not read"),
+    Verdict("annotation-not-validated", "crash-fix", None, "every annotation names online CPUs"),
+    Verdict("exit-on-removal-burst", "ten-step", None,
+            "every pod of the procedure is annotated or integer, which the plugin tracks: its bursts "
+            "of removals never include an untracked container (expected PASS)"),
+    Verdict("exit-on-removal-burst", "race", None,
+            "only tracked (annotated and integer) containers are removed (expected PASS)"),
+    Verdict("exit-on-removal-burst", "crash-fix", Failure(
+        "Step 05 Force Delete The Stress Pods Together",
+        r"the plugin restarted: pod weka-nri-cpuset-\w{5} restartCount 0 -> 1, last state terminated "
+        r"with exit code 0 \(Completed\)",
+        "the plugin restarted: pod weka-nri-cpuset-bd2wg restartCount 0 -> 1, last state terminated with "
+        "exit code 0 (Completed)",
+    ), "the forced removal of the integer and the two shared stress pods together makes the plugin "
+       "exit 0 (the crash upstream reported); its restartCount, read at the start, grows"),
+    Verdict("sync-leaves-unpinned", "ten-step", None,
+            "every container was pinned by the plugin before the restart, so Synchronize only "
+            "re-asserts (expected PASS)"),
+    Verdict("sync-leaves-unpinned", "race", None, "the race never restarts the plugin (expected PASS)"),
+    Verdict("sync-leaves-unpinned", "crash-fix", None, "the plugin is never restarted here (expected PASS)"),
+    Verdict(CUSTOM_MODEL, "crash-fix", Failure(
+        CRASH_FIX_RELEASE,
+        rf"CPUs the plugin reserves for no pod is (?P<leaked>{CPUS}), expected none; extra (?P=leaked)",
+        "CPUs the plugin reserves for no pod is 0-1,32-33, expected none; extra 0-1,32-33",
+    ), "the finished integer pods' CPUs are never released"),
+)
+
+
+_UNPINNED = rf"stress-test-[1-5] has 0-63 but annotation '(?P<a>[0-4])' is (?P=a); extra {CPUS}"
+_UNPINNED_MORE = rf"stress-test-[1-5] has 0-63 but annotation '[0-4]' is [0-4]; extra {CPUS}"
+
+VERDICTS += tuple(
+    Verdict(model, "name-reservation", None, why) for model, why in (
+        ("head", "the replacement plugin synchronizes and pins the pods created while it was gone; "
+                 "containerd's transient name reservation errors are counted and reported"),
+        ("pre-fix", "PRE's Synchronize pins annotated containers the same way; no live move happens"),
+        ("leak-on-remove", "nothing is removed before the checks"),
+        ("integer-one-too-many", "the procedure creates only annotated pods"),
+        ("integer-shared-cpu", "the procedure creates only annotated pods"),
+        ("restart-forgets-integer", "the plugin restarts, but there is no integer container to forget"),
+        ("annotated-plus-one", "the pods are pinned by Synchronize, where the model adds no CPU "
+                               "(its defect is on the direct admission path only)"),
+        ("shared-includes-integer", "no shared or integer pod is created"),
+        ("forbid-ignored", "no pod carries weka.io/forbid-core-ids"),
+        ("annotated-mems-missing", "one NUMA node, and Mems_allowed_list is not read"),
+        ("annotation-not-validated", "every annotation names online CPUs"),
+        ("exit-on-removal-burst", "nothing is removed before the checks"),
+        (CUSTOM_MODEL, "nothing is removed before the checks"),
+    )
+) + (
+    Verdict("sync-leaves-unpinned", "name-reservation", Failure(
+        "Step 03 Verify Every Test Pod Runs On Its CPU",
+        rf"annotated CPUs wrong: {_UNPINNED}(?:; {_UNPINNED_MORE})*",
+        "annotated CPUs wrong: stress-test-1 has 0-63 but annotation '0' is 0; extra 1-63; stress-test-2 has "
+        "0-63 but annotation '1' is 1; extra 0,2-63; stress-test-3 has 0-63 but annotation '2' is 2; extra "
+        "0-1,3-63; stress-test-4 has 0-63 but annotation '3' is 3; extra 0-2,4-63; stress-test-5 has 0-63 "
+        "but annotation '4' is 4; extra 0-3,5-63",
+    ), "the pods created while the old plugin was shutting down were created unpinned; the new plugin's "
+       "Synchronize records them but never pins them, so they run on every CPU"),
 )
 
 

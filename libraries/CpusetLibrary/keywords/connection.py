@@ -118,6 +118,7 @@ class ConnectionKeywords:
         lease_duration: str | None = None,
         remove_leftovers: str | None = None,
         sim_faults: str = "",
+        sim_latencies: str = "",
     ) -> dict:
         """Connect to the cluster, check the target node and hold it for this run; returns run
         metadata.
@@ -134,6 +135,10 @@ class ConnectionKeywords:
         ``5,7``), and ``sim_shuffle_map_order`` to make the plugin model walk its maps in a
         random order as Go does on a real node, seeded by ``sim_map_order_seed`` (empty: a
         random seed, shown in the run metadata so a failure can be replayed).
+
+        ``sim_latencies`` overrides single latencies of the profile, ``name=seconds`` separated
+        by commas (``plugin_shutdown=1.5,runtime_request_timeout=0.4``; names in
+        ``python -m nrisim --help``).
 
         Example:
         | Connect To Cluster | sim_cpus=16 | sim_numa_nodes=2 | sim_offline_cpus=5,7 |
@@ -179,7 +184,8 @@ class ConnectionKeywords:
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
                 map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
                 extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
-                            for arg in ("--fault", fault.strip())],
+                            for arg in ("--fault", fault.strip())]
+                + _latency_args(sim_latencies),
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""
@@ -344,6 +350,21 @@ class ConnectionKeywords:
         problems = self.ctx.shutdown()
         if problems:
             raise ClusterError("; ".join(problems))
+
+
+def _latency_args(text: str) -> list[str]:
+    """``name=seconds,name=seconds`` as ``--latency`` arguments; the simulator checks the names."""
+    args: list[str] = []
+    for item in filter(None, (part.strip() for part in str(text or "").split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            ok = bool(sep and name.strip()) and float(value) >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"sim_latencies item '{item}' is not name=seconds (e.g. plugin_shutdown=1.5)")
+        args += ["--latency", f"{name.strip()}={value.strip()}"]
+    return args
 
 
 def _as_bool(value: object) -> bool:

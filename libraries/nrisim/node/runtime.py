@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 from ..latency import Latencies
 from ..plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
-                               PluginModel, Runtime)
+                               PluginExit, PluginModel, Runtime)
 from ..plugin.maporder import MapOrder
 from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
 from .procfs import format_cpu_list, parse_cpu_list
@@ -266,6 +266,8 @@ class SimRuntime(Runtime):
             if await self._plugin_answers("RemoveContainer") and self.model is not None:
                 try:
                     self.model.remove_container(replace(c.info, exited=True))
+                except PluginExit as ended:  # the process died in the hook: kubelet restarts it
+                    self._plugin_gone(ended.code, None)
                 except Exception:
                     log.exception("plugin model failed in RemoveContainer")
 

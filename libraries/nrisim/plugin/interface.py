@@ -63,6 +63,15 @@ class PluginError(Exception):
     the runtime wraps as containerd does."""
 
 
+class PluginExit(Exception):
+    """The plugin process ends inside a hook (a panic, ``os.Exit``): the runtime drops the
+    connection and kubelet restarts the plugin container. ``code`` is the exit status."""
+
+    def __init__(self, code: int = 0) -> None:
+        super().__init__(f"plugin process exited with code {code}")
+        self.code = code
+
+
 class Runtime(ABC):
     """What a plugin model may ask of the runtime."""
 

@@ -7,7 +7,9 @@ Built-in names (``MODEL_NAMES``):
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
   ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated`` — one
-  documented defect each (``defects.py``).
+  documented defect each (``defects.py``);
+- ``exit-on-removal-burst``, ``sync-leaves-unpinned`` — one lifecycle defect each
+  (``lifecycle_defects.py``).
 
 Writing your own model (the extension point)
 --------------------------------------------
@@ -55,6 +57,7 @@ from .defects import (
 )
 from .head import HeadModel
 from .interface import PluginModel
+from .lifecycle_defects import ExitOnRemovalBurstModel, SyncLeavesUnpinnedModel
 
 _BUILTIN: dict[str, type[PluginModel]] = {
     model.name: model
@@ -69,6 +72,8 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         ForbidIgnoredModel,
         AnnotatedMemsMissingModel,
         AnnotationNotValidatedModel,
+        ExitOnRemovalBurstModel,
+        SyncLeavesUnpinnedModel,
     )
 }
 
