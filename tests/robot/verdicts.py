@@ -94,6 +94,28 @@ SUITES: dict[str, Suite] = {
     )
 }
 
+#: the single-node procedures of the manual catalog: their own table (README and docs/verdicts.md)
+SINGLE_NODE_CATALOG = ("invalid", "sibling")
+SUITES.update({s.key: s for s in (
+    Suite("invalid", "suites/invalid_annotation_test.robot", (
+        "Step 01 Create Test Namespace",
+        "Step 02 Create Pod With Invalid Cpu Annotation",
+        "Step 03 Monitor Pod Status And Plugin Logs",
+        "Step 04 Test With Malformed Annotations",
+        "Step 05 Verify Expected Failures",
+        "Step 06 Cleanup",
+    )),
+    Suite("sibling", "suites/sibling_core_allocation_test.robot", (
+        "Step 01 Environment Setup",
+        "Step 02 Create Integer Pod Requesting 2 Cpus",
+        "Step 03 Verify Cpu Assignment",
+        "Step 04 Parse And Count Cpus",
+        "Step 05 Verify Sibling Core Relationship",
+        "Step 06 Plugin Logs Analysis",
+        "Step 07 Success Criteria Validation",
+    )),
+)})
+
 CUSTOM_MODEL = "my_models:IntegerLeakOnRemove"
 """A user's model from tests/robot/custom_model/ (on PYTHONPATH), plugged in by module:Class."""
 CUSTOM_MODEL_PATH = ROOT / "tests" / "robot" / "custom_model"
@@ -320,6 +342,94 @@ VERDICTS: tuple[Verdict, ...] = (
 )
 
 
+# ---- the single-node catalog procedures, and the models added for them on the older suites ----
+
+def _count_is(group: str, count: int) -> Check:
+    """The CPU list in ``group`` has ``count`` CPUs."""
+    def check(m: re.Match[str]) -> str | None:
+        n = len(_cpus(m[group]))
+        return None if n == count else f"{m[group]} is {n} CPUs, expected {count}"
+    return check
+
+
+def _in_own_siblings(cpu: str, siblings: str) -> Check:
+    """A CPU's sibling list names the CPU itself."""
+    def check(m: re.Match[str]) -> str | None:
+        return None if int(m[cpu]) in _cpus(m[siblings]) else f"CPU {m[cpu]} is not in its siblings {m[siblings]}"
+    return check
+
+
+def _passes(model: str, why: str, *suites: str, variables: tuple[str, ...] = ()) -> tuple[Verdict, ...]:
+    """The same PASS reason for ``model`` on each of ``suites``."""
+    return tuple(Verdict(model, suite, None, why, variables) for suite in suites)
+
+
+VERDICTS += (
+    Verdict("head", "invalid", None, "the current plugin refuses every malformed annotation at creation"),
+    Verdict("pre-fix", "invalid", None,
+            "PRE refuses the same annotations with the same messages (its creation log line names the pod, "
+            "which the suite accepts)", PRE_VARIABLES),
+    *_passes("leak-on-remove", "no annotated pod ever runs, so nothing is released or leaked", "invalid"),
+    *_passes("integer-one-too-many", "the procedure creates no integer pod", "invalid"),
+    *_passes("integer-shared-cpu", "the procedure creates no integer pod", "invalid"),
+    *_passes("restart-forgets-integer", "the procedure never restarts the plugin", "invalid"),
+    *_passes("annotated-plus-one", "no annotation is valid, so none is granted", "invalid"),
+    *_passes("shared-includes-integer", "no integer CPU is held while the probe pod is created", "invalid"),
+    *_passes("forbid-ignored", "no pod carries weka.io/forbid-core-ids", "invalid"),
+    *_passes("annotated-mems-missing", "no annotated pod is admitted", "invalid"),
+    Verdict("annotation-not-validated", "invalid", Failure(
+        "Step 03 Monitor Pod Status And Plugin Logs",
+        r"pod invalid-annotation-pod got a container: invalid-annotation-pod: phase=Failed, "
+        r"container terminated \(StartError, exit code 128\)",
+        "pod invalid-annotation-pod got a container: invalid-annotation-pod: phase=Failed, container "
+        "terminated (StartError, exit code 128)",
+    ), "the `999` pod is admitted and the runtime fails its start: it got a container instead of being "
+       "refused at creation"),
+    Verdict("refused-annotation-reserves", "invalid", Failure(
+        "Step 05 Verify Expected Failures",
+        r"CPUs the plugin reserves for no pod is (?P<cpu>\d+), expected none; extra (?P=cpu)",
+        "CPUs the plugin reserves for no pod is 0, expected none; extra 0",
+    ), "the partly valid list `0,999` is refused but strands CPU 0: the probe pod's shared pool lacks it"),
+    Verdict(CUSTOM_MODEL, "invalid", None, "the procedure creates no integer pod"),
+    *_passes("siblings-ignored", "the procedure creates no integer pod", "invalid"),
+
+    Verdict("head", "sibling", None, "the current plugin gives a 2-CPU pod one core's two threads"),
+    Verdict("pre-fix", "sibling", None,
+            "PRE allocates integer CPUs sibling-aware too (its record line is accepted as the log evidence)",
+            PRE_VARIABLES),
+    *_passes("leak-on-remove", "the procedure releases nothing before its checks", "sibling"),
+    Verdict("integer-one-too-many", "sibling", Failure(
+        "Step 04 Parse And Count Cpus",
+        "integer CPUs wrong: " + _too_many("integer-sibling-test", 2, "s"),
+        "integer CPUs wrong: integer-sibling-test has 3 CPUs (1,32-33), requested 2",
+        one_more_than_requested("s"),
+    ), "the pod's CPUs are counted as a set"),
+    *_passes("integer-shared-cpu", "the model shares a CPU on the second integer admission; the procedure "
+             "admits one", "sibling"),
+    *_passes("restart-forgets-integer", "the procedure never restarts the plugin", "sibling"),
+    *_passes("annotated-plus-one", "the procedure creates no annotated pod", "sibling"),
+    *_passes("shared-includes-integer", "the procedure creates no shared pod", "sibling"),
+    *_passes("forbid-ignored", "no pod carries weka.io/forbid-core-ids", "sibling"),
+    *_passes("annotated-mems-missing", "the procedure creates no annotated pod", "sibling"),
+    *_passes("annotation-not-validated", "the procedure creates no annotated pod", "sibling"),
+    *_passes("refused-annotation-reserves", "the procedure creates no annotated pod", "sibling"),
+    Verdict(CUSTOM_MODEL, "sibling", None, "the procedure deletes no integer pod before its checks"),
+    Verdict("siblings-ignored", "sibling", Failure(
+        "Step 05 Verify Sibling Core Relationship",
+        rf"integer-sibling-test (?P<cpus>{CPUS}) is not the threads of one core: "
+        r"CPU (?P<a>\d+)'s siblings are (?P<sa>" + CPUS + r"); CPU (?P<b>\d+)'s siblings are (?P<sb>" + CPUS + ")",
+        "integer-sibling-test 1-2 is not the threads of one core: CPU 1's siblings are 1,33; CPU 2's "
+        "siblings are 2,34",
+        (_count_is("cpus", 2), _in_own_siblings("a", "sa"), _in_own_siblings("b", "sb")),
+    ), "the two lowest free CPU numbers are two different cores' threads"),
+
+    # the models added for the catalog, on the older procedures
+    *_passes("refused-annotation-reserves", "every annotation of the procedure is valid", "ten-step", "race"),
+    *_passes("siblings-ignored", "counts and exclusivity stay right and the procedure does not judge which "
+             "cores integer CPUs lie on", "ten-step", "race"),
+)
+
+
 def verdict(model: str, suite: str) -> Verdict:
     for v in VERDICTS:
         if (v.model, v.suite) == (model, suite):
@@ -380,10 +490,16 @@ def _cell(v: Verdict) -> str:
     return f"FAIL at Step {step}{later}"
 
 
-def render_table() -> list[str]:
-    """The models x suites table (markdown lines), as docs/verdicts.md and the README show it."""
+def table_groups() -> tuple[tuple[str, ...], ...]:
+    """The suites of each table: the single-node catalog has its own (keeps tables readable)."""
+    return (tuple(s for s in SUITES if s not in SINGLE_NODE_CATALOG), SINGLE_NODE_CATALOG)
+
+
+def render_table(suites: tuple[str, ...] | None = None) -> list[str]:
+    """The models x suites table (markdown lines), as docs/verdicts.md and the README show it;
+    ``suites``: the columns (default: the first table's)."""
     models = list(dict.fromkeys(v.model for v in VERDICTS))
-    suites = list(SUITES)
+    suites = list(suites if suites is not None else table_groups()[0])
     lines = ["| Model | " + " | ".join(suites) + " |", "|---|" + "---|" * len(suites)]
     for model in models:
         lines.append(f"| `{model}` | " + " | ".join(_cell(verdict(model, s)) for s in suites) + " |")
@@ -405,8 +521,7 @@ def render_markdown() -> str:
         "In a procedure suite, tests before the failing one pass; every later test is skipped with",
         "the message `Skipped: previous step '<failing test>' did not pass`. The tests of the contract",
         "suite are independent: the tests named in its cell fail, every other test passes.",
-        "",
-        *render_table(),
+        *(line for group in table_groups() for line in ("", *render_table(group))),
     ]
     lines += ["", "## Why, and the failure messages", ""]
     for v in VERDICTS:

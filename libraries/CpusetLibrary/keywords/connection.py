@@ -81,6 +81,7 @@ class ConnectionKeywords:
         sim_shuffle_map_order: bool = False,
         sim_map_order_seed: str = "",
         sim_nodes: int = 1,
+        sim_threads_per_core: int = 2,
     ) -> dict:
         """Connect to the cluster and check the target node; returns run metadata.
 
@@ -96,6 +97,7 @@ class ConnectionKeywords:
         ``5,7``), and ``sim_shuffle_map_order`` to make the plugin model walk its maps in a
         random order as Go does on a real node, seeded by ``sim_map_order_seed`` (empty: a
         random seed, shown in the run metadata so a failure can be replayed).
+        ``sim_threads_per_core`` is the node's SMT width (1: no hyper-threading).
 
         Example:
         | Connect To Cluster | sim_cpus=16 | sim_numa_nodes=2 | sim_offline_cpus=5,7 |
@@ -119,6 +121,7 @@ class ConnectionKeywords:
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
                 map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
+                extra_args=["--threads-per-core", str(int(sim_threads_per_core))],
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""

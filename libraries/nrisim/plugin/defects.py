@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 from .cpulist import CpuListError, parse_cpu_list
 from .head import HeadModel
-from .interface import ContainerInfo
+from .interface import ContainerInfo, PluginError
 from .state import Record
 
 
@@ -136,6 +136,51 @@ class AnnotationNotValidatedModel(HeadModel):
             return super()._annotated_cpus_or_refuse(value, log_invalid)
 
 
+class RefusedAnnotationReservesModel(HeadModel):
+    """An annotation that parses but names a CPU that is not online (``0,999``) is refused as at
+    HEAD, but its online CPUs were reserved first and are not given back (no rollback on the
+    error path): they stay out of the shared pool and of integer grants until a restart
+    (Synchronize) clears the state. An annotation naming only offline CPUs (``999``) reserves
+    nothing, so only a partly valid list shows it."""
+
+    name = "refused-annotation-reserves"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stranded: set[int] = set()
+
+    def annotated_cpus(self) -> set[int]:
+        return super().annotated_cpus() | self.stranded
+
+    def _annotated_cpus_or_refuse(self, value: str, log_invalid: Callable[[str], None]) -> list[int]:
+        try:
+            named = parse_cpu_list(value)
+        except CpuListError:
+            named = []
+        try:
+            return super()._annotated_cpus_or_refuse(value, log_invalid)
+        except PluginError:
+            self.stranded.update(cpu for cpu in named if cpu in set(self.topology.online))
+            raise
+
+    def _clear_state(self) -> None:
+        super()._clear_state()
+        self.stranded = set()
+
+
+class SiblingsIgnoredModel(HeadModel):
+    """Integer CPUs are chosen as on a node without hyper-threading whatever the topology: the
+    lowest free CPUs (CPU 0 last), so a 2-CPU pod gets two neighbouring CPU numbers of two
+    different cores instead of one core's two threads. Counts and exclusivity stay right."""
+
+    name = "siblings-ignored"
+
+    def _finalize_integer_cpus(self, container: ContainerInfo, cpus: list[int]) -> list[int]:
+        unavailable = self.reserved_cpus() | set(self._forbidden(container))
+        free = [cpu for cpu in self.topology.online if cpu not in unavailable]
+        return sorted(sorted(free, key=lambda cpu: (cpu == 0, cpu))[:len(cpus)])
+
+
 __all__ = [
     "LeakOnRemoveModel",
     "IntegerOneTooManyModel",
@@ -146,4 +191,6 @@ __all__ = [
     "ForbidIgnoredModel",
     "AnnotatedMemsMissingModel",
     "AnnotationNotValidatedModel",
+    "RefusedAnnotationReservesModel",
+    "SiblingsIgnoredModel",
 ]

@@ -6,8 +6,8 @@ Built-in names (``MODEL_NAMES``):
 - ``pre-fix`` — the plugin before "fix: better state management" (lost reallocation plan);
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
-  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated`` — one
-  documented defect each (``defects.py``).
+  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated``,
+  ``refused-annotation-reserves``, ``siblings-ignored`` — one documented defect each (``defects.py``).
 
 Writing your own model (the extension point)
 --------------------------------------------
@@ -51,7 +51,9 @@ from .defects import (
     IntegerOneTooManyModel,
     IntegerSharedCpuModel,
     LeakOnRemoveModel,
+    RefusedAnnotationReservesModel,
     RestartForgetsIntegerModel,
+    SiblingsIgnoredModel,
 )
 from .head import HeadModel
 from .interface import PluginModel
@@ -69,6 +71,8 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         ForbidIgnoredModel,
         AnnotatedMemsMissingModel,
         AnnotationNotValidatedModel,
+        RefusedAnnotationReservesModel,
+        SiblingsIgnoredModel,
     )
 }
 
