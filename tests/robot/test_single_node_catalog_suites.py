@@ -12,6 +12,8 @@ pytestmark = pytest.mark.suite
 SUITES = {
     "suites/invalid_annotation_test.robot": 6,
     "suites/sibling_core_allocation_test.robot": 7,
+    "suites/impossible_reallocation_test.robot": 12,
+    "suites/multiple_cpu_conflicts.robot": 8,
 }
 
 

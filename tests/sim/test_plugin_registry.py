@@ -15,7 +15,8 @@ def test_builtin_names():
                                 "integer-shared-cpu", "restart-forgets-integer", "annotated-plus-one",
                                 "shared-includes-integer", "forbid-ignored", "annotated-mems-missing",
                                 "annotation-not-validated", "refused-annotation-reserves",
-                                "siblings-ignored"}
+                                "siblings-ignored", "impossible-move-admitted",
+                                "move-off-first-conflict-only"}
     for name in MODEL_NAMES:
         cls = load_model(name)
         assert issubclass(cls, PluginModel) and cls.name == name

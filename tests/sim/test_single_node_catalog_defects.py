@@ -2,7 +2,12 @@
 HEAD does not (the suites' verdict rows show which procedure catches it)."""
 import pytest
 
-from nrisim.plugin.defects import RefusedAnnotationReservesModel, SiblingsIgnoredModel
+from nrisim.plugin.defects import (
+    ImpossibleMoveAdmittedModel,
+    MoveOffFirstConflictOnlyModel,
+    RefusedAnnotationReservesModel,
+    SiblingsIgnoredModel,
+)
 from nrisim.plugin.head import HeadModel
 from nrisim.plugin.interface import PluginError
 from nrisim.topology import Topology
@@ -34,3 +39,36 @@ def test_integer_pods_get_one_core_each_at_head(model, first, second):
     m = start(model, Topology(8, 2, 1)).model  # siblings i and i+4
     assert cpuset(m.create_container(integer(2)).cpus) == first
     assert cpuset(m.create_container(integer(2)).cpus) == second
+
+
+@pytest.mark.parametrize(("model", "refused"), [(HeadModel, True), (ImpossibleMoveAdmittedModel, False)])
+def test_an_impossible_move_is_refused_at_head(model, refused):
+    m = start(model, Topology(4, 2, 1)).model  # siblings i and i+2
+    x = integer(2)
+    assert cpuset(m.create_container(x).cpus) == {1, 3}
+    assert cpuset(m.create_container(annotated("0,2")).cpus) == {0, 2}  # no conflict: the rest of the node
+    if refused:
+        with pytest.raises(PluginError, match=f"cannot reallocate conflicting containers: cannot reallocate "
+                                              f"integer container {x.container_id}"):
+            m.create_container(annotated("1"))
+    else:
+        assert cpuset(m.create_container(annotated("1")).cpus) == {1}
+        assert m.by_cid[x.container_id].cpus == [1, 3]  # the integer container was not moved
+
+
+def test_a_possible_move_is_made_as_at_head():
+    m = start(ImpossibleMoveAdmittedModel, Topology(8, 2, 1)).model
+    x = integer(2)
+    first = cpuset(m.create_container(x).cpus)
+    assert cpuset(m.create_container(annotated(str(min(first)))).cpus) == {min(first)}
+    assert not set(m.by_cid[x.container_id].cpus) & {min(first)}
+
+
+@pytest.mark.parametrize(("model", "shared"), [(HeadModel, set()), (MoveOffFirstConflictOnlyModel, {2})])
+def test_a_move_avoids_every_annotated_cpu_at_head(model, shared):
+    m = start(model).model  # 64 CPUs, siblings i and i+32
+    x = integer(4)
+    assert cpuset(m.create_container(x).cpus) == {1, 2, 33, 34}
+    assert cpuset(m.create_container(annotated("1,2")).cpus) == {1, 2}
+    moved = set(m.by_cid[x.container_id].cpus)
+    assert len(moved) == 4 and moved & {1, 2} == shared

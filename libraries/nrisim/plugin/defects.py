@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from .cpulist import CpuListError, parse_cpu_list
+from .cpulist import CpuListError, format_comma, parse_cpu_list
 from .head import HeadModel
-from .interface import ContainerInfo, PluginError
+from .interface import Adjustment, ContainerInfo, PluginError
 from .state import Record
 
 
@@ -181,6 +181,35 @@ class SiblingsIgnoredModel(HeadModel):
         return sorted(sorted(free, key=lambda cpu: (cpu == 0, cpu))[:len(cpus)])
 
 
+class ImpossibleMoveAdmittedModel(HeadModel):
+    """When the integer container on an annotated pod's CPUs cannot be moved (no CPU is free for
+    it), the annotated container is admitted anyway on its CPUs, which the integer container
+    keeps: two containers share "exclusive" CPUs instead of the annotated pod being refused
+    with ``cannot reallocate conflicting containers: ...``. Possible moves are made as at HEAD."""
+
+    name = "impossible-move-admitted"
+
+    def _create_annotated_with_conflict(self, container: ContainerInfo, value: str, conflict: int) -> Adjustment:
+        try:
+            return super()._create_annotated_with_conflict(container, value, conflict)
+        except PluginError:
+            cpus = sorted(parse_cpu_list(value))
+            self._record_annotated(container, cpus)
+            return Adjustment(cpus=format_comma(cpus), mems=self._mems_for(cpus))
+
+
+class MoveOffFirstConflictOnlyModel(HeadModel):
+    """A live reallocation plans the integer container's new CPUs avoiding only the first CPU the
+    annotated pod asks for (the annotation's other CPUs are not reserved while planning), so the
+    moved container can keep, or land on, another CPU the annotated pod now has. A conflict of one
+    CPU is handled as at HEAD."""
+
+    name = "move-off-first-conflict-only"
+
+    def _plan_reallocation(self, requested: list[int]):
+        return super()._plan_reallocation(requested[:1])
+
+
 __all__ = [
     "LeakOnRemoveModel",
     "IntegerOneTooManyModel",
@@ -193,4 +222,6 @@ __all__ = [
     "AnnotationNotValidatedModel",
     "RefusedAnnotationReservesModel",
     "SiblingsIgnoredModel",
+    "ImpossibleMoveAdmittedModel",
+    "MoveOffFirstConflictOnlyModel",
 ]

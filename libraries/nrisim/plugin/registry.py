@@ -7,7 +7,8 @@ Built-in names (``MODEL_NAMES``):
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
   ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated``,
-  ``refused-annotation-reserves``, ``siblings-ignored`` — one documented defect each (``defects.py``).
+  ``refused-annotation-reserves``, ``siblings-ignored``, ``impossible-move-admitted``,
+  ``move-off-first-conflict-only`` — one documented defect each (``defects.py``).
 
 Writing your own model (the extension point)
 --------------------------------------------
@@ -48,9 +49,11 @@ from .defects import (
     AnnotationNotValidatedModel,
     ForbidIgnoredModel,
     SharedIncludesIntegerModel,
+    ImpossibleMoveAdmittedModel,
     IntegerOneTooManyModel,
     IntegerSharedCpuModel,
     LeakOnRemoveModel,
+    MoveOffFirstConflictOnlyModel,
     RefusedAnnotationReservesModel,
     RestartForgetsIntegerModel,
     SiblingsIgnoredModel,
@@ -73,6 +76,8 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         AnnotationNotValidatedModel,
         RefusedAnnotationReservesModel,
         SiblingsIgnoredModel,
+        ImpossibleMoveAdmittedModel,
+        MoveOffFirstConflictOnlyModel,
     )
 }
 
