@@ -12,12 +12,15 @@ from robotlibcore import DynamicCore
 
 from .context import LibraryContext
 from .cpusets import CpuSet
+from .keywords.batches import BatchKeywords
 from .keywords.connection import ConnectionKeywords
+from .keywords.cores import CoreKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
 from .keywords.evidence import EvidenceKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
+from .keywords.refusals import RefusalKeywords
 from .keywords.shapes import PodShapeKeywords
 from .keywords.topology import TopologyKeywords
 from .keywords.workloads import WorkloadKeywords
@@ -66,6 +69,9 @@ class CpusetLibrary(DynamicCore):
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
             WorkloadKeywords(self._context),
+            CoreKeywords(self._context),
+            RefusalKeywords(self._context),
+            BatchKeywords(self._context),
             *procedure_keywords(self._context),
             self._evidence,
         ])

@@ -14,7 +14,9 @@ def test_builtin_names():
     assert set(MODEL_NAMES) == {"head", "pre-fix", "leak-on-remove", "integer-one-too-many",
                                 "integer-shared-cpu", "restart-forgets-integer", "annotated-plus-one",
                                 "shared-includes-integer", "forbid-ignored", "annotated-mems-missing",
-                                "annotation-not-validated", "exit-on-removal-burst", "sync-leaves-unpinned"}
+                                "annotation-not-validated", "exit-on-removal-burst", "sync-leaves-unpinned",
+                                "refused-annotation-reserves", "siblings-ignored", "impossible-move-admitted",
+                                "move-off-first-conflict-only"}
     for name in MODEL_NAMES:
         cls = load_model(name)
         assert issubclass(cls, PluginModel) and cls.name == name

@@ -119,6 +119,7 @@ class ConnectionKeywords:
         remove_leftovers: str | None = None,
         sim_faults: str = "",
         sim_latencies: str = "",
+        sim_threads_per_core: int = 2,
     ) -> dict:
         """Connect to the cluster, check the target node and hold it for this run; returns run
         metadata.
@@ -135,6 +136,7 @@ class ConnectionKeywords:
         ``5,7``), and ``sim_shuffle_map_order`` to make the plugin model walk its maps in a
         random order as Go does on a real node, seeded by ``sim_map_order_seed`` (empty: a
         random seed, shown in the run metadata so a failure can be replayed).
+        ``sim_threads_per_core`` is the node's SMT width (1: no hyper-threading).
 
         ``sim_latencies`` overrides single latencies of the profile, ``name=seconds`` separated
         by commas (``plugin_shutdown=1.5,runtime_request_timeout=0.4``; names in
@@ -185,7 +187,8 @@ class ConnectionKeywords:
                 map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
                 extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
                             for arg in ("--fault", fault.strip())]
-                + _latency_args(sim_latencies),
+                + _latency_args(sim_latencies)
+                + ["--threads-per-core", str(int(sim_threads_per_core))],
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from .cpulist import CpuListError, parse_cpu_list
+from .cpulist import CpuListError, format_comma, parse_cpu_list
 from .head import HeadModel
-from .interface import ContainerInfo
+from .interface import Adjustment, ContainerInfo, PluginError
 from .state import Record
 
 
@@ -136,6 +136,80 @@ class AnnotationNotValidatedModel(HeadModel):
             return super()._annotated_cpus_or_refuse(value, log_invalid)
 
 
+class RefusedAnnotationReservesModel(HeadModel):
+    """An annotation that parses but names a CPU that is not online (``0,999``) is refused as at
+    HEAD, but its online CPUs were reserved first and are not given back (no rollback on the
+    error path): they stay out of the shared pool and of integer grants until a restart
+    (Synchronize) clears the state. An annotation naming only offline CPUs (``999``) reserves
+    nothing, so only a partly valid list shows it."""
+
+    name = "refused-annotation-reserves"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.stranded: set[int] = set()
+
+    def annotated_cpus(self) -> set[int]:
+        return super().annotated_cpus() | self.stranded
+
+    def _annotated_cpus_or_refuse(self, value: str, log_invalid: Callable[[str], None]) -> list[int]:
+        try:
+            named = parse_cpu_list(value)
+        except CpuListError:
+            named = []
+        try:
+            return super()._annotated_cpus_or_refuse(value, log_invalid)
+        except PluginError:
+            self.stranded.update(cpu for cpu in named if cpu in set(self.topology.online))
+            raise
+
+    def _clear_state(self) -> None:
+        super()._clear_state()
+        self.stranded = set()
+
+
+class SiblingsIgnoredModel(HeadModel):
+    """Integer CPUs are chosen as on a node without hyper-threading whatever the topology: the
+    lowest free CPUs (CPU 0 last), so a 2-CPU pod gets two neighbouring CPU numbers of two
+    different cores instead of one core's two threads. Counts and exclusivity stay right."""
+
+    name = "siblings-ignored"
+
+    def _finalize_integer_cpus(self, container: ContainerInfo, cpus: list[int]) -> list[int]:
+        unavailable = self.reserved_cpus() | set(self._forbidden(container))
+        free = [cpu for cpu in self.topology.online if cpu not in unavailable]
+        return sorted(sorted(free, key=lambda cpu: (cpu == 0, cpu))[:len(cpus)])
+
+
+class ImpossibleMoveAdmittedModel(HeadModel):
+    """When the integer container on an annotated pod's CPUs cannot be moved (no CPU is free for
+    it), the annotated container is admitted anyway on its CPUs, which the integer container
+    keeps: two containers share "exclusive" CPUs instead of the annotated pod being refused
+    with ``cannot reallocate conflicting containers: ...``. Possible moves are made as at HEAD."""
+
+    name = "impossible-move-admitted"
+
+    def _create_annotated_with_conflict(self, container: ContainerInfo, value: str, conflict: int) -> Adjustment:
+        try:
+            return super()._create_annotated_with_conflict(container, value, conflict)
+        except PluginError:
+            cpus = sorted(parse_cpu_list(value))
+            self._record_annotated(container, cpus)
+            return Adjustment(cpus=format_comma(cpus), mems=self._mems_for(cpus))
+
+
+class MoveOffFirstConflictOnlyModel(HeadModel):
+    """A live reallocation plans the integer container's new CPUs avoiding only the first CPU the
+    annotated pod asks for (the annotation's other CPUs are not reserved while planning), so the
+    moved container can keep, or land on, another CPU the annotated pod now has. A conflict of one
+    CPU is handled as at HEAD."""
+
+    name = "move-off-first-conflict-only"
+
+    def _plan_reallocation(self, requested: list[int]):
+        return super()._plan_reallocation(requested[:1])
+
+
 __all__ = [
     "LeakOnRemoveModel",
     "IntegerOneTooManyModel",
@@ -146,4 +220,8 @@ __all__ = [
     "ForbidIgnoredModel",
     "AnnotatedMemsMissingModel",
     "AnnotationNotValidatedModel",
+    "RefusedAnnotationReservesModel",
+    "SiblingsIgnoredModel",
+    "ImpossibleMoveAdmittedModel",
+    "MoveOffFirstConflictOnlyModel",
 ]

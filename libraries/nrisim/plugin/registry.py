@@ -6,8 +6,9 @@ Built-in names (``MODEL_NAMES``):
 - ``pre-fix`` — the plugin before "fix: better state management" (lost reallocation plan);
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
-  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated`` — one
-  documented defect each (``defects.py``);
+  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated``,
+  ``refused-annotation-reserves``, ``siblings-ignored``, ``impossible-move-admitted``,
+  ``move-off-first-conflict-only`` — one documented defect each (``defects.py``);
 - ``exit-on-removal-burst``, ``sync-leaves-unpinned`` — one lifecycle defect each
   (``lifecycle_defects.py``).
 
@@ -50,10 +51,14 @@ from .defects import (
     AnnotationNotValidatedModel,
     ForbidIgnoredModel,
     SharedIncludesIntegerModel,
+    ImpossibleMoveAdmittedModel,
     IntegerOneTooManyModel,
     IntegerSharedCpuModel,
     LeakOnRemoveModel,
+    MoveOffFirstConflictOnlyModel,
+    RefusedAnnotationReservesModel,
     RestartForgetsIntegerModel,
+    SiblingsIgnoredModel,
 )
 from .head import HeadModel
 from .interface import PluginModel
@@ -74,6 +79,10 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         AnnotationNotValidatedModel,
         ExitOnRemovalBurstModel,
         SyncLeavesUnpinnedModel,
+        RefusedAnnotationReservesModel,
+        SiblingsIgnoredModel,
+        ImpossibleMoveAdmittedModel,
+        MoveOffFirstConflictOnlyModel,
     )
 }
 
