@@ -23,7 +23,9 @@ from nrisim.plugin import MODEL_NAMES
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verdicts as V  # noqa: E402
 
-pytestmark = pytest.mark.suite
+# The first test waits for the module fixture: 36 robot runs, two at a time (about 2-5 min on a
+# busy 2-core machine), more than the project's default per-test timeout of 300 s.
+pytestmark = [pytest.mark.suite, pytest.mark.timeout(1200)]
 
 ROOT = V.ROOT
 DOC = ROOT / "docs" / "verdicts.md"
