@@ -146,7 +146,9 @@ def run_pabot(nodes: list[FleetNode], suite: Path, outdir: Path, common_variable
         path = argdir / f"{node.name}.args"
         path.write_text(argument_file(node, suite, common_variablefiles))
         command += [f"--argumentfile{index}", str(path)]
-    command += ["--outputdir", str(outdir), "--name", "Fleet", "--loglevel", "DEBUG:INFO", "--xunit", "xunit.xml",
+    # rebot names the merged top suite; with one node that top suite is the node's own: keep its name
+    naming = ["--name", "Fleet"] if len(nodes) > 1 else []
+    command += ["--outputdir", str(outdir), *naming, "--loglevel", "DEBUG:INFO", "--xunit", "xunit.xml",
                 *robot_args, str(suite)]
     # pabot keeps its suite list in .pabotsuitenames in the current directory; ours is not worth keeping
     names_file = Path.cwd() / ".pabotsuitenames"
