@@ -1,16 +1,19 @@
-"""Benchmark the ten-step suite on the simulated cluster (issue 3, "Performance").
+"""Benchmark the suites on the simulated cluster (issue 3 "Performance", issue 12 "No grace
+period waited out" and "Many nodes: pabot").
 
-Prints figures; asserts nothing about time. Three measurements:
+Prints figures; asserts nothing about time. Four measurements:
 
 (a) ``fast`` latency profile (every modeled latency zero except the kubelet back-off and
-    ``update_apply``): wall time of the whole suite, repeated ``--runs`` times, median.
-(b) ``realistic`` profile: wall time against the sum of the waits the cluster itself
-    imposes, and the overhead percentage. Method: every wait keyword the run executed is
+    ``update_apply``): wall time of the ten-step suite, repeated ``--runs`` times, median.
+(b) ``realistic`` profile, every suite in suites/ (or ``--suite``): the procedure's time (suite
+    setup, tests, suite teardown, less the simulator's start) against the sum of the waits the
+    cluster itself imposes. Method: every library keyword that waits on the cluster and ran is
     found in output.xml, and what the cluster imposed on *that* wait is computed from the
-    latency values of the profile and what the run did (the grace period is read from the
-    ``Deleted together (grace N s)`` message the delete keyword logged; a refusal's cause
-    from the verdict it logged). See ``imposed_wait``. The figure also shows, per wait, how
-    long the run actually waited, so a slow wait is seen apart from slow work between waits.
+    latency values of the profile and what the run did (the grace period from the
+    ``Deleted together (grace N s)`` message the delete logged; a refusal's cause from the
+    verdict it logged; whether the test pods stop on SIGTERM from the simulated kubelet's model
+    of their command). See ``imposed_wait``. The table also shows, per wait, how long the run
+    actually waited, so a slow wait is seen apart from slow work between waits.
 (c) ``-v PLUGIN_MODEL:leak-on-remove`` (its step 05 fails with accounting corruption): the
     time from the pod's CreateContainerError to the failing step's message. The
     CreateContainerError time is the simulator's own record: the kubelet records the
@@ -20,9 +23,12 @@ Prints figures; asserts nothing about time. Three measurements:
     suite teardown). The message time is the end time, in output.xml, of the keyword that
     raised it (and of the step).
 
-Run: ``python benchmarks/suite_bench.py [--runs 5] [--skip-realistic] [--skip-failure]``.
-Exits 1 when a run does not end as expected (all pass; step 05 fails for (c)), because its
-figures would then mean nothing.
+(d) ``scripts/run_fleet.py --simulated N --latency-profile realistic``: the wall time of the pabot
+    fleet run of the ten-step suite on 4 simulated nodes against the same on one node.
+
+Run: ``python benchmarks/suite_bench.py [--runs 5] [--skip-fast] [--skip-realistic] [--suite S]
+[--skip-failure] [--skip-fleet] [--quiet]``. Exits 1 when a run does not end as expected (all
+pass; step 05 fails for (c)), because its figures would then mean nothing.
 """
 from __future__ import annotations
 
