@@ -1,25 +1,97 @@
-"""Release gate over a robot output.xml: fail when any test failed or was skipped.
+"""Release gate over a robot run: fail when any test failed or was skipped, and (with
+``--require-real-cluster``) when the run was made on the simulated cluster.
 
 robot's exit status ignores skipped tests, and a step after a failed step is skipped, so a
-gate that only reads the exit status can pass a run that proved nothing."""
+gate that only reads the exit status can pass a run that proved nothing. The gate reads
+output.xml; a run made with ``-o NONE`` is judged from its xunit.xml, and with neither the
+gate fails saying so.
+
+    python scripts/gate.py [--require-real-cluster] [--xunit XUNIT] [OUTPUT_XML]
+"""
 from __future__ import annotations
 
+import argparse
 import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
 
-from robot.api import ExecutionResult
+#: the suite metadata CpusetLibrary writes (CpusetLibrary/target.py)
+TARGET_METADATA = "Target"
+REAL_TARGET = "real cluster"
 
 
-def main(path: str) -> int:
-    stats = ExecutionResult(path).statistics.total
-    print(f"gate: {stats.passed} passed, {stats.failed} failed, {stats.skipped} skipped")
-    if stats.failed or stats.skipped:
+@dataclass
+class Verdict:
+    passed: int
+    failed: int
+    skipped: int
+    target: str  # the run's Target metadata ('' when the run never connected)
+    source: str
+
+
+def from_output_xml(path: Path) -> Verdict:
+    from robot.api import ExecutionResult
+
+    result = ExecutionResult(str(path))
+    stats = result.statistics.total
+    return Verdict(stats.passed, stats.failed, stats.skipped,
+                   str(result.suite.metadata.get(TARGET_METADATA, "")), str(path))
+
+
+def from_xunit(path: Path) -> Verdict:
+    root = ET.parse(path).getroot()
+    tests = int(root.get("tests", 0))
+    failed = int(root.get("failures", 0)) + int(root.get("errors", 0))
+    skipped = int(root.get("skipped", 0))
+    target = ""
+    for prop in root.iterfind("properties/property"):
+        if prop.get("name") == TARGET_METADATA:
+            target = prop.get("value", "")
+    return Verdict(tests - failed - skipped, failed, skipped, target, str(path))
+
+
+def read_verdict(output: Path, xunit: Path | None) -> Verdict:
+    if output.name.upper() != "NONE" and output.is_file():
+        return from_output_xml(output)
+    if xunit is not None and xunit.is_file():
+        return from_xunit(xunit)
+    why = ("robot was run with -o NONE" if output.name.upper() == "NONE"
+           else f"{output} does not exist (robot did not run, or wrote its output elsewhere: -d/-o)")
+    raise FileNotFoundError(
+        f"no result to judge: {why}, and no xunit.xml"
+        f"{f' at {xunit}' if xunit is not None else ''}; the exit status alone ignores skipped tests. "
+        "Keep output.xml, or add --xunit xunit.xml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gate.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("output", nargs="?", default="results/output.xml", type=Path)
+    parser.add_argument("--xunit", type=Path, help="xunit.xml to judge when there is no output.xml")
+    parser.add_argument("--require-real-cluster", action="store_true",
+                        help="fail a run made on the simulated cluster (or one that never reached a cluster)")
+    args = parser.parse_args(argv)
+    try:
+        verdict = read_verdict(args.output, args.xunit)
+    except (FileNotFoundError, ET.ParseError) as err:
+        print(f"gate: FAILED: {err}")
+        return 1
+    print(f"gate: {verdict.passed} passed, {verdict.failed} failed, {verdict.skipped} skipped ({verdict.source})")
+    if verdict.target:
+        print(f"gate: target: {verdict.target}")
+    if verdict.failed or verdict.skipped:
         print("gate: FAILED (every test must pass; none may be skipped)")
         return 1
-    if not stats.passed:
+    if not verdict.passed:
         print("gate: FAILED (no test ran)")
+        return 1
+    if args.require_real_cluster and verdict.target != REAL_TARGET:
+        print("gate: FAILED (--require-real-cluster: this run was made on "
+              f"{'the simulated cluster' if verdict.target else 'no cluster the run recorded'}; "
+              "pass -v KUBECONFIG:<path> -v TARGET_NODE:<node>)")
         return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "results/output.xml"))
+    sys.exit(main())

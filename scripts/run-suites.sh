@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The main job: set up a virtual environment (once) and run the suites. With no variables the
-# suites run on the simulated cluster; results go to results/. Extra arguments go to robot,
-# e.g.  scripts/run-suites.sh --variablefile resources/real-cluster-ssh.yaml
-# Exit status: robot's (number of failed tests), or 1 when any test was skipped (a release gate
-# must not pass on skipped steps).
+# suites run on the simulated cluster; results go to results/ (or robot's -d DIR). Extra
+# arguments go to robot, e.g.  scripts/run-suites.sh --variablefile resources/real-cluster-ssh.yaml
+# except this script's own option:
+#   --require-real-cluster   the gate fails a run made on the simulated cluster (release pipelines)
+# Exit status: robot's (number of failed tests), or 1 when the release gate (scripts/gate.py)
+# fails the run: a skipped test, no test run, or (with --require-real-cluster) a simulated run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -11,11 +13,47 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
-# Start from an empty results/ so no file of an earlier run is mistaken for this run's evidence.
-find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+
+outdir=results
+output=output.xml
+gate_args=()
+robot_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --require-real-cluster) gate_args+=("$1") ;;
+    -d|--outputdir) outdir=$2; robot_args+=("$1" "$2"); shift ;;
+    --outputdir=*) outdir=${1#*=}; robot_args+=("$1") ;;
+    -o|--output) output=$2; robot_args+=("$1" "$2"); shift ;;
+    --output=*) output=${1#*=}; robot_args+=("$1") ;;
+    # options whose value could look like one of ours are passed on whole
+    -v|--variable|-V|--variablefile|-i|--include|-e|--exclude|-t|--test|-s|--suite|-L|--loglevel)
+      robot_args+=("$1" "$2"); shift ;;
+    *) robot_args+=("$1") ;;
+  esac
+  shift
+done
+
+# Start from an empty output directory so no file of an earlier run is mistaken for this run's
+# evidence: results/ is emptied; in another directory only what a run writes is removed.
+mkdir -p "$outdir"
+if [ "$outdir" = results ]; then
+  find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+else
+  rm -rf "$outdir/evidence" "$outdir/nrisim" "$outdir/output.xml" "$outdir/log.html" "$outdir/report.html" \
+    "$outdir/xunit.xml"
+fi
+case "$output" in
+  NONE|none) output_path=NONE ;;
+  /*) output_path=$output ;;
+  *) output_path=$outdir/$output ;;
+esac
 rc=0
-"$VENV/bin/python" -m robot --outputdir results --xunit xunit.xml --loglevel DEBUG:INFO "$@" suites/ || rc=$?
-if [ "$rc" -eq 0 ]; then
-  "$VENV/bin/python" scripts/gate.py results/output.xml || rc=$?
+"$VENV/bin/python" -m robot --outputdir results --xunit xunit.xml --loglevel DEBUG:INFO \
+  ${robot_args[@]+"${robot_args[@]}"} suites/ || rc=$?
+if [ "$rc" -eq 0 ] || [ ${#gate_args[@]} -gt 0 ]; then
+  gate_rc=0
+  "$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \
+    "$output_path" || gate_rc=$?
+  if [ "$rc" -eq 0 ]; then rc=$gate_rc; fi
 fi
 exit "$rc"

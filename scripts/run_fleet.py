@@ -285,7 +285,7 @@ def main(argv: list[str]) -> int:
     if missing:
         print("run_fleet: FAILED, a node reported no result: " + "; ".join(missing))
         return 1
-    return gate.main(str(output))
+    return gate.main([str(output)])
 
 
 if __name__ == "__main__":

@@ -122,6 +122,16 @@ Invalid Annotations Are Refused With The Plugin's Messages And Reserve Nothing
     ...    invalid CPU list in annotation '0-': invalid end CPU in range 0-: strconv.Atoi: parsing "": invalid syntax
     Every Free Cpu Can Be Given To One Integer Pod    integer-after-refusals
 
+An Empty Annotation Runs Unpinned
+    [Documentation]    The upstream e2e expects a pod with an empty ``weka.io/cores-ids`` to be refused;
+    ...    the upstream code admits it, records no CPU and returns no cpuset, so the container runs
+    ...    on every online CPU. Asserted as the code does.
+    ${annotated}    Annotated Pod    annotated-empty    ${EMPTY}
+    Pods Are Created And Ready    ${annotated}
+    ${cpus}    Get Pod Cpus    annotated-empty
+    ${online}    Online Cpus
+    Cpu Set Should Be    ${cpus}    ${online}    what=annotated-empty
+
 Memory Nodes Follow The Cpus Of Annotated Pods
     [Documentation]    An annotated pod may use exactly the memory nodes of its CPUs (one node, or
     ...    both when its CPUs span two); integer and shared pods are not restricted.

@@ -21,6 +21,8 @@ from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
 from .keywords.topology import TopologyKeywords
 from .procedures import procedure_keywords
+from .partialrun import missing_earlier_steps, partial_run_message
+from .secrets import protect_secret_variables
 from .version import __version__
 
 
@@ -53,6 +55,7 @@ class CpusetLibrary(DynamicCore):
         self._context = LibraryContext()
         pods = PodKeywords(self._context)
         self._evidence = EvidenceKeywords(self._context, pods.log_pods_that_are_not_ready)
+        self._lease_reported = ""
         DynamicCore.__init__(self, [
             ConnectionKeywords(self._context),
             pods,
@@ -72,6 +75,53 @@ class CpusetLibrary(DynamicCore):
         except Exception as error:
             self._evidence.keyword_failed(name, error)
             raise
+
+    # ---- listener: secrets never reach an output --------------------------------------------
+    def start_suite(self, data, result) -> None:
+        """Listener hook, before the suite setup: secret variables become ``Secret`` objects."""
+        from robot.libraries.BuiltIn import BuiltIn
+        from robot.utils import escape
+
+        selected, missing = missing_earlier_steps(data)
+        if missing:
+            data.setup.config(name="BuiltIn.Fail", args=[escape(partial_run_message(data.name, selected, missing))])
+            return
+        builtin = BuiltIn()
+        try:
+            notes = protect_secret_variables(builtin.get_variable_value,
+                                             builtin._variables.set_global,  # set without logging the value
+                                             self._context.secrets)
+        except ValueError as err:
+            data.setup.config(name="BuiltIn.Fail", args=[escape(str(err))])
+            return
+        for note in notes:
+            logger.console(f"[CpusetLibrary] {note}")
+
+    def log_message(self, message) -> None:
+        if self._context.secrets:
+            message.message = self._context.secrets.scrub(message.message)
+
+    def end_keyword(self, data, result) -> None:
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
+
+    def start_test(self, data, result) -> None:
+        if self._context.cluster is not None:  # failures name the step they happened in
+            self._context.cluster.step = result.name
+
+    def end_test(self, data, result) -> None:
+        if self._context.cluster is not None:
+            self._context.cluster.step = ""
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
+        lease = self._context.lease
+        if lease is not None and lease.problem and lease.problem != self._lease_reported:
+            self._lease_reported = lease.problem  # the renewer thread may not log; the main thread does
+            logger.warn(f"{lease.problem} (noticed after '{result.name}')")
+
+    def end_suite(self, data, result) -> None:
+        if self._context.secrets and result.message:
+            result.message = self._context.secrets.scrub(result.message)
 
     def close(self) -> None:
         """Listener hook: the run is over. Clean up what a suite teardown did not."""

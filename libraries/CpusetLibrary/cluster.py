@@ -6,6 +6,8 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 """
 from __future__ import annotations
 
+import binascii
+import functools
 import logging
 import os
 import time
@@ -17,14 +19,19 @@ import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
+from urllib3 import Retry
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from .progress import Emit, Progress, describe_pods
 from .quantity import parse_cpu
+from .secrets import kubeconfig_secrets
 
 # The client's DEBUG records (every request and response body) would flood output.xml at
 # robot's DEBUG level; our keywords log what matters.
 for _name in ("kubernetes", "urllib3", "websocket"):
     logging.getLogger(_name).setLevel(logging.INFO)
+# urllib3 warns on every retry; a retry is routine here, and giving up is reported with its cause.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
 
 
 class ClusterError(Exception):
@@ -60,8 +67,68 @@ def _api_reason(err: ApiException) -> str:
     return f"{err.status} {err.reason}"
 
 
-def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
-    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched."""
+#: how a request the API server failed to answer is retried (reads, deletes, replaces: never a
+#: create, see Cluster._create_checked); back-off 0.25, 0.5, 1, 2, 2 s; 429 honours Retry-After
+RETRIES = 5
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+#: a broken watch stream is re-established this many times in a row, with back-off, before giving up
+WATCH_RETRIES = 5
+
+
+def read_retries() -> Retry:
+    return Retry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES, backoff_factor=0.25,
+                 backoff_max=2.0, status_forcelist=RETRY_STATUS, respect_retry_after_header=True,
+                 allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}), raise_on_status=False)
+
+
+def _backoff(attempt: int) -> float:
+    return min(2.0, 0.25 * 2 ** attempt)
+
+
+def _cause(err: BaseException) -> str:
+    """The root cause of a transport error, without urllib3's wrapping."""
+    reason = getattr(err, "reason", None)
+    if isinstance(reason, BaseException):
+        return f"{type(reason).__name__}: {reason}"
+    return f"{type(err).__name__}: {err}"
+
+
+class _GuardedApi:
+    """An API object whose calls fail with a ClusterError naming the cause, the retries done
+    and the step that was running once the transport gave up (the retries themselves are
+    urllib3's, configured on the ApiClient)."""
+
+    def __init__(self, api: object, cluster: "Cluster") -> None:
+        self._api = api
+        self._cluster = cluster
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._api, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except ApiException as err:
+                if err.status in RETRY_STATUS:
+                    raise self._cluster.gave_up(name, err) from None
+                raise
+            except (Urllib3Error, OSError) as err:
+                raise self._cluster.gave_up(name, err) from None
+        return call
+
+
+def _yaml_error_position(err: yaml.YAMLError) -> str:
+    """Where a YAML error is, without the snippet of the file yaml quotes (it may hold a token)."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or type(err).__name__
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
+
+
+def read_kubeconfig(path: str, context: str | None) -> dict:
+    """The parsed kubeconfig, checked to have ``context``; errors never quote its content."""
     if not path:
         raise ClusterError("KUBECONFIG is empty: name a kubeconfig file")
     if not os.path.isfile(path):
@@ -69,19 +136,35 @@ def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as err:
-        raise ClusterError(f"KUBECONFIG '{path}' cannot be read as YAML: {err}") from err
+    except OSError as err:
+        raise ClusterError(f"KUBECONFIG '{path}' cannot be read: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ClusterError(f"KUBECONFIG '{path}' cannot be read as YAML: {_yaml_error_position(err)}") from None
     if not isinstance(data, dict) or not data.get("contexts"):
         raise ClusterError(f"KUBECONFIG '{path}' is not a kubeconfig: it has no 'contexts'")
     names = [c.get("name") for c in data["contexts"] if isinstance(c, dict)]
     if context and context not in names:
         raise ClusterError(
-            f"KUBE_CONTEXT '{context}' is not in KUBECONFIG '{path}'; contexts: {', '.join(names)}"
+            f"KUBE_CONTEXT '{context}' is not in KUBECONFIG '{path}'; contexts: {', '.join(map(str, names))}"
         )
+    return data
+
+
+def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
+    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched.
+    No error message contains a credential of the file."""
+    secrets = kubeconfig_secrets(read_kubeconfig(path, context))
     try:
-        return config.new_client_from_config(config_file=path, context=context or None)
-    except (config.ConfigException, ValueError, KeyError, TypeError) as err:
-        raise ClusterError(f"KUBECONFIG '{path}' is not usable: {err}") from err
+        configuration = client.Configuration()
+        config.load_kube_config(config_file=path, context=context or None, client_configuration=configuration,
+                                persist_config=False)
+        configuration.retries = read_retries()  # idempotent requests only; creates are checked by name
+        return client.ApiClient(configuration)
+    except (config.ConfigException, ValueError, KeyError, TypeError, binascii.Error) as err:
+        text = str(err)
+        for value in secrets:
+            text = text.replace(value, "***")
+        raise ClusterError(f"KUBECONFIG '{path}' is not usable: {text}") from None
 
 
 class Cluster:
@@ -92,9 +175,56 @@ class Cluster:
         self.kubeconfig = kubeconfig
         self.context = context
         self.request_timeout = request_timeout
+        #: credentials of the kubeconfig, for the library to mask in every output
+        self.secrets = tuple(kubeconfig_secrets(read_kubeconfig(kubeconfig, context)))
         self._api_client = load_kubeconfig(kubeconfig, context)
-        self.core = client.CoreV1Api(self._api_client)
+        self._raw_core = client.CoreV1Api(self._api_client)
+        self.core = _GuardedApi(self._raw_core, self)
+        #: the procedure step running now (set by the library's listener); named in failures
+        self.step = ""
+        #: the step during which the API server first became unreachable
+        self.unreachable_since = ""
         self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
+        #: where long waits report progress (the console in a robot run; None: silent)
+        self.progress: Emit | None = None
+
+    def gave_up(self, what: str, err: BaseException) -> ClusterError:
+        """The error once retries are exhausted: cause, bound and the step it happened in."""
+        where = f"while running '{self.step}'" if self.step else "outside a procedure step (suite setup/teardown)"
+        if isinstance(err, ApiException):
+            cause = f"answered {_api_reason(err)}"
+        else:
+            cause = f"is unreachable ({_cause(err)})"
+            self.unreachable_since = self.unreachable_since or (self.step or "suite setup/teardown")
+        since = (f"; it has been unreachable since '{self.unreachable_since}'"
+                 if self.unreachable_since and self.unreachable_since != self.step else "")
+        return ClusterError(f"API server {self.server} {cause} on {what}, after {RETRIES} retries with back-off, "
+                            f"{where}{since}")
+
+    def _create_checked(self, what: str, create: Callable[[], object], exists: Callable[[], bool]) -> None:
+        """Create once; when the answer is an error that may hide a success (5xx, 429, a reset
+        connection), check by name before trying again, so nothing is created twice."""
+        for attempt in range(RETRIES + 1):
+            try:
+                create()
+                return
+            except ApiException as err:
+                if err.status not in RETRY_STATUS:
+                    raise
+                last: BaseException = err
+            except (Urllib3Error, OSError) as err:
+                last = err
+            try:
+                if exists():
+                    return  # the create took effect; only its answer was lost
+            except ClusterError:
+                pass
+            time.sleep(_backoff(attempt))  # back-off before trying again
+        raise self.gave_up(f"creating {what}", last)
+
+    @property
+    def api_client(self) -> client.ApiClient:
+        return self._api_client
 
     @property
     def server(self) -> str:
@@ -113,6 +243,8 @@ class Cluster:
         try:
             info = client.VersionApi(self._api_client).get_code(_request_timeout=self.request_timeout)
         except ApiException as err:
+            if err.status in RETRY_STATUS:
+                raise self.gave_up("reading its version", err) from None
             raise ClusterError(f"API server {self.server} answered {_api_reason(err)}") from err
         except (Urllib3Error, OSError) as err:
             raise ClusterError(
@@ -155,8 +287,12 @@ class Cluster:
 
     def create_namespace(self, name: str, labels: Mapping[str, str]) -> None:
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=dict(labels)))
+        def exists() -> bool:
+            return bool(self.core.list_namespace(field_selector=f"metadata.name={name}",
+                                                 _request_timeout=self.request_timeout).items)
         try:
-            self.core.create_namespace(body, _request_timeout=self.request_timeout)
+            self._create_checked(f"namespace '{name}'", lambda: self._raw_core.create_namespace(
+                body, _request_timeout=self.request_timeout), exists)
         except ApiException as err:
             raise ClusterError(f"creating namespace '{name}': {_api_reason(err)}") from err
 
@@ -178,22 +314,33 @@ class Cluster:
 
     def _wait_gone(self, lister: Callable, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        progress = Progress(f"waiting up to {timeout:g} s for {what} to be gone", self.progress)
+        broken = 0  # watch streams broken in a row
         while True:
             listing = lister(_request_timeout=self.request_timeout)
             if not listing.items:
                 return
+            progress(lambda: f"still there ({getattr(listing.items[0].status, 'phase', None) or 'exists'})")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ClusterError(f"{what} still exists after {timeout:g} s")
+            watch_for = min(remaining, max(1.0, progress.due_in()))  # back in time to report progress
             stream_ = watch.Watch().stream(
                 lister,
                 resource_version=listing.metadata.resource_version,
-                timeout_seconds=max(1, int(remaining)),
-                _request_timeout=remaining + 5,
+                timeout_seconds=max(1, int(watch_for)),
+                _request_timeout=watch_for + 5,
             )
-            for event in stream_:
-                if event["type"] == "DELETED":
-                    break
+            try:
+                for event in stream_:
+                    broken = 0
+                    if event["type"] == "DELETED":
+                        break
+            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
+                broken += 1
+                if broken > WATCH_RETRIES:
+                    raise self.gave_up(f"watching {what}", err) from None
+                time.sleep(_backoff(broken))
 
     # ---- pods ---------------------------------------------------------------------------
 
@@ -211,6 +358,8 @@ class Cluster:
                 return f"pod '{name}': {_api_reason(err)}"
             except (Urllib3Error, OSError) as err:
                 return f"pod '{name}': API server {self.server} unreachable: {err}"
+            except ClusterError as err:
+                return f"pod '{name}': {err}"
             return None
 
         with ThreadPoolExecutor(max_workers=max(1, min(16, len(items)))) as pool:
@@ -220,8 +369,15 @@ class Cluster:
 
     def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
         """Create all pods concurrently; returns their names."""
-        self._for_each_pod("creating", namespace, list(bodies), lambda body: self.core.create_namespaced_pod(
-            namespace, body, _request_timeout=self.request_timeout))
+        def create(body: dict) -> None:
+            name = body["metadata"]["name"]
+
+            def exists() -> bool:
+                return bool(self.core.list_namespaced_pod(namespace, field_selector=f"metadata.name={name}",
+                                                          _request_timeout=self.request_timeout).items)
+            self._create_checked(f"pod '{namespace}/{name}'", lambda: self._raw_core.create_namespaced_pod(
+                namespace, body, _request_timeout=self.request_timeout), exists)
+        self._for_each_pod("creating", namespace, list(bodies), create)
         return [b["metadata"]["name"] for b in bodies]
 
     def delete_pods(self, namespace: str, names: Iterable[str], grace_seconds: int) -> None:
@@ -262,6 +418,8 @@ class Cluster:
         fail fast."""
         wanted = set(names)
         deadline = time.monotonic() + timeout
+        progress = Progress(f"waiting up to {timeout:g} s for pods {', '.join(sorted(wanted))}", self.progress)
+        broken = 0  # watch streams broken in a row
         while True:
             listing = self.core.list_namespaced_pod(namespace, _request_timeout=self.request_timeout)
             state: dict[str, client.V1Pod | None] = dict.fromkeys(wanted)
@@ -273,25 +431,34 @@ class Cluster:
             version = listing.metadata.resource_version
             try:
                 while (remaining := deadline - time.monotonic()) > 0:
+                    progress(lambda: describe_pods(state))
+                    watch_for = min(remaining, max(1.0, progress.due_in()))  # back in time to report progress
                     for event in watch.Watch().stream(
                         self.core.list_namespaced_pod,
                         namespace,
                         resource_version=version,
-                        timeout_seconds=max(1, int(remaining + 0.999)),
-                        _request_timeout=remaining + 5,
+                        timeout_seconds=max(1, int(watch_for + 0.999)),
+                        _request_timeout=watch_for + 5,
                     ):
                         pod = event["object"]
+                        broken = 0
                         version = pod.metadata.resource_version
                         if pod.metadata.name in wanted:
                             state[pod.metadata.name] = None if event["type"] == "DELETED" else pod
                             if judge(state):
                                 return state, True
+                        progress(lambda: describe_pods(state))
                         if time.monotonic() >= deadline:
                             break
                 return state, False
             except ApiException as err:
                 if err.status != 410:  # 410: resourceVersion too old, list again
                     raise ClusterError(f"watching pods in '{namespace}': {_api_reason(err)}") from err
+            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
+                broken += 1
+                if broken > WATCH_RETRIES or time.monotonic() >= deadline:
+                    raise self.gave_up(f"watching pods in '{namespace}'", err) from None
+                time.sleep(_backoff(broken))
 
     # ---- exec ---------------------------------------------------------------------------
 
@@ -299,17 +466,23 @@ class Cluster:
              container: str | None = None) -> ExecResult:
         """Run ``command`` in the pod; returns stdout, stderr and the exit status separately."""
         what = f"exec {' '.join(command)!r} in pod '{namespace}/{pod}'"
-        try:
-            kwargs = {"container": container} if container else {}
-            resp = stream(
-                self._exec_core.connect_get_namespaced_pod_exec, pod, namespace,
-                command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
-                _preload_content=False, _request_timeout=timeout, **kwargs,
-            )
-        except ApiException as err:
-            raise ClusterError(f"{what}: {_api_reason(err)}") from err
-        except Exception as err:  # websocket handshake errors come as various types
-            raise ClusterError(f"{what}: {err}") from err
+        kwargs = {"container": container} if container else {}
+        for attempt in range(RETRIES + 1):  # our commands only read: a failed handshake is retried
+            try:
+                resp = stream(
+                    self._exec_core.connect_get_namespaced_pod_exec, pod, namespace,
+                    command=list(command), stderr=True, stdin=False, stdout=True, tty=False,
+                    _preload_content=False, _request_timeout=timeout, **kwargs,
+                )
+                break
+            except ApiException as err:  # status 0: the websocket handshake failed (reset, lost)
+                if (err.status not in RETRY_STATUS and err.status != 0) or attempt == RETRIES:
+                    raise ClusterError(f"{what}: {_api_reason(err)}") from err
+            except Exception as err:  # websocket handshake errors come as various types
+                status = getattr(err, "status_code", None)
+                if (status is not None and status not in RETRY_STATUS) or attempt == RETRIES:
+                    raise ClusterError(f"{what}: {err}") from err
+            time.sleep(_backoff(attempt))
         out: list[str] = []
         err_out: list[str] = []
         deadline = time.monotonic() + timeout

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
 from .nodetopology import NodeTopology
+from .nodelease import NodeLease
+from .secrets import SecretRegistry
 from .simlauncher import SimulatedCluster
 
 
@@ -33,6 +35,8 @@ class LibraryContext:
     deletion_marks: dict[str, tuple[int, LogMark]] = field(default_factory=dict)
     named_marks: dict[str, LogMark] = field(default_factory=dict)  # 'Mark Plugin Log' names
     node_topology: NodeTopology | None = None  # read once inside a pod, on first need
+    lease: NodeLease | None = None  # this run's hold on the target node
+    secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:
@@ -64,6 +68,13 @@ class LibraryContext:
                 except Exception as err:  # noqa: BLE001 - report all, stop nothing
                     problems.append(f"namespace '{name}' may be left behind: {err}")
             self.created_namespaces.clear()
+            if self.lease is not None:
+                try:
+                    self.lease.release()
+                except Exception as err:  # noqa: BLE001 - it expires on its own
+                    problems.append(f"the lease of node {self.lease.node} was not released "
+                                    f"(it expires {self.lease.duration} s after its last renewal): {err}")
+                self.lease = None
             self.cluster.close()
             self.cluster = None
         if self.node_access is not None:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .parentdeath import die_with_parent_hook
+
 LIBRARIES_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -108,7 +110,8 @@ def start_simulator(
     stderr = open(work / "nrisim.stderr", "wb")  # noqa: SIM115
     try:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=die_with_parent_hook())  # even when robot is SIGKILLed
     finally:
         stdout.close()
         stderr.close()

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from .apiserver import faults
 from .config import SimConfig
 from .kubeconfig import server_from_kubeconfig
 from .latency import Latencies, parse_override, profile
@@ -84,6 +85,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-profile", default="fast", choices=["fast", "realistic"])
     p.add_argument("--latency", action="append", default=[], metavar="NAME=SECONDS",
                    help=f"override one latency; names: {', '.join(Latencies.names())}")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
+                   help="inject API faults (see nrisim/apiserver/faults.py): error_rate, throttle_rate, slow, reset_rate, "
+                        "lost_reply_rate, watch_drop, down, seed")
     return p
 
 
@@ -105,6 +109,7 @@ def serve(argv: list[str]) -> int:
     args = _serve_parser().parse_args(argv)
     try:
         latencies = profile(args.latency_profile, dict(parse_override(t) for t in args.latency))
+        faults.DEFAULTS.update(faults.parse(args.fault))
         config = SimConfig(cpus=args.cpus, threads_per_core=args.threads_per_core, numa_nodes=args.numa_nodes,
                            offline_cpus=args.offline_cpus, shuffle_map_order=args.shuffle_map_order,
                            map_order_seed=args.map_order_seed,

@@ -3,52 +3,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from robot.api import ExecutionResult
 
-ROOT = Path(__file__).resolve().parents[2]
+from robot_runner import ROOT, RobotRun, run_robot  # noqa: F401 (re-exported to the tests)
 from sshd_fixture import sshd  # noqa: F401  (the session fixture)
-
-
-@dataclass
-class RobotRun:
-    rc: int
-    outdir: Path
-    stdout: str
-    statuses: dict[str, tuple[str, str]]  # test name -> (status, message)
-    suite_status: str
-    suite_message: str
-
-    def status(self, test: str) -> str:
-        return self.statuses[test][0]
-
-    def message(self, test: str) -> str:
-        return self.statuses[test][1]
-
-
-def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
-    command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--loglevel", "DEBUG:INFO",
-               "--console", "dotted", *args, str(ROOT / suite)]
-    env = dict(os.environ)
-    env.pop("KUBECONFIG", None)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
-    result = ExecutionResult(str(outdir / "output.xml"))
-    statuses = {test.name: (test.status, test.message) for test in result.suite.all_tests}
-    return RobotRun(done.returncode, outdir, done.stdout + done.stderr, statuses,
-                    result.suite.status, result.suite.message)
 
 
 @pytest.fixture
 def robot_run(tmp_path):
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
-        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout)
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
+        return run_robot(tmp_path / "out", *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 
 
@@ -67,8 +36,9 @@ def public_outdir() -> Iterator[Path]:
 @pytest.fixture
 def public_robot_run(public_outdir):
     """Like ``robot_run``, with the output in a world-traversable directory."""
-    def run(*args: str, suite: str = "suites", timeout: float = 600) -> RobotRun:
+    def run(*args: str, suite: str = "suites", timeout: float = 600,
+            env_extra: dict[str, str] | None = None) -> RobotRun:
         public_outdir.mkdir(mode=0o755, exist_ok=True)
-        return run_robot(public_outdir, *args, suite=suite, timeout=timeout)
+        return run_robot(public_outdir, *args, suite=suite, timeout=timeout, env_extra=env_extra)
     return run
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from robot.api import ExecutionResult
 
-from conftest import ROOT, run_robot
+from robot_runner import ROOT, run_robot
 from CpusetLibrary.cpusets import parse_cpu_list
 
 pytestmark = pytest.mark.suite

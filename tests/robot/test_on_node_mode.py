@@ -18,7 +18,7 @@ import yaml
 from robot.api import ExecutionResult
 from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS
 
-from conftest import ROOT, run_robot
+from robot_runner import ROOT, run_robot
 
 pytestmark = pytest.mark.suite
 OUTAGE_SECONDS = 3.0
@@ -158,16 +158,6 @@ def test_ten_steps_on_the_node_through_a_restart_that_takes_the_api_away(simulat
     metadata = result.suite.metadata
     assert metadata["Plugin access"] == f"local {info['plugin_log']}"
     assert str(kubeconfig_file) in metadata["Cluster"] and "simulated" not in metadata["Cluster"]
-    step09 = next(t for t in result.suite.tests if t.name.startswith("Step 09"))
-    messages = []
-
-    def collect(item) -> None:
-        for child in getattr(item, "body", []):
-            if getattr(child, "type", "") == "MESSAGE":
-                messages.append(child.message)
-            else:
-                collect(child)
-
-    collect(step09)
-    assert any(m.startswith("The API server was unreachable after the restart; it answered again")
-               for m in messages), messages
+    # The outage is ridden out either by the API client's bounded retries (a short one) or by
+    # Restart Plugin's own wait for the API server (tests/unit/test_apiwait.py); which of the two
+    # depends on timing, so only the outcome is asserted here: every step passed through it.

@@ -31,3 +31,9 @@ def test_one_contract_test_runs_alone(robot_run):
     """Tests are independent: one selected test sets up and cleans up on its own."""
     run = robot_run("--test", "Memory Nodes Follow The Cpus Of Annotated Pods", suite=SUITE)
     assert [status for status, _ in run.statuses.values()] == ["PASS"], run.statuses
+
+
+def test_a_node_too_small_stops_in_suite_setup_naming_the_numbers(robot_run):
+    run = robot_run("--variable", "SIM_CPUS:8", suite=SUITE)
+    assert all(status == "FAIL" for status, _ in run.statuses.values())
+    assert "TARGET_NODE has 8 online CPUs (0-7); the contract suite needs at least 16" in run.suite_message

@@ -40,10 +40,10 @@ def test_dry_run_needs_no_cluster(robot_run):
 
 @pytest.mark.parametrize("variable, named", [
     ("POD_READY_TIMEOUT:soon", "POD_READY_TIMEOUT 'soon' is not a positive time"),
-    ("SIM_CPUS:abc", "SIM_CPUS 'abc' is not a whole number >= 1"),
+    ("SIM_CPUS:abc", "SIM_CPUS 'abc' is not what the simulated cluster supports"),
     ("DELETE_GRACE_PERIOD:-1", "DELETE_GRACE_PERIOD '-1' is not a whole number >= 0"),
-    ("NODE_ACCESS:bogus", "unknown node access kind 'bogus'; valid kinds: local, ssh, daemonset"),
-    ("LATENCY_PROFILE:slow", "invalid choice: 'slow'"),
+    ("NODE_ACCESS:bogus", "NODE_ACCESS 'bogus' is not a node access kind; expected one of local, ssh, daemonset"),
+    ("LATENCY_PROFILE:slow", "LATENCY_PROFILE 'slow' is not a latency profile; expected one of fast, realistic"),
 ])
 def test_a_bad_run_variable_stops_in_suite_setup_naming_it(robot_run, variable, named):
     run = robot_run("--variable", variable, suite=SUITE)

@@ -79,6 +79,31 @@ class Expected:
     checks: tuple[Check, ...] = field(default=())
 
 
+T_CLASSIFIED = "Pods Are Classified By Their Annotation And Resources"
+T_LISTS = "Annotated Pods Get Exactly Their Cpus, Lists And Ranges"
+T_SHARE = "Two Annotated Pods May Share Cpus"
+T_INTEGER = "Integer Pods Get Exclusive Sibling-Aware Cpus"
+T_POOL = "Shared Pods Get Exactly The Shared Pool"
+T_EXISTING_SHARED = "Existing Shared Pods Keep Their Cpus When Exclusive Cpus Are Granted"
+T_FORBID = "Integer And Shared Pods Avoid Their Forbidden Cpus"
+T_ANNOTATED_FORBID = "Annotated Pods Ignore Forbidden Cpus"
+T_INVALID = "Invalid Annotations Are Refused With The Plugin's Messages And Reserve Nothing"
+T_EMPTY = "An Empty Annotation Runs Unpinned"
+T_MEMS = "Memory Nodes Follow The Cpus Of Annotated Pods"
+T_MOVE_ONE = "Live Reallocation Of One Cpu"
+T_MOVE_TWO = "Live Reallocation Of Two Cpus"
+T_IMPOSSIBLE = "An Impossible Reallocation Is Refused And Changes Nothing"
+T_EXHAUSTION = "Exhaustion Is Refused With The Real Free Count"
+T_RELEASED = "Deleted Pods' Cpus Are Free Again"
+T_RESTART = "A Restart Keeps Every Container's Cpus"
+#: short names of the contract's tests in the table (the doc lists them)
+LABELS = {T_CLASSIFIED: "classes", T_LISTS: "annotated", T_SHARE: "sharing", T_INTEGER: "integer", T_POOL: "pool",
+          T_EXISTING_SHARED: "old shared", T_FORBID: "forbid", T_ANNOTATED_FORBID: "annotated forbid",
+          T_INVALID: "invalid", T_EMPTY: "empty annotation", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
+          T_IMPOSSIBLE: "impossible move", T_EXHAUSTION: "exhaustion", T_RELEASED: "released", T_RESTART: "restart"}
+CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_FORBID, T_ANNOTATED_FORBID,
+                  T_INVALID, T_EMPTY, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE, T_EXHAUSTION, T_RELEASED, T_RESTART)
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -91,6 +116,7 @@ SUITES: dict[str, Suite] = {
             "Step 06 Delete The Annotated Pods",
             "Step 07 Verify The Released CPUs Are Allocatable Again",
         )),
+        Suite("contract", "suites/plugin_contract.robot", CONTRACT_TESTS, chain=False),
     )
 }
 
@@ -152,6 +178,53 @@ def distinct(a: str, b: str) -> Check:
     def check(m: re.Match[str]) -> str | None:
         return None if m[a] != m[b] else f"the same pod {m[a]} named twice"
     return check
+
+
+# ---- the contract suite's failures --------------------------------------------------------
+
+#: the contract runs on a 2-NUMA simulated node (memory-node behaviour is visible only there)
+CONTRACT_VARIABLES = ("SIM_NUMA_NODES:2",)
+
+
+def cpu_count(group: str, count: int) -> Check:
+    """The CPU list in ``group`` has ``count`` CPUs."""
+    def check(m: re.Match[str]) -> str | None:
+        n = len(_cpus(m[group]))
+        return None if n == count else f"{m[group]} is {n} CPUs, expected {count}"
+    return check
+
+
+def union_is(whole: str, *parts: str) -> Check:
+    """The CPU list ``whole`` is the union of the lists ``parts``."""
+    def check(m: re.Match[str]) -> str | None:
+        union = frozenset().union(*(_cpus(m[p]) for p in parts))
+        return None if _cpus(m[whole]) == union else f"{m[whole]} is not the union of {[m[p] for p in parts]}"
+    return check
+
+
+def difference_is(whole: str, minus: str, rest: str) -> Check:
+    """The CPU list ``rest`` is ``whole`` without ``minus``."""
+    def check(m: re.Match[str]) -> str | None:
+        ok = _cpus(m[rest]) == _cpus(m[whole]) - _cpus(m[minus]) and _cpus(m[minus]) <= _cpus(m[whole])
+        return None if ok else f"{m[rest]} is not {m[whole]} without {m[minus]}"
+    return check
+
+
+def _shared_extra(pod: str, prefix: str) -> str:
+    return (rf"{pod} has (?P<{prefix}_has>{CPUS}), the shared pool is (?P<{prefix}_pool>{CPUS}): "
+            rf"extra (?P<{prefix}_extra>{CPUS}) \(integer\)")
+
+
+def _exhaustion_mismatch(need: int, have: int, expected_need: int, expected_have: int) -> str:
+    pattern = (rf".*insufficient free CPUs: need {expected_need}, have {expected_have}"
+               r"(?: \(reserved: \[[0-9 ]*\]\))?")
+    return (r"pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive CPUs "
+            rf"\(avoiding forbidden cores\): insufficient free CPUs: need {need}, have {have} "
+            rf"\(reserved: \[[0-9 ]+\]\)', which does not match '{re.escape(pattern)}'")
+
+
+def contract(model: str, why: str, *failures: Failure, variables: tuple[str, ...] = ()) -> Verdict:
+    return Verdict(model, "contract", None, why, CONTRACT_VARIABLES + variables, failures)
 
 
 # ---- message patterns ---------------------------------------------------------------------
@@ -317,6 +390,155 @@ VERDICTS: tuple[Verdict, ...] = (
        "CPUs of the deleted trigger pods cannot be allocated again"),
     Verdict(CUSTOM_MODEL, "race", None,
             "the race procedure deletes only annotated pods, so an integer leak is not exercised"),
+
+    # ---- the contract suite: independent tests; the named ones fail, every other passes ----
+    contract("head", "the current plugin keeps every behaviour of the contract"),
+    contract("pre-fix", "PRE refuses an empty annotation (`failed to record annotated container: no CPU list in "
+             "adjustment`; HEAD runs it unpinned) and words an impossible reallocation `cannot reallocate "
+             "conflicting integer containers: ...`, where the contract asserts HEAD's behaviour and exact message. "
+             "Its single moves, exhaustion figures and restart keep the contract (the lost plan of two moves "
+             "at once is the race suite's)",
+             Failure(T_EMPTY,
+                     r"pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
+                     r"containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
+                     r"desc = failed to record annotated container: no CPU list in adjustment",
+                     "pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
+                     "containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
+                     "desc = failed to record annotated container: no CPU list in adjustment"),
+             Failure(T_IMPOSSIBLE,
+                     r"pod annotated-impossible was refused with 'cannot reallocate conflicting integer containers: "
+                     r"cannot reallocate integer container (?P<id>[0-9a-f]{64})', expected 'cannot reallocate "
+                     r"conflicting containers: cannot reallocate integer container (?P=id)'",
+                     "pod annotated-impossible was refused with 'cannot reallocate conflicting integer containers: "
+                     "cannot reallocate integer container b31c4707e3fe95089a1fe597d6337f76bf20a817a4373e9f3be298d47426a953', "
+                     "expected 'cannot reallocate conflicting containers: cannot reallocate integer container "
+                     "b31c4707e3fe95089a1fe597d6337f76bf20a817a4373e9f3be298d47426a953'"),
+             variables=PRE_VARIABLES),
+    contract("leak-on-remove", "the released annotated CPUs 0-3 stay reserved; every teardown's probe sees a leak "
+             "and restarts the plugin, so no other test fails",
+             Failure(T_RELEASED, r"CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3",
+                     "CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3")),
+    contract("integer-one-too-many", "every test that checks an integer pod's count fails (the exhaustion test: "
+             "the plugin needs one more than the pod asks for)",
+             Failure(T_CLASSIFIED, "integer CPUs wrong: " + _too_many("integer-two", 2, "a") + "; "
+                     + _too_many("integer-one", 1, "b"),
+                     "integer CPUs wrong: integer-two has 3 CPUs (1,32-33), requested 2; integer-one has 2 CPUs "
+                     "(2,34), requested 1", one_more_than_requested("a", "b")),
+             Failure(T_SHARE, "integer CPUs wrong: " + _too_many("integer-beside", 2, "a"),
+                     "integer CPUs wrong: integer-beside has 3 CPUs (1,32,34), requested 2",
+                     one_more_than_requested("a")),
+             Failure(T_INTEGER, "integer CPUs wrong: " + "; ".join(
+                 (_too_many("integer-a", 2, "a"), _too_many("integer-b", 2, "b"), _too_many("integer-c", 4, "c"))),
+                     "integer CPUs wrong: integer-a has 3 CPUs (1,32-33), requested 2; integer-b has 3 CPUs "
+                     "(0,2,34), requested 2; integer-c has 5 CPUs (3-5,35-36), requested 4",
+                     one_more_than_requested("a", "b", "c")),
+             Failure(T_EXISTING_SHARED, "integer CPUs wrong: " + _too_many("integer-late", 2, "a"),
+                     "integer CPUs wrong: integer-late has 3 CPUs (1,32-33), requested 2",
+                     one_more_than_requested("a")),
+             Failure(T_FORBID, "integer CPUs wrong: " + _too_many("integer-forbid", 2, "a"),
+                     "integer CPUs wrong: integer-forbid has 3 CPUs (33,35,37), requested 2",
+                     one_more_than_requested("a")),
+             Failure(T_INVALID, "integer CPUs wrong: " + _too_many("integer-after-refusals", 63, "a"),
+                     "integer CPUs wrong: integer-after-refusals has 64 CPUs (0-63), requested 63",
+                     one_more_than_requested("a")),
+             Failure(T_MOVE_ONE, "integer CPUs wrong: " + _too_many("integer-moved", 2, "a"),
+                     "integer CPUs wrong: integer-moved has 3 CPUs (2,33-34), requested 2",
+                     one_more_than_requested("a")),
+             Failure(T_MOVE_TWO, "integer CPUs wrong: " + _too_many("integer-moved", 4, "a"),
+                     "integer CPUs wrong: integer-moved has 5 CPUs (3,32-35), requested 4",
+                     one_more_than_requested("a")),
+             Failure(T_EXHAUSTION, _exhaustion_mismatch(34, 32, 33, 32),
+                     "pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive "
+                     "CPUs (avoiding forbidden cores): insufficient free CPUs: need 34, have 32 (reserved: [0 1 2 3 4 "
+                     "5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31])', which does "
+                     "not match '.*insufficient free CPUs: need 33, have 32(?: \\(reserved: \\[[0-9 ]*\\]\\))?'")),
+    contract("integer-shared-cpu", "the model shares a CPU on the plugin's second integer admission only: the "
+             "first test's second integer pod",
+             Failure(T_CLASSIFIED, r"integer CPUs wrong: integer-one and integer-two share CPUs (?P<shared>\d+)",
+                     "integer CPUs wrong: integer-one and integer-two share CPUs 1")),
+    contract("restart-forgets-integer", "after the restart the plugin's log must show the integer container "
+             "synchronized",
+             Failure(T_RESTART, rf"plugin did not synchronize: integer-restart \(container {CID}\)",
+                     "plugin did not synchronize: integer-restart (container 392e1d42d2ee)")),
+    contract("annotated-plus-one", "every annotated pod admitted without a move gets an extra CPU; the shared "
+             "pool and the free count lose it too, and the restart gives it back",
+             Failure(T_CLASSIFIED, "annotated CPUs wrong: " + _plus_one("annotated-small", "0", "a"),
+                     "annotated CPUs wrong: annotated-small has 0-1 but annotation '0' is 0; extra 1",
+                     (grant_is_annotation_plus_one("a"),)),
+             Failure(T_LISTS, "annotated CPUs wrong: " + _plus_one("annotated-list", "0,2,4", "a") + "; "
+                     + _plus_one("annotated-ranges", "8-9,11-12", "b"),
+                     "annotated CPUs wrong: annotated-list has 0-2,4 but annotation '0,2,4' is 0,2,4; extra 1; "
+                     "annotated-ranges has 3,8-9,11-12 but annotation '8-9,11-12' is 8-9,11-12; extra 3",
+                     (grant_is_annotation_plus_one("a"), grant_is_annotation_plus_one("b"))),
+             Failure(T_SHARE, "annotated CPUs wrong: " + _plus_one("annotated-share-1", "0,2", "a") + "; "
+                     + _plus_one("annotated-share-2", "0,2", "b"),
+                     "annotated CPUs wrong: annotated-share-1 has 0-2 but annotation '0,2' is 0,2; extra 1; "
+                     "annotated-share-2 has 0,2-3 but annotation '0,2' is 0,2; extra 3",
+                     (grant_is_annotation_plus_one("a"), grant_is_annotation_plus_one("b"))),
+             Failure(T_POOL, rf"shared CPUs wrong: shared-pool has (?P<has>{CPUS}), the shared pool is "
+                     rf"(?P<pool>{CPUS}): missing (?P<missing>\d+)",
+                     "shared CPUs wrong: shared-pool has 3-31,34-63, the shared pool is 2-31,34-63: missing 2",
+                     (difference_is("pool", "missing", "has"),)),
+             Failure(T_ANNOTATED_FORBID, "annotated CPUs wrong: " + _plus_one("annotated-forbid", "1,3", "a"),
+                     "annotated CPUs wrong: annotated-forbid has 0-1,3 but annotation '1,3' is 1,3; extra 0",
+                     (grant_is_annotation_plus_one("a"),)),
+             Failure(T_EXHAUSTION, _exhaustion_mismatch(33, 31, 33, 32),
+                     "pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive "
+                     "CPUs (avoiding forbidden cores): insufficient free CPUs: need 33, have 31 (reserved: [0 1 2 3 4 "
+                     "5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32])', which does "
+                     "not match '.*insufficient free CPUs: need 33, have 32(?: \\(reserved: \\[[0-9 ]*\\]\\))?'"),
+             Failure(T_RESTART, rf"CPUs changed: annotated-restart has 0-1 but before is 0-2; missing 2; "
+                     rf"shared-restart has (?P<now>{CPUS}) but before is (?P<before>{CPUS}); extra 2",
+                     "CPUs changed: annotated-restart has 0-1 but before is 0-2; missing 2; shared-restart has "
+                     "2-31,34-63 but before is 3-31,34-63; extra 2")),
+    contract(CUSTOM_MODEL, "the user's model never releases integer CPUs: the deleted integer pod's 4 CPUs stay "
+             "reserved (every teardown's probe restarts the plugin, so no other test fails)",
+             Failure(T_RELEASED, rf"CPUs the plugin reserves for no pod is (?P<leak>{CPUS}), expected none; "
+                     rf"extra (?P=leak)",
+                     "CPUs the plugin reserves for no pod is 32-35, expected none; extra 32-35",
+                     (cpu_count("leak", 4),))),
+    contract("shared-includes-integer", "new shared containers get integer CPUs: every test comparing a shared "
+             "pod with the shared pool fails; after a restart Synchronize gives the shared pod the right pool",
+             Failure(T_CLASSIFIED, "shared CPUs wrong: " + "; ".join(_shared_extra(pod, p) for pod, p in (
+                 ("shared-fractional", "a"), ("shared-burstable", "b"), ("shared-no-memory-limit", "c"),
+                 ("shared-best-effort", "d"))),
+                     "shared CPUs wrong: shared-fractional has 1-63, the shared pool is 2-31,34-63: extra 1,32-33 "
+                     "(integer); shared-burstable has 1-63, the shared pool is 2-31,34-63: extra 1,32-33 (integer); "
+                     "shared-no-memory-limit has 1-63, the shared pool is 2-31,34-63: extra 1,32-33 (integer); "
+                     "shared-best-effort has 1-63, the shared pool is 2-31,34-63: extra 1,32-33 (integer)",
+                     tuple(union_is(f"{p}_has", f"{p}_pool", f"{p}_extra") for p in "abcd")),
+             Failure(T_POOL, "shared CPUs wrong: " + _shared_extra("shared-pool", "a"),
+                     "shared CPUs wrong: shared-pool has 2-63, the shared pool is 2-31,34-63: extra 32-33 (integer)",
+                     (union_is("a_has", "a_pool", "a_extra"), cpu_count("a_extra", 2))),
+             Failure(T_FORBID, "shared CPUs wrong: " + _shared_extra("shared-forbid", "a"),
+                     "shared CPUs wrong: shared-forbid has 1,3,5-63, the shared pool is 1,3,5-32,34,36-63: extra "
+                     "33,35 (integer)", (union_is("a_has", "a_pool", "a_extra"), cpu_count("a_extra", 2))),
+             Failure(T_RESTART, rf"CPUs changed: shared-restart has (?P<now>{CPUS}) but before is (?P<before>{CPUS}); "
+                     rf"missing (?P<missing>{CPUS})",
+                     "CPUs changed: shared-restart has 2-31,34-63 but before is 2-63; missing 32-33",
+                     (difference_is("before", "missing", "now"), cpu_count("missing", 2)))),
+    contract("forbid-ignored", "weka.io/forbid-core-ids is checked for an integer and a shared pod",
+             Failure(T_FORBID, r"forbidden CPUs used: integer-forbid runs on forbidden CPUs 1 \(forbid-core-ids "
+                     r"1,3,5\); shared-forbid runs on forbidden CPUs 0,2,4 \(forbid-core-ids 0,2,4\)",
+                     "forbidden CPUs used: integer-forbid runs on forbidden CPUs 1 (forbid-core-ids 1,3,5); "
+                     "shared-forbid runs on forbidden CPUs 0,2,4 (forbid-core-ids 0,2,4)")),
+    contract("annotated-mems-missing", "on the 2-NUMA node an annotated pod on node 0 may use both memory nodes "
+             "(the pod spanning both nodes is right by accident)",
+             Failure(T_MEMS, r"memory nodes wrong: annotated-one-node on CPUs 0 may use memory nodes 0-1, expected 0 "
+                     r"\(the NUMA nodes of its CPUs\)",
+                     "memory nodes wrong: annotated-one-node on CPUs 0 may use memory nodes 0-1, expected 0 "
+                     "(the NUMA nodes of its CPUs)")),
+    contract("annotation-not-validated", "the annotation `999` is admitted and runc fails the start, instead "
+             "of the plugin refusing it at creation",
+             Failure(T_INVALID, r"pod invalid-offline was not refused by the plugin at creation: invalid-offline: "
+                     r"phase=Failed; container ended: StartError: .*failed to write \"999\": .*cpuset\.cpus: "
+                     r"invalid argument: unknown",
+                     "pod invalid-offline was not refused by the plugin at creation: invalid-offline: phase=Failed; "
+                     "container ended: StartError: failed to create containerd task: failed to create shim task: "
+                     "OCI runtime create failed: runc create failed: unable to start container process: error during "
+                     "container init: error setting cgroup config for procHooks process: failed to write \"999\": "
+                     "write /sys/fs/cgroup/kubepods/burstable/pod7e4e1f08-afb8-4841-91d2-564db1e2fb98/c6c3bdfa0778ace"
+                     "32008ca928806052a7da75d08986edc6b51fab4b9cf4c0960/cpuset.cpus: invalid argument: unknown")),
 )
 
 
@@ -370,7 +592,7 @@ def _cell(v: Verdict) -> str:
         if not v.failures:
             return f"PASS (all {len(SUITES[v.suite].tests)})"
         passed = len(SUITES[v.suite].tests) - len(v.failures)
-        return "FAIL " + ", ".join(f"*{f.step}*" for f in v.failures) + f"; {passed} PASS"
+        return "FAIL " + ", ".join(LABELS.get(f.step, f.step) for f in v.failures) + f"; {passed} PASS"
     if v.failure is None:
         return f"PASS (all {len(SUITES[v.suite].tests)})"
     tests = SUITES[v.suite].tests
@@ -404,7 +626,8 @@ def render_markdown() -> str:
         "Suites: " + "; ".join(f"**{s}** = `{SUITES[s].path}` ({len(SUITES[s].tests)} tests)" for s in suites) + ".",
         "In a procedure suite, tests before the failing one pass; every later test is skipped with",
         "the message `Skipped: previous step '<failing test>' did not pass`. The tests of the contract",
-        "suite are independent: the tests named in its cell fail, every other test passes.",
+        "suite are independent: the tests named in its cell fail, every other test passes. Its cells use",
+        "short names: " + "; ".join(f"*{label}* = {test}" for test, label in LABELS.items()) + ".",
         "",
         *render_table(),
     ]
@@ -417,7 +640,7 @@ def render_markdown() -> str:
               "and which CPUs are listed can vary between runs; the enforced patterns accept each order",
               "and check the figures against each other (a list's length equals its count, the plugin's",
               "free figure is below the need and the real one is not, ...).",
-              "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (about 40 s on 2 cores).",
+              "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (36 runs, two at a time: about 4.5 min on 2 cores).",
               "", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
               "`-v PLUGIN_MODEL:" + CUSTOM_MODEL + "` with that directory on `PYTHONPATH`.", ""]
     return "\n".join(lines)

@@ -1,7 +1,9 @@
 """Connecting to the cluster (real or simulated) and to the plugin on the target node."""
 from __future__ import annotations
 
+import math
 import os
+import uuid
 from pathlib import Path
 
 from robot.api import logger
@@ -10,7 +12,12 @@ from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
-from ..cluster import Cluster, ClusterError
+from ..cluster import Cluster, ClusterError, read_kubeconfig
+from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
+from ..nodelease import NodeBusy, NodeLease
+from ..runvars import problems_with, simulator_only_given_for_real_cluster
+from ..secrets import kubeconfig_secrets
+from ..target import REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed, flag
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -29,14 +36,32 @@ def _output_dir() -> Path:
         return Path.cwd() / "results"
 
 
-def _seconds(name: str, value: object) -> float:
-    """A Robot time string (``2 min``, ``90 s``) or a number, as seconds > 0."""
+def _run_variable(name: str, default: object) -> object:
+    """A robot variable of the run (``default`` outside a run or when not set)."""
+    try:
+        return BuiltIn().get_variable_value(f"${{{name}}}", default)
+    except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
+        return default
+
+
+def _console(text: str) -> None:
+    """Progress and notices for people and pipelines watching the run."""
+    logger.console(f"[CpusetLibrary] {text}")
+
+
+def _given(value: object, variable: str, default: str) -> object:
+    """``value`` when given, else the run variable ``variable``, else ``default``."""
+    return value if value not in (None, "") else _run_variable(variable, default)
+
+
+def _seconds(name: str, value: object, allow_zero: bool = False) -> float:
+    """A Robot time string (``2 min``, ``90 s``) or a number, as seconds > 0 (>= 0)."""
     try:
         seconds = timestr_to_secs(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a time such as '2 min' or '120', got {value!r}") from None
-    if not seconds > 0:
-        raise ValueError(f"{name} must be a time > 0, got {value!r}")
+    if not (seconds >= 0 if allow_zero else seconds > 0):
+        raise ValueError(f"{name} must be a time {'>=' if allow_zero else '>'} 0, got {value!r}")
     return seconds
 
 
@@ -46,25 +71,33 @@ class ConnectionKeywords:
 
     @keyword
     def check_run_variables(self, **variables: str) -> None:
-        """Check the run's variables before anything is created: names ending in ``_TIMEOUT``
-        are times (``2 min``, ``90 s``), ``*_GRACE_PERIOD`` whole seconds >= 0, ``SIM_CPUS`` a
-        whole number >= 1. Fails naming every bad variable and what was expected."""
-        problems = []
-        for name, value in variables.items():
-            text = str(value).strip()
-            if name.endswith("_TIMEOUT"):
-                try:
-                    ok = timestr_to_secs(text) > 0
-                except ValueError:
-                    ok = False
-                if not ok:
-                    problems.append(f"{name} '{value}' is not a positive time such as '2 min' or '90 s'")
-            elif name.endswith("_GRACE_PERIOD") or name == "SIM_CPUS":
-                minimum = 1 if name == "SIM_CPUS" else 0
-                if not text.isdigit() or int(text) < minimum:
-                    problems.append(f"{name} '{value}' is not a whole number >= {minimum}")
+        """Check the run's variables before the cluster is touched, naming every bad one and
+        what was expected: ``*_TIMEOUT`` and ``LEASE_DURATION`` are times > 0 (``2 min``,
+        ``90 s``), ``LEASE_WAIT`` a time >= 0, ``*_GRACE_PERIOD`` whole seconds >= 0,
+        ``SIM_CPUS`` an even number the simulator supports (2-1024), ``LATENCY_PROFILE`` a
+        profile name, ``NODE_ACCESS`` local/ssh/daemonset, ``SSH_SUDO``,
+        ``ALLOW_SIMULATED_CLUSTER`` and ``REMOVE_LEFTOVERS`` true or false. The run's
+        ``LEASE_WAIT``, ``LEASE_DURATION``, ``REMOVE_LEFTOVERS`` and ``ALLOW_SIMULATED_CLUSTER``
+        are checked too when not given. With ``KUBECONFIG`` given, simulator-only variables
+        (``SIM_CPUS``, ``PLUGIN_MODEL``, ``LATENCY_PROFILE``) that differ from their defaults
+        produce a warning: they do nothing on a real cluster.
+
+        Example:
+        | Check Run Variables | SIM_CPUS=${SIM_CPUS} | SSH_SUDO=${SSH_SUDO} | POD_READY_TIMEOUT=2 min |
+        """
+        checked = dict(variables)
+        for name in ("LEASE_WAIT", "LEASE_DURATION", "REMOVE_LEFTOVERS", "ALLOW_SIMULATED_CLUSTER"):
+            if name not in checked:
+                value = _run_variable(name, None)
+                if value is not None:
+                    checked[name] = value
+        problems = problems_with(checked)
         if problems:
             raise ValueError("; ".join(problems))
+        ignored = simulator_only_given_for_real_cluster(checked)
+        if ignored:
+            logger.warn(f"{', '.join(ignored)} apply to the simulated cluster only; KUBECONFIG names a real "
+                        "cluster, so they are ignored")
 
     @keyword
     def connect_to_cluster(
@@ -81,8 +114,13 @@ class ConnectionKeywords:
         sim_shuffle_map_order: bool = False,
         sim_map_order_seed: str = "",
         sim_nodes: int = 1,
+        lease_wait: str | None = None,
+        lease_duration: str | None = None,
+        remove_leftovers: str | None = None,
+        sim_faults: str = "",
     ) -> dict:
-        """Connect to the cluster and check the target node; returns run metadata.
+        """Connect to the cluster, check the target node and hold it for this run; returns run
+        metadata.
 
         With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
         plugin model ``plugin_model``, latencies ``latency_profile``, ``sim_nodes`` nodes named
@@ -101,14 +139,35 @@ class ConnectionKeywords:
         | Connect To Cluster | sim_cpus=16 | sim_numa_nodes=2 | sim_offline_cpus=5,7 |
         | Connect To Cluster | sim_shuffle_map_order=True | sim_map_order_seed=42 |
 
+        One run per node: the run holds the node's Lease (``default/nri-cpuset-acceptance-<node>``,
+        renewed every third of ``lease_duration``, deleted at the end). When another live run
+        holds it, this one waits up to ``lease_wait`` (``0``: fail at once) and then fails
+        naming that run, its namespace and when it started; a lease not renewed for
+        ``lease_duration`` (a killed run) is taken over. Once the node is held, namespaces of
+        this tool left on it by earlier runs are deleted, or with ``remove_leftovers=false`` the
+        run stops naming them and the command that removes them. The three default to the
+        variables ``LEASE_WAIT`` (0), ``LEASE_DURATION`` (30 s) and ``REMOVE_LEFTOVERS`` (true).
+
+        ``sim_faults`` (simulated cluster only) injects API faults, e.g.
+        ``error_rate=0.2,throttle_rate=0.1,watch_drop=2`` (names: ``python -m nrisim --help``);
+        reads are retried with bounded back-off, creates are checked by name before a retry,
+        broken watches are re-established, and a failure after the bound names the cause and
+        the step that was running.
+
         Fails, creating nothing, when the kubeconfig is unreadable or invalid, the API server
-        does not answer, or ``target_node`` does not exist or is not Ready.
+        does not answer, ``target_node`` does not exist or is not Ready, or the node is held.
+
+        Example:
+        | ${metadata} = | Connect To Cluster | kubeconfig=${KUBECONFIG} | target_node=worker-1 | lease_wait=5 min |
         """
+        wait = _seconds("LEASE_WAIT", _given(lease_wait, "LEASE_WAIT", "0"), allow_zero=True)
+        duration = _seconds("LEASE_DURATION", _given(lease_duration, "LEASE_DURATION", "30 s"))
+        remove = flag("REMOVE_LEFTOVERS", _given(remove_leftovers, "REMOVE_LEFTOVERS", "true"))
         if self.ctx.cluster is not None:
             return self.cluster_metadata()
         if not kubeconfig:
-            if os.environ.get("KUBECONFIG"):
-                logger.info("Environment KUBECONFIG is ignored: pass -v KUBECONFIG:<path> to use a real cluster.")
+            check_simulated_target_allowed(os.environ, _run_variable("ALLOW_SIMULATED_CLUSTER", ""))
+            logger.console(SIMULATED_BANNER.format(model=plugin_model, cpus=sim_cpus))
             seed = str(sim_map_order_seed).strip()
             if seed and not seed.lstrip("-").isdigit():
                 raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
@@ -119,6 +178,8 @@ class ConnectionKeywords:
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
                 map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
+                extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
+                            for arg in ("--fault", fault.strip())],
             )
             self.ctx.simulator = sim
             kubeconfig, context = sim.kubeconfig, ""
@@ -126,7 +187,10 @@ class ConnectionKeywords:
         elif not target_node:
             raise ClusterError("TARGET_NODE is empty: name the node of the real cluster to test on")
         try:
+            if not self.ctx.simulator:  # mask the kubeconfig's credentials before anything can log them
+                self.ctx.secrets.add(*kubeconfig_secrets(read_kubeconfig(kubeconfig, context or None)))
             cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
+            cluster.progress = _console
             self.ctx.cluster = cluster
             version = cluster.version()
             node = cluster.node(target_node)
@@ -136,10 +200,45 @@ class ConnectionKeywords:
             self.ctx.shutdown()
             raise
         self.ctx.node = node
+        self.ctx.run_id = self.ctx.run_id or uuid.uuid4().hex[:8]
+        try:
+            self._hold_node(cluster, node.name, wait, duration, remove, kubeconfig, context or None)
+        except Exception:
+            self.ctx.shutdown()
+            raise
         logger.info(f"Connected to {cluster.server} (Kubernetes {version}); target node {node.name}: "
                     f"{node.cpu_capacity:g} CPUs, {node.cpu_allocatable:g} allocatable, {node.runtime}")
         self._version = version
         return self.cluster_metadata()
+
+    def _hold_node(self, cluster: Cluster, node: str, wait: float, duration: float, remove: bool,
+                   kubeconfig: str, context: str | None) -> None:
+        """Take the node's lease, then deal with what earlier runs left there."""
+        lease = NodeLease(cluster.api_client, node, self.ctx.run_id, math.ceil(duration), cluster.request_timeout)
+        try:
+            taken_over = lease.acquire(wait, progress=_console)
+        except NodeBusy as err:
+            raise ClusterError(str(err)) from None
+        self.ctx.lease = lease
+        lease.namespaces_source = lambda: tuple(self.ctx.created_namespaces)
+        if taken_over is not None:
+            logger.console(f"[CpusetLibrary] took over the expired lease of node {node} from {taken_over.describe()}")
+        leftovers = find_leftovers(cluster, node, self.ctx.run_id)
+        if leftovers:
+            names = ", ".join(f"{item.namespace} (run {item.run_id or '?'}, {item.pods_on_node} pods on the node)"
+                              for item in leftovers)
+            if not remove:
+                raise ClusterError(
+                    f"node {node} has namespaces left behind by earlier runs of this tool: {names}. Remove them "
+                    f"with: {cleanup_command(kubeconfig, context, node)} (or run with -v REMOVE_LEFTOVERS:true)")
+            logger.console(f"[CpusetLibrary] removing namespaces left behind on node {node} by earlier runs "
+                           f"(their lease has expired): {names}")
+            problems = remove_namespaces(cluster, [item.namespace for item in leftovers], timeout=120)
+            if problems:
+                raise ClusterError(f"namespaces left behind by earlier runs could not be removed: "
+                                   f"{'; '.join(problems)}; remove them with: "
+                                   f"{cleanup_command(kubeconfig, context, node)}")
+        lease.start_renewing()
 
     @keyword
     def cluster_metadata(self) -> dict:
@@ -148,6 +247,7 @@ class ConnectionKeywords:
         node = self.ctx.require_node()
         sim = self.ctx.simulator
         return {
+            "Target": SIMULATED_TARGET if sim else REAL_TARGET,
             # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
             "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
                         else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
@@ -158,12 +258,15 @@ class ConnectionKeywords:
             "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
                                                  if sim.map_order_seed is not None else "")
                              if sim else "real plugin"),
+            "Node lease": (f"default/{self.ctx.lease.name} held by run {self.ctx.run_id}" if self.ctx.lease
+                           else "none"),
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
             "Library": f"CpusetLibrary {__version__}",
         }
 
     @keyword
-    def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None, **options) -> str:
+    def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None,
+                          passphrase: Secret | None = None, **options) -> str:
         """Select how the plugin's log and restart are reached: ``local``, ``ssh`` or ``daemonset``.
 
         ``local`` is for a run on the node itself (log ``/var/log/weka-cpuset.log`` and restart
@@ -177,17 +280,24 @@ class ConnectionKeywords:
         Empty options are ignored. ``restart_command_timeout`` (``ssh``, ``local``) bounds
         the restart command alone and takes a Robot time string (``2 min``) or seconds; the
         wait for the plugin to synchronize is bounded by ``Restart Plugin``'s own timeout.
-        ``password`` must be a Robot ``Secret`` (give it as
-        ``--variable "SSH_PASSWORD: Secret:..."``) so it never reaches the logs. Returns a
-        description of the access (never a secret).
+        ``password`` (and ``passphrase``, an encrypted ``ssh_key``'s) are Robot ``Secret``
+        values: the library turns ``SSH_PASSWORD``/``SSH_KEY_PASSPHRASE`` given in any form
+        (``-v``, a variable file, the environment variable of the same name) into ``Secret``
+        when the suite starts, and masks their values in every output. Returns a description
+        of the access (never a secret).
+
+        Example:
+        | Connect To Plugin | ssh | password=${SSH_PASSWORD} | user=qa | log_path=/var/log/weka-cpuset.log |
         """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         opts = {k: v for k, v in options.items() if v not in ("", None)}
         if password is not None:
             opts["password"] = password
+        if passphrase is not None:
+            opts["passphrase"] = passphrase
         if "sudo" in opts:
-            opts["sudo"] = str(opts["sudo"]).strip().lower() in ("1", "true", "yes", "on")
+            opts["sudo"] = flag("SSH_SUDO", opts["sudo"])
         if "restart_command_timeout" in opts:
             opts["restart_command_timeout"] = _seconds("restart_command_timeout", opts["restart_command_timeout"])
         sim = self.ctx.simulator
@@ -220,6 +330,7 @@ class ConnectionKeywords:
             except Exception:
                 access.close()
                 raise
+        access.progress = _console
         if self.ctx.node_access is not None:
             self.ctx.node_access.close()
         self.ctx.node_access = access

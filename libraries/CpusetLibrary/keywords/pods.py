@@ -41,6 +41,7 @@ class PodKeywords:
         cluster.create_namespace(name, {
             "app.kubernetes.io/managed-by": MANAGED_BY,
             "nri-cpuset-acceptance/run": self.ctx.run_id,
+            "nri-cpuset-acceptance/node": self.ctx.require_node().name[:63],  # leftovers are found by node
         })
         self.ctx.created_namespaces.add(name)
         self.ctx.namespace = name

@@ -23,6 +23,15 @@ def plugin_message(waiting_message: str) -> str:
     return (match["message"] if match else waiting_message or "").strip()
 
 
+def _terminated(pod) -> str:
+    """``; container ended: <reason>: <message>`` when a container of the pod has ended."""
+    for status in (pod.status.container_statuses or []) if pod.status else []:
+        ended = status.state.terminated if status.state else None
+        if ended is not None:
+            return f"; container ended: {ended.reason or ''}: {(ended.message or '').strip()}"
+    return ""
+
+
 class PodShapeKeywords:
     def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
@@ -63,13 +72,13 @@ class PodShapeKeywords:
                                             timeout: timedelta = timedelta(minutes=1)) -> str:
         """Wait (watch, bounded) until the pod's container is refused (``CreateContainerError``)
         and check the plugin's own message: equal to ``message``, or matching the regular
-        expression ``pattern`` in full (``re.fullmatch``: write ``\\[`` for a literal bracket;
+        expression ``pattern`` in full (``re.fullmatch``; in Robot data write ``\\\\[`` for a literal bracket;
         nothing is glob-like). Fails when the pod runs or the scheduler refuses it instead.
         Returns the plugin's message.
 
         Examples:
         | Pod Should Be Refused By The Plugin | ann-bad | message=invalid CPU list in annotation '5-2': invalid CPU range 5-2: start > end |
-        | Pod Should Be Refused By The Plugin | ann-999 | pattern=invalid CPU list in annotation '999': CPU\\(s\\) not online: \\[999\\] .* |
+        | Pod Should Be Refused By The Plugin | ann-999 | pattern=invalid CPU list in annotation '999': CPU\\\\(s\\\\) not online: \\\\[999\\\\] .* |
         """
         if bool(message) == bool(pattern):
             raise ValueError("give exactly one of message (exact text) and pattern (regular expression)")
@@ -95,6 +104,11 @@ class PodShapeKeywords:
             if pod_view.waiting_reason == "CreateContainerError":
                 said["message"] = plugin_message(pod_view.waiting_message)
                 return True
+            ended = _terminated(pod)
+            if pod_view.phase in ("Failed", "Succeeded") or ended or pod_view.waiting_reason not in (
+                    "", "ContainerCreating", "PodInitializing"):
+                raise AssertionError(f"pod {name} was not refused by the plugin at creation: "
+                                     f"{pod_view.describe()}{ended}")
             return False
 
         state, done = cluster.watch_pods(namespace, [name], judge, timeout.total_seconds())

@@ -54,10 +54,12 @@ class Deadline:
         return time.monotonic() >= self._end
 
 
-def poll_until(check: Callable[[], T | None], deadline: Deadline, interval: float) -> T | None:
+def poll_until(check: Callable[[], T | None], deadline: Deadline, interval: float,
+               report: Callable[[], None] | None = None) -> T | None:
     """Call ``check`` until it returns non-None or ``deadline`` passes (then one last call).
 
-    This waits on state with a bound; ``interval`` only paces the polling.
+    This waits on state with a bound; ``interval`` only paces the polling. ``report`` is
+    called between checks (progress output).
     """
     while True:
         result = check()
@@ -65,6 +67,8 @@ def poll_until(check: Callable[[], T | None], deadline: Deadline, interval: floa
             return result
         if deadline.expired():
             return None
+        if report is not None:
+            report()
         time.sleep(min(interval, max(deadline.remaining(), 0.001)))
 
 

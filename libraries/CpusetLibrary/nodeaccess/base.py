@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Callable
 
 
 class NodeAccessError(Exception):
@@ -33,6 +34,19 @@ SYNC_DONE = "Synchronize() completed - state manager now synchronized"
 
 class NodeAccess(ABC):
     """Reads the plugin log from a mark and restarts the plugin, bounded in time."""
+
+    #: where a long restart wait reports progress (the console in a robot run; None: silent)
+    progress: Callable[[str], None] | None = None
+    sync_line: str = SYNC_DONE
+
+    def _sync_progress(self, timeout: float, seen: list[str]) -> Callable[[], None]:
+        """A ``poll_until`` reporter for the wait on the sync line after a restart."""
+        from ..progress import Progress
+
+        progress = Progress(f"waiting up to {timeout:g} s for the plugin to log {self.sync_line!r} after its "
+                            "restart", self.progress)
+        return lambda: progress(lambda: f"{len(seen)} plugin log lines since the restart"
+                                        + (f", the last: {seen[-1][:160]}" if seen else ""))
 
     @abstractmethod
     def describe(self) -> str:

@@ -122,7 +122,7 @@ class DaemonSetNodeAccess(NodeAccess):
             seen[:] = lines
             return through_line(lines, self.sync_line)
 
-        lines = poll_until(synced, deadline, self.poll_interval)
+        lines = poll_until(synced, deadline, self.poll_interval, self._sync_progress(timeout, seen))
         if lines is None:
             raise NodeAccessError(f"{self.describe()}: replacement pod {new.metadata.name} is Ready but did not "
                                   f"log {self.sync_line!r} within {timeout:g}s after deleting pod "

@@ -4,6 +4,7 @@ Used for the simulated cluster, whose plugin model writes its log to a file here
 """
 from __future__ import annotations
 
+import getpass
 import os
 import signal
 import subprocess
@@ -52,6 +53,9 @@ class LocalNodeAccess(NodeAccess):
 
     def mark(self) -> LogMark:
         st = self._stat()
+        if not os.access(self.log_path, os.R_OK):
+            raise NodeAccessError(f"{self.describe()}: permission denied: plugin log file {self.log_path} exists "
+                                  f"but is not readable by {getpass.getuser()} (uid {os.geteuid()})")
         return LogMark(source=self._source(st), offset=st.st_size)
 
     def read_since(self, mark: LogMark) -> list[str]:
@@ -107,7 +111,7 @@ class LocalNodeAccess(NodeAccess):
             seen[:] = lines
             return through_line(lines, self.sync_line)
 
-        lines = poll_until(synced, deadline, self.poll_interval)
+        lines = poll_until(synced, deadline, self.poll_interval, self._sync_progress(timeout, seen))
         if lines is None:
             raise sync_timeout_error(self.describe(), self.sync_line, timeout, self._command_text(), seen)
         return RestartResult(seconds=time.monotonic() - started, log_lines=lines)

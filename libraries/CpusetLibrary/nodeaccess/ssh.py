@@ -57,7 +57,7 @@ class SshNodeAccess(NodeAccess):
     """Plugin log and restart on a node reached over SSH. One connection, opened lazily."""
 
     def __init__(self, host: str, port: int = 22, *, user: str, key_file: str | None = None,
-                 password: Any = None, known_hosts: str | None = None, sudo: bool = False,
+                 password: Any = None, passphrase: Any = None, known_hosts: str | None = None, sudo: bool = False,
                  log_path: str | None = "/var/log/weka-cpuset.log", journal_unit: str | None = None,
                  restart_command: str = "systemctl restart k3s", command_timeout: float = 30.0,
                  connect_timeout: float = 10.0, sync_line: str = SYNC_DONE,
@@ -72,6 +72,8 @@ class SshNodeAccess(NodeAccess):
         self.user = non_empty_str("user", user)
         self.key_file = key_file or None
         self._password = _Hidden(_secret_value(password) or None)
+        #: the key file's passphrase (an encrypted key); the password is tried when it is not given
+        self._passphrase = _Hidden(_secret_value(passphrase) or None)
         if self.key_file is None and self._password.value is None:
             raise ValueError(f"SSH to {self._target()}: give key_file or password")
         self.known_hosts = known_hosts or None
@@ -103,8 +105,9 @@ class SshNodeAccess(NodeAccess):
 
     def _scrub(self, text: str) -> str:
         """Remove the password from any text that may reach a message."""
-        if self._password.value:
-            text = text.replace(self._password.value, "***")
+        for hidden in (self._password, self._passphrase):
+            if hidden.value:
+                text = text.replace(hidden.value, "***")
         return text
 
     def _error(self, message: str) -> NodeAccessError:
@@ -166,7 +169,8 @@ class SshNodeAccess(NodeAccess):
 
     def _login(self, lib: Any) -> None:
         if self.key_file:
-            lib.login_with_public_key(self.user, self.key_file, self._password.value or "")
+            lib.login_with_public_key(self.user, self.key_file,
+                                      self._passphrase.value or self._password.value or "")
         else:
             lib.login(self.user, self._password.value)
 
@@ -218,9 +222,24 @@ class SshNodeAccess(NodeAccess):
             return f"sudo -n {command}"  # -n: fail at once instead of waiting for a password
         return command
 
-    def run(self, script: str, timeout: float | None = None) -> tuple[str, str, int]:
-        """Run a shell script on the node: (stdout, stderr, exit status). Bounded by ``timeout``."""
+    def _connection_dropped(self) -> bool:
+        """True when the SSH connection we hold is no longer alive (dropped by the network or
+        the server)."""
+        try:
+            transport = self._lib.current.client.get_transport() if self._lib is not None else None
+        except Exception:  # noqa: BLE001 - no usable connection object: treat as dropped
+            return True
+        return transport is None or not transport.is_active()
+
+    def run(self, script: str, timeout: float | None = None, reopen: bool = True) -> tuple[str, str, int]:
+        """Run a shell script on the node: (stdout, stderr, exit status). Bounded by ``timeout``.
+
+        A connection found dropped is re-opened once before a command that is safe to repeat
+        (``reopen``; never a restart command, which may have run before the drop)."""
+        if reopen and self._lib is not None and self._connection_dropped():
+            self.close()  # the next call opens a new connection (once: a failure then is reported)
         timeout = self.command_timeout if timeout is None else timeout
+        retry = False
         with self._lock:
             lib = self._connection()
             command = self._wrap(script, timeout)
@@ -235,16 +254,22 @@ class SshNodeAccess(NodeAccess):
             except NodeAccessError:
                 raise
             except Exception as err:
+                dropped = self._connection_dropped()
                 self.close()  # a timed-out channel is left open by SSHLibrary; start clean next time
                 text = self._scrub(str(err))
+                retry = dropped and reopen and "Timed out" not in text  # died under the command: once more
                 if "Timed out" in text:
                     raise self._error(f"command {script!r} did not finish within {timeout:g}s") from None
-                raise self._error(f"command {script!r} failed: {type(err).__name__}: {text}") from None
+                if not retry:
+                    raise self._error(f"command {script!r} failed: {type(err).__name__}: {text}") from None
+        if retry:
+            return self.run(script, timeout, reopen=False)
         return stdout, stderr, rc
 
-    def _checked(self, script: str, what: str, timeout: float | None = None, shown: str | None = None) -> str:
+    def _checked(self, script: str, what: str, timeout: float | None = None, shown: str | None = None,
+                 reopen: bool = True) -> str:
         """stdout of ``script``, or an error naming ``shown`` (a short form of the script)."""
-        stdout, stderr, rc = self.run(script, timeout)
+        stdout, stderr, rc = self.run(script, timeout, reopen=reopen)
         if rc != 0:
             raise self._error(f"{what}: command {shown or script!r} exited with status {rc}; "
                               f"stderr: {tail_text(stderr) or '(none)'}")
@@ -317,7 +342,7 @@ class SshNodeAccess(NodeAccess):
         started = time.monotonic()
         before = self.mark()
         self._checked(self.restart_command, "restarting the plugin",
-                      timeout=min(self.restart_command_timeout, max(deadline.remaining(), 0.001)))
+                      timeout=min(self.restart_command_timeout, max(deadline.remaining(), 0.001)), reopen=False)
         seen: list[str] = []
 
         def synced() -> tuple[str, ...] | None:
@@ -325,7 +350,7 @@ class SshNodeAccess(NodeAccess):
             seen[:] = lines
             return through_line(lines, self.sync_line)
 
-        lines = poll_until(synced, deadline, self.poll_interval)
+        lines = poll_until(synced, deadline, self.poll_interval, self._sync_progress(timeout, seen))
         if lines is None:
             raise sync_timeout_error(self.describe(), self.sync_line, timeout, self.restart_command, seen)
         return RestartResult(seconds=time.monotonic() - started, log_lines=lines)

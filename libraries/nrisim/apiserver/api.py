@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from . import faults, leases
 from .cluster import Cluster
 from .discovery import (API_GROUPS, API_V1_RESOURCES, API_VERSIONS, APPS_GROUP, APPS_V1_RESOURCES, OPENAPI_V3_APPS,
                         OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION)
@@ -50,7 +51,7 @@ class Api:
         self.requests = 0
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app = web.Application(client_max_size=8 * 1024 * 1024, middlewares=[faults.middleware()])
         app.router.add_route("*", "/{tail:.*}", self.dispatch)
         return app
 
@@ -80,7 +81,9 @@ class Api:
         if path == "/api":
             return _json(API_VERSIONS)
         if path == "/apis":
-            return _json(API_GROUPS)
+            return _json({**API_GROUPS, "groups": [*API_GROUPS["groups"], leases.API_GROUP]})
+        if parts[:1] == ["apis"] and (served := await leases.route(self.store, request, parts)) is not None:
+            return served  # coordination.k8s.io (apiserver/leases.py)
         if path == "/api/v1":
             return _json(API_V1_RESOURCES)
         if path == "/openapi/v3":

@@ -1,0 +1,71 @@
+"""Namespaces an earlier run of this tool left behind (killed with SIGKILL, a lost machine).
+
+Every run labels its namespaces ``app.kubernetes.io/managed-by=nri-cpuset-acceptance``,
+``nri-cpuset-acceptance/run=<run id>`` and ``nri-cpuset-acceptance/node=<node>``. A run that
+holds a node's lease knows no other live run uses that node, so the tool's namespaces there
+(labelled with the node, or holding pods on it) that belong to other runs are leftovers.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kubernetes.client.exceptions import ApiException
+
+from .cluster import Cluster
+from .nodelease import MANAGED_BY, MANAGED_BY_LABEL, NODE_LABEL
+
+RUN_LABEL = "nri-cpuset-acceptance/run"
+MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
+CLEANUP_COMMAND = "python scripts/cleanup.py --kubeconfig {kubeconfig}{context} --node {node}"
+
+
+@dataclass(frozen=True)
+class Leftover:
+    namespace: str
+    run_id: str
+    pods_on_node: int
+
+
+def managed_namespaces(cluster: Cluster) -> list:
+    return cluster.core.list_namespace(label_selector=MANAGED_SELECTOR,
+                                       _request_timeout=cluster.request_timeout).items
+
+
+def find_leftovers(cluster: Cluster, node: str | None, own_run: str) -> list[Leftover]:
+    """This tool's namespaces of other runs on ``node`` (every node when None)."""
+    on_node: dict[str, int] = {}
+    if node is not None:
+        for pod in cluster.pods_on_node(node):
+            on_node[pod.metadata.namespace] = on_node.get(pod.metadata.namespace, 0) + 1
+    found = []
+    for ns in managed_namespaces(cluster):
+        labels = ns.metadata.labels or {}
+        run_id = labels.get(RUN_LABEL, "")
+        name = ns.metadata.name
+        if own_run and run_id == own_run:
+            continue
+        if node is None or labels.get(NODE_LABEL) == node[:63] or name in on_node:
+            found.append(Leftover(name, run_id, on_node.get(name, 0)))
+    return found
+
+
+def remove_namespaces(cluster: Cluster, names: list[str], timeout: float) -> list[str]:
+    """Delete the namespaces (their pods first, without grace: their run is gone) and wait
+    until they are gone. Returns problems (empty when all went)."""
+    problems = []
+    deadline = time.monotonic() + timeout
+    for name in names:
+        try:
+            pods = [pod.metadata.name for pod in cluster.list_pods(name)]
+            if pods:
+                cluster.delete_pods(name, pods, 0)
+            cluster.delete_namespace(name, timeout=max(1.0, deadline - time.monotonic()))
+        except (ApiException, Exception) as err:  # noqa: BLE001 - report every namespace
+            problems.append(f"namespace '{name}': {err}")
+    return problems
+
+
+def cleanup_command(kubeconfig: str, context: str | None, node: str) -> str:
+    return CLEANUP_COMMAND.format(kubeconfig=kubeconfig, context=f" --context {context}" if context else "",
+                                  node=node)

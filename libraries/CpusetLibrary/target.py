@@ -1,0 +1,38 @@
+"""Which cluster a run tests, said out loud: a run on the simulated cluster is never mistaken
+for a run on a real node (console banner, report metadata, a gate option that refuses it)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: suite metadata key and values the release gate reads (scripts/gate.py --require-real-cluster)
+TARGET_METADATA = "Target"
+SIMULATED_TARGET = "SIMULATED cluster (nrisim): no real node or plugin was tested"
+REAL_TARGET = "real cluster"
+SIMULATED_BANNER = ("[CpusetLibrary] Target: SIMULATED cluster (nrisim, plugin model {model}, {cpus} CPUs), "
+                    "not a real node. To test a real cluster pass -v KUBECONFIG:<path> -v TARGET_NODE:<node>.")
+
+_TRUE = ("true", "yes", "1", "on")
+_FALSE = ("false", "no", "0", "off", "")
+
+
+def flag(name: str, value: object) -> bool:
+    """A true/false robot variable; anything else is refused naming the variable."""
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, got '{value}'")
+
+
+def check_simulated_target_allowed(environ: Mapping[str, str], allow: object) -> None:
+    """Refuse to fall back to the simulated cluster while the environment names a kubeconfig:
+    the user most likely meant that cluster, and a green simulated run would pass the gate."""
+    env_kubeconfig = environ.get("KUBECONFIG", "")
+    if env_kubeconfig and not flag("ALLOW_SIMULATED_CLUSTER", allow):
+        raise ValueError(
+            f"the environment variable KUBECONFIG is set ('{env_kubeconfig}') but the robot variable KUBECONFIG "
+            "is not, and this library never uses the environment's cluster silently. Either test that cluster: "
+            f"-v KUBECONFIG:{env_kubeconfig} -v TARGET_NODE:<node>; or run on the simulated cluster on purpose: "
+            "-v ALLOW_SIMULATED_CLUSTER:true (or unset KUBECONFIG in the environment)"
+        )
