@@ -43,10 +43,15 @@ def server_from_kubeconfig(path: Path) -> str:
 RESTART_SCRIPT = """#!/bin/sh
 # Restart the simulated node's runtime (what `systemctl restart k3s` does to the plugin).
 # Written by nrisim; exits 0 once the runtime is back and the plugin has synchronized.
+# One interpreter start: a python this user cannot run is skipped by `command -v`, and one too
+# old says so itself (exit 125); then the next one is tried.
 for py in {python} python3 /usr/bin/python3 /usr/local/bin/python3; do
-    if "$py" -c 'import sys, urllib.request; sys.exit(sys.version_info < (3, 6))' >/dev/null 2>&1; then
-        exec "$py" - <<'PYTHON'
+    command -v "$py" >/dev/null 2>&1 || continue
+    "$py" - <<'PYTHON'
+from __future__ import print_function
 import sys
+if sys.version_info < (3, 6):
+    sys.exit(125)
 import urllib.request
 try:
     with urllib.request.urlopen(urllib.request.Request({url!r}, data=b"", method="POST"), timeout=120) as r:
@@ -55,7 +60,8 @@ except Exception as err:
     print("restart-k3s: runtime restart failed: {{}}".format(err), file=sys.stderr)
     sys.exit(1)
 PYTHON
-    fi
+    rc=$?
+    [ "$rc" -eq 125 ] || exit "$rc"
 done
 echo "restart-k3s: no python3 (>= 3.6) that user $(id -un) can run" \\
      "(tried the simulator's python, python3 on PATH, /usr/bin/python3, /usr/local/bin/python3)" >&2

@@ -50,9 +50,11 @@ class PodKeywords:
 
     @keyword
     def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2), grace_period: int = 5) -> None:
-        """Delete the run's pods with ``grace_period`` seconds (busybox ``sleep`` ignores SIGTERM,
-        so the pods' default 30 s would be waited out in full), then the namespace, and wait
-        until it is gone.
+        """Delete the run's pods with ``grace_period`` seconds, then the namespace, and wait
+        until it is gone. The test pods' command stops on SIGTERM at once; the grace period
+        bounds pods that do not (a container that ignores SIGTERM, such as ``sleep`` as PID 1,
+        is killed only when it runs out, and the namespace's deletion would give it the pod's
+        default 30 s).
 
         Example:
         | Suite Teardown | Delete Test Namespace | grace_period=5 |
