@@ -15,6 +15,8 @@ from .cpusets import CpuSet
 from .keywords.connection import ConnectionKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
+from .keywords.daemonsets import DaemonSetKeywords
+from .keywords.nodes import NodeKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.shapes import PodShapeKeywords
@@ -51,6 +53,8 @@ class CpusetLibrary(DynamicCore):
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
+            DaemonSetKeywords(self._context),
+            NodeKeywords(self._context),
             *procedure_keywords(self._context),
         ])
 

@@ -60,7 +60,8 @@ def outcomes(tmp_path_factory) -> dict[tuple[str, str], Outcome]:
 
     def one(v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
         outdir = base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
-        return (v.model, v.suite), run_suite(outdir, V.SUITES[v.suite].path, v.model, v.variables)
+        suite = V.SUITES[v.suite]
+        return (v.model, v.suite), run_suite(outdir, suite.path, v.model, suite.variables + v.variables)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return dict(pool.map(one, V.VERDICTS))

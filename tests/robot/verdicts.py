@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "libraries"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
-from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS  # noqa: E402
+from suite_steps import (RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION,  # noqa: E402
+                         STATE_CORRUPTION_STEPS)
 
 CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
 """A Linux CPU list (``0-14,30``)."""
@@ -44,6 +45,7 @@ class Suite:
     path: str
     tests: tuple[str, ...]
     chain: bool = True  # a step after a failed step is skipped; False: independent tests
+    variables: tuple[str, ...] = ()  # robot --variable NAME:value for every run of this suite
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class Expected:
     checks: tuple[Check, ...] = field(default=())
 
 
+MULTI_NODE = ("SIM_NODES:3",)
+"""The multi-node procedures run on a 3-node simulated cluster."""
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -91,6 +96,7 @@ SUITES: dict[str, Suite] = {
             "Step 06 Delete The Annotated Pods",
             "Step 07 Verify The Released CPUs Are Allocatable Again",
         )),
+        Suite("relocate", RELOCATE_CPU, RELOCATE_CPU_STEPS, variables=MULTI_NODE),
     )
 }
 
@@ -187,6 +193,71 @@ ACCOUNTING_CHECKS: tuple[Check, ...] = (
 TEN_STEP_INTEGER = "integer-(?:compute-1|compute-2|drive-1)"
 #: PRE builds write no end-of-sync line; the restart wait uses the line they write at its start
 PRE_VARIABLES = ("PLUGIN_SYNC_LINE:Synchronizing state with",)
+
+def _relocate_lines_missing() -> str:
+    """Step 06 of relocate-cpu on a plugin that writes other reallocation lines than HEAD."""
+    node = r"sim-node-[123]: plugin log lacks " + " \\| ".join((
+        rf"'DEBUG: Conflicts detected for annotated container {CID}, attempting reallocation'",
+        rf"'DEBUG: Found conflicting integer container {CID} on CPU 1'",
+        rf"'DEBUG: Found conflicting integer container {CID} on CPU 33'",
+        rf"'DEBUG: Successfully planned reallocation of 1 containers for annotated container {CID}'",
+        rf"'DEBUG: Queuing 1 reallocation updates for annotated container {CID}'"))
+    return "plugin log wrong: " + "; ".join([node] * 3)
+
+
+def _relocate_split(node: str) -> str:
+    return (rf"{node}: integer-test-ds-\w{{5}} moved from 1,33 to 0,2, not whole cores "
+            r"\(0: siblings 0,32, 2: siblings 2,34\), although the node had whole free cores")
+
+
+RELOCATE_PASS = {
+    "head": "every node moves its integer pod onto another whole core and logs it",
+    "leak-on-remove": "the procedure deletes nothing, so a leak on removal is not exercised",
+    "integer-shared-cpu": "each node runs one integer pod, so no second integer pod can share its CPU",
+    "restart-forgets-integer": "the procedure never restarts the plugin",
+    "annotated-plus-one": "the annotated pods always conflict with the integer pod, so they are admitted "
+                          "by reallocation, where the model adds no CPU: a known blind spot",
+    "shared-includes-integer": "no shared container is created while integer CPUs are held",
+    "forbid-ignored": "no pod carries weka.io/forbid-core-ids",
+    "annotated-mems-missing": "one NUMA node, and annotated pods admitted by reallocation get no "
+                              "cpuset.mems upstream anyway",
+    "annotation-not-validated": "the annotation names CPUs of a running integer pod, all online",
+    CUSTOM_MODEL: "the procedure deletes nothing, so an integer leak is not exercised",
+}
+
+RELOCATE_VERDICTS: tuple[Verdict, ...] = (
+    *(Verdict(model, "relocate", None, why + " (expected PASS)" if model != "head" else why)
+      for model, why in RELOCATE_PASS.items()),
+    Verdict("pre-fix", "relocate", Failure(
+        "Step 06 Verify Plugin Logs Across All Nodes",
+        _relocate_lines_missing(),
+        "plugin log wrong: " + "; ".join(
+            f"sim-node-{n}: plugin log lacks 'DEBUG: Conflicts detected for annotated container 9a71c734b832, "
+            "attempting reallocation' | 'DEBUG: Found conflicting integer container 848ce1486ede on CPU 1' | "
+            "'DEBUG: Found conflicting integer container 848ce1486ede on CPU 33' | 'DEBUG: Successfully planned "
+            "reallocation of 1 containers for annotated container 9a71c734b832' | 'DEBUG: Queuing 1 reallocation "
+            "updates for annotated container 9a71c734b832'" for n in (1, 2, 3)),
+    ), "the build before upstream 97e0fb4 moves the pods right but writes its own reallocation lines "
+       "(`Conflicts detected for annotated pod <ns/pod>, attempting live reallocation`, `Executing "
+       "reallocation plan`); the suite asserts the current plugin's lines", PRE_VARIABLES),
+    Verdict("integer-one-too-many", "relocate", Failure(
+        "Step 03 Verify Initial CPU Assignments Across All Nodes",
+        "integer pods wrong: " + "; ".join(
+            rf"sim-node-{n}: integer-test-ds-\w{{5}} has 3 CPUs \(1,32-33\), requested 2" for n in (1, 2, 3)),
+        "integer pods wrong: sim-node-1: integer-test-ds-nn6n2 has 3 CPUs (1,32-33), requested 2; sim-node-2: "
+        "integer-test-ds-65nc9 has 3 CPUs (1,32-33), requested 2; sim-node-3: integer-test-ds-rwh9n has 3 CPUs "
+        "(1,32-33), requested 2",
+    ), "every node's integer pod is checked for exactly its count before anything else happens"),
+    Verdict("realloc-splits-cores", "relocate", Failure(
+        "Step 07 Validate Sibling Core Preference",
+        "sibling pairs broken: " + "; ".join(_relocate_split(f"sim-node-{n}") for n in (1, 2, 3)),
+        "sibling pairs broken: " + "; ".join(
+            f"sim-node-{n}: integer-test-ds-{pod} moved from 1,33 to 0,2, not whole cores (0: siblings 0,32, "
+            "2: siblings 2,34), although the node had whole free cores"
+            for n, pod in ((1, "wxnvt"), (2, "n4s89"), (3, "5kv6k"))),
+    ), "the moved pods keep their count on CPUs nobody else has, so only the sibling check sees "
+       "that the move split a core where whole cores were free: the defect this procedure is for"),
+)
 
 VERDICTS: tuple[Verdict, ...] = (
     Verdict("head", "ten-step", None, "the current plugin: the corrected procedure passes"),
@@ -317,6 +388,12 @@ VERDICTS: tuple[Verdict, ...] = (
        "CPUs of the deleted trigger pods cannot be allocated again"),
     Verdict(CUSTOM_MODEL, "race", None,
             "the race procedure deletes only annotated pods, so an integer leak is not exercised"),
+    Verdict("realloc-splits-cores", "ten-step", None,
+            "the ten-step procedure never makes the plugin move an integer container (expected PASS)"),
+    Verdict("realloc-splits-cores", "race", None,
+            "the race checks the moved pods' counts and that no CPU is shared, which this model keeps "
+            "right; it does not check sibling pairs (expected PASS)"),
+    *RELOCATE_VERDICTS,
 )
 
 

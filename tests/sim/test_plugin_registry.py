@@ -14,7 +14,7 @@ def test_builtin_names():
     assert set(MODEL_NAMES) == {"head", "pre-fix", "leak-on-remove", "integer-one-too-many",
                                 "integer-shared-cpu", "restart-forgets-integer", "annotated-plus-one",
                                 "shared-includes-integer", "forbid-ignored", "annotated-mems-missing",
-                                "annotation-not-validated"}
+                                "annotation-not-validated", "realloc-splits-cores"}
     for name in MODEL_NAMES:
         cls = load_model(name)
         assert issubclass(cls, PluginModel) and cls.name == name

@@ -6,8 +6,8 @@ Built-in names (``MODEL_NAMES``):
 - ``pre-fix`` — the plugin before "fix: better state management" (lost reallocation plan);
 - ``leak-on-remove``, ``integer-one-too-many``, ``integer-shared-cpu``,
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
-  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated`` — one
-  documented defect each (``defects.py``).
+  ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated``,
+  ``realloc-splits-cores`` — one documented defect each (``defects.py``).
 
 Writing your own model (the extension point)
 --------------------------------------------
@@ -15,12 +15,13 @@ Put a module on ``sys.path`` (e.g. next to your suites, or via ``PYTHONPATH``) a
 ``--plugin-model mymodule:MyPlugin``. The class must subclass
 :class:`nrisim.plugin.interface.PluginModel` and accept ``(topology, log, runtime)``.
 The easiest start is to subclass :class:`nrisim.plugin.head.HeadModel` and override one
-hook (look at ``defects.py`` for nine examples of a few lines each):
+hook (look at ``defects.py`` for ten examples of a few lines each):
 
 - ``_integer_count(container)`` — how many CPUs an integer container gets;
 - ``_finalize_integer_cpus(container, cpus)`` — change the chosen integer CPUs;
 - ``_annotated_grant(container, cpus)`` — CPUs granted to an annotated container;
 - ``_create_annotated_with_conflict(container, value, conflict_cpu)`` — live reallocation;
+- ``_reallocation_cpus(count, reserved)`` — the new CPUs of an integer container moved live;
 - ``_release(record)`` / ``_release_annotated(record)`` — RemoveContainer bookkeeping;
 - ``_sync_integer(containers, updates, skipped)`` — Synchronize phase 2;
 - ``annotated_cpus()`` — the CPUs treated as annotated;
@@ -51,6 +52,7 @@ from .defects import (
     IntegerOneTooManyModel,
     IntegerSharedCpuModel,
     LeakOnRemoveModel,
+    ReallocationSplitsCoresModel,
     RestartForgetsIntegerModel,
 )
 from .head import HeadModel
@@ -69,6 +71,7 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         ForbidIgnoredModel,
         AnnotatedMemsMissingModel,
         AnnotationNotValidatedModel,
+        ReallocationSplitsCoresModel,
     )
 }
 
