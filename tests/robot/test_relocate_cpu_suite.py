@@ -39,3 +39,9 @@ def test_the_label_is_removed_when_a_step_fails(robot_run):
     assert run.status(RELOCATE_CPU_STEPS[2]) == "FAIL"
     log = (run.outdir / "output.xml").read_text()
     assert "Label nri-cpuset-acceptance/relocate-cpu removed from: sim-node-1, sim-node-2, sim-node-3" in log
+
+
+def test_a_bad_node_count_stops_in_suite_setup_naming_it(robot_run):
+    run = robot_run("--variable", "SIM_NODES:0", suite=RELOCATE_CPU)
+    assert all(status == "FAIL" for status, _ in run.statuses.values())
+    assert "SIM_NODES '0' is not a whole number >= 1" in run.suite_message, run.suite_message

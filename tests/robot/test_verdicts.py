@@ -1,6 +1,6 @@
 """The verdict table (verdicts.py), enforced: every suite against every plugin model.
 
-Each (suite, model) pair is run once, two at a time, in a module-scoped fixture; then every
+Each (suite, model) pair is run once, two at a time, one suite at a time on first need; then every
 test's status is asserted, the failing test's message is matched against its pattern and its
 figures checked, and every skipped test must name the failing one.
 """
@@ -54,23 +54,37 @@ def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, .
                    result.suite.message, done.stdout + done.stderr)
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> dict[tuple[str, str], Outcome]:
-    base = tmp_path_factory.mktemp("verdicts")
+class SuiteOutcomes:
+    """The outcome of every (model, suite) pair, run one suite at a time on first need (every
+    model of that suite, two runs at a time), so no single test waits for the whole table."""
 
-    def one(v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
-        outdir = base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.done: dict[tuple[str, str], Outcome] = {}
+
+    def _run(self, v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
+        outdir = self.base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
         suite = V.SUITES[v.suite]
         return (v.model, v.suite), run_suite(outdir, suite.path, v.model, suite.variables + v.variables)
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return dict(pool.map(one, V.VERDICTS))
+    def __getitem__(self, key: tuple[str, str]) -> Outcome:
+        if key not in self.done:
+            batch = [v for v in V.VERDICTS if v.suite == key[1]]
+            with ThreadPoolExecutor(WORKERS) as pool:
+                self.done.update(pool.map(self._run, batch))
+        return self.done[key]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> SuiteOutcomes:
+    return SuiteOutcomes(tmp_path_factory.mktemp("verdicts"))
 
 
 def _id(v: V.Verdict) -> str:
     return f"{v.suite}-{v.model}"
 
 
+@pytest.mark.timeout(600)  # the first test of a suite runs every model on it
 @pytest.mark.parametrize("verdict", V.VERDICTS, ids=_id)
 def test_every_test_has_its_expected_status_and_message(outcomes, verdict):
     outcome = outcomes[(verdict.model, verdict.suite)]

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "libraries"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
-from suite_steps import (RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION,  # noqa: E402
-                         STATE_CORRUPTION_STEPS)
+from suite_steps import (DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS,  # noqa: E402
+                         RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION, STATE_CORRUPTION_STEPS)
 
 CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
 """A Linux CPU list (``0-14,30``)."""
@@ -97,6 +97,7 @@ SUITES: dict[str, Suite] = {
             "Step 07 Verify The Released CPUs Are Allocatable Again",
         )),
         Suite("relocate", RELOCATE_CPU, RELOCATE_CPU_STEPS, variables=MULTI_NODE),
+        Suite("ds-state", DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS, variables=MULTI_NODE),
     )
 }
 
@@ -259,6 +260,119 @@ RELOCATE_VERDICTS: tuple[Verdict, ...] = (
        "that the move split a core where whole cores were free: the defect this procedure is for"),
 )
 
+DS_NODES = ("sim-node-1", "sim-node-2", "sim-node-3")
+DS_INTEGER = (("client-integer", 9), ("compute-integer", 23), ("drive-integer", 13))
+DS_ANNOTATED = (("client-annotated", "12-15,32,44-47"), ("compute-annotated", "0-11,33-43"),
+                ("drive-annotated", "16-21,48-54"))
+POD = r"-\w{5}"
+"""A DaemonSet pod's generated suffix."""
+
+
+def _ds_too_many() -> tuple[str, tuple[Check, ...]]:
+    parts, checks = [], []
+    for ds, cpu in DS_INTEGER:
+        for n, node in enumerate(DS_NODES):
+            prefix = f"{ds.split('-')[0]}{n}"
+            parts.append(rf"{ds}{POD} on {node} has (?P<{prefix}_n>\d+) CPUs \((?P<{prefix}_list>{CPUS})\), "
+                         rf"requested (?P<{prefix}_req>{cpu})")
+            checks.append(prefix)
+    return "integer CPUs wrong: " + "; ".join(parts), one_more_than_requested(*checks)
+
+
+def _ds_plus_one() -> tuple[str, tuple[Check, ...]]:
+    parts, prefixes = [], []
+    for ds, cores in DS_ANNOTATED:
+        for n in range(len(DS_NODES)):
+            prefix = f"{ds.split('-')[0]}{n}"
+            parts.append(_plus_one(ds + POD, cores, prefix))
+            prefixes.append(prefix)
+    return "annotated CPUs wrong: " + "; ".join(parts), tuple(grant_is_annotation_plus_one(p) for p in prefixes)
+
+
+def _ds_not_synchronized() -> str:
+    node1 = ", ".join(rf"{ds}{POD} \(container {CID}\)" for ds, _ in DS_INTEGER) + rf", trigger-test-pod \(container {CID}\)"
+    other = ", ".join(rf"{ds}{POD} \(container {CID}\)" for ds, _ in DS_INTEGER)
+    return ("plugin did not synchronize: sim-node-1: " + node1 + "; sim-node-2: " + other + "; sim-node-3: " + other)
+
+
+DS_INT = "(?:client|compute|drive)-integer" + POD
+_DS_TOO_MANY, _DS_TOO_MANY_CHECKS = _ds_too_many()
+_DS_PLUS_ONE, _DS_PLUS_ONE_CHECKS = _ds_plus_one()
+
+DS_STATE_PASS = {
+    "head": "the corrected procedure passes on every node",
+    "pre-fix": "the procedure never makes the plugin move an integer container, so the lost reallocation "
+               "plan of the build before 97e0fb4 is invisible to it (run with its sync line)",
+    "shared-includes-integer": "every pod of the procedure is annotated or integer: the shared pool is never "
+                               "checked (expected PASS)",
+    "forbid-ignored": "no pod carries weka.io/forbid-core-ids (expected PASS)",
+    "annotated-mems-missing": "one NUMA node, and Mems_allowed_list is not checked (expected PASS)",
+    "annotation-not-validated": "every annotation names online CPUs (expected PASS)",
+    "realloc-splits-cores": "no integer container is moved live (expected PASS)",
+    CUSTOM_MODEL: "the procedure deletes no integer pod, so an integer leak is not exercised (expected PASS)",
+}
+
+DS_STATE_VERDICTS: tuple[Verdict, ...] = (
+    *(Verdict(model, "ds-state", None, why, PRE_VARIABLES if model == "pre-fix" else ())
+      for model, why in DS_STATE_PASS.items()),
+    Verdict("leak-on-remove", "ds-state", Failure(
+        "Step 05 Deploy Integer DaemonSets",
+        accounting(f"(?P<pod>{DS_INT})", r"(?P<need>9|23|13)", leaked=r"0-21,32-54", nleaked="45"),
+        "accounting corruption: plugin refused pod compute-integer-zg9wm with 'need 23, have 10' but 55 CPUs "
+        "are really free (64 online; integer 9 by daemonset-state-test-9d892215/client-integer-x2qgw=9; really "
+        "free 55); the plugin reserves 0-26,32-58 (54 CPUs); leaked CPUs (reserved but held by no container): "
+        "0-21,32-54 (45)",
+        ACCOUNTING_CHECKS,
+    ), "the CPUs of the deleted annotated DaemonSets stay reserved on every node: the first integer pod that "
+       "needs them is refused although they are really free, judged on that pod's own node (the failure the "
+       "manual procedure hunts)"),
+    Verdict("integer-one-too-many", "ds-state", Failure(
+        "Step 06 Verify Integer Pod Allocations And Test State", _DS_TOO_MANY,
+        "integer CPUs wrong: client-integer-2mc5k on sim-node-1 has 10 CPUs (1-5,33-37), requested 9; "
+        "client-integer-xtjqq on sim-node-2 has 10 CPUs (1-5,33-37), requested 9; client-integer-2rtfs on "
+        "sim-node-3 has 10 CPUs (1-5,33-37), requested 9; compute-integer-w2rrw on sim-node-1 has 24 CPUs "
+        "(6-17,38-49), requested 23; compute-integer-l6mjt on sim-node-2 has 24 CPUs (6-17,38-49), requested 23; "
+        "compute-integer-6zwqt on sim-node-3 has 24 CPUs (6-17,38-49), requested 23; drive-integer-fkvxv on "
+        "sim-node-1 has 14 CPUs (18-24,50-56), requested 13; drive-integer-pn4mz on sim-node-2 has 14 CPUs "
+        "(18-24,50-56), requested 13; drive-integer-qjqjr on sim-node-3 has 14 CPUs (18-24,50-56), requested 13",
+        _DS_TOO_MANY_CHECKS,
+    ), "every integer pod on every node is checked for exactly its requested count"),
+    Verdict("integer-shared-cpu", "ds-state", Failure(
+        "Step 06 Verify Integer Pod Allocations And Test State",
+        "integer CPUs wrong: " + "; ".join(
+            rf"on {node}: (?P<a{n}>{DS_INT}) and (?P<b{n}>{DS_INT}) share CPUs \d+" for n, node in enumerate(DS_NODES)),
+        "integer CPUs wrong: on sim-node-1: client-integer-xvjrc and compute-integer-b6fql share CPUs 1; on "
+        "sim-node-2: client-integer-4k89x and compute-integer-4hl7l share CPUs 1; on sim-node-3: "
+        "client-integer-vl2m5 and compute-integer-mxm7w share CPUs 1",
+        tuple(distinct(f"a{n}", f"b{n}") for n in range(3)),
+    ), "the integer pods of each node are checked pairwise for overlap (which pair depends on the order the "
+       "node admits them in)"),
+    Verdict("restart-forgets-integer", "ds-state", Failure(
+        "Step 09 Demonstrate Fix", _ds_not_synchronized(),
+        "plugin did not synchronize: sim-node-1: client-integer-2lh2l (container 92b5fa728a11), "
+        "compute-integer-t9ss5 (container d723f14e7c87), drive-integer-4tb8h (container 53342227a0d9), "
+        "trigger-test-pod (container dfc4bd5888ec); sim-node-2: client-integer-b5wd4 (container a85da82cce85), "
+        "compute-integer-5x2qr (container 115e5546fff4), drive-integer-klf5q (container e71fb3d37456); "
+        "sim-node-3: client-integer-dwlvz (container 94058143c557), compute-integer-g4bjq (container "
+        "048ee370278b), drive-integer-b2sft (container 1f6be7109689)",
+    ), "after the rollout restart of the plugin DaemonSet, every node's new plugin must have re-recorded every "
+       "running integer container"),
+    Verdict("annotated-plus-one", "ds-state", Failure(
+        "Step 03 Verify Initial State And Plugin Logs", _DS_PLUS_ONE,
+        "annotated CPUs wrong: client-annotated-mfqlq has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; client-annotated-2gfnk has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; client-annotated-zdpnj has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; compute-annotated-bhr2d has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; compute-annotated-f4gph has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; compute-annotated-vjj6h has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; drive-annotated-hmd2l has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22; drive-annotated-abcde has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22; drive-annotated-fghjk has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22",
+        _DS_PLUS_ONE_CHECKS,
+    ), "each annotated pod on every node must run on exactly its annotation"),
+)
+
 VERDICTS: tuple[Verdict, ...] = (
     Verdict("head", "ten-step", None, "the current plugin: the corrected procedure passes"),
     Verdict("head", "race", None, "the current plugin keeps both reallocation plans"),
@@ -394,6 +508,7 @@ VERDICTS: tuple[Verdict, ...] = (
             "the race checks the moved pods' counts and that no CPU is shared, which this model keeps "
             "right; it does not check sibling pairs (expected PASS)"),
     *RELOCATE_VERDICTS,
+    *DS_STATE_VERDICTS,
 )
 
 

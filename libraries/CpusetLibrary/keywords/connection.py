@@ -43,7 +43,7 @@ class ConnectionKeywords:
     @keyword
     def check_run_variables(self, **variables: str) -> None:
         """Check the run's variables before anything is created: names ending in ``_TIMEOUT``
-        are times (``2 min``, ``90 s``), ``*_GRACE_PERIOD`` whole seconds >= 0, ``SIM_CPUS`` a
+        are times (``2 min``, ``90 s``), ``*_GRACE_PERIOD`` whole seconds >= 0, ``SIM_CPUS`` and ``SIM_NODES`` a
         whole number >= 1. Fails naming every bad variable and what was expected."""
         problems = []
         for name, value in variables.items():
@@ -55,8 +55,8 @@ class ConnectionKeywords:
                     ok = False
                 if not ok:
                     problems.append(f"{name} '{value}' is not a positive time such as '2 min' or '90 s'")
-            elif name.endswith("_GRACE_PERIOD") or name == "SIM_CPUS":
-                minimum = 1 if name == "SIM_CPUS" else 0
+            elif name.endswith("_GRACE_PERIOD") or name in ("SIM_CPUS", "SIM_NODES"):
+                minimum = 1 if name in ("SIM_CPUS", "SIM_NODES") else 0
                 if not text.isdigit() or int(text) < minimum:
                     problems.append(f"{name} '{value}' is not a whole number >= {minimum}")
         if problems:

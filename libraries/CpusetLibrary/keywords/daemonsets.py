@@ -26,6 +26,7 @@ from .tables import table as _table
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 DAEMONSET_LABEL = "nri-cpuset-acceptance/daemonset"
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin logs while waiting on them
+RECHECK = 1  # seconds: the longest a DaemonSet wait goes without looking at the DaemonSet again
 
 
 def _reason(err: ApiException) -> str:
@@ -160,13 +161,17 @@ class DaemonSetKeywords:
                 return True
             try:
                 while (remaining := deadline - time.monotonic()) > 0:
-                    for _ in watch.Watch().stream(core.list_namespaced_pod, namespace, resource_version=version,
-                                                  timeout_seconds=max(1, int(remaining + 0.999)),
-                                                  _request_timeout=remaining + 5):
+                    # a DaemonSet's status changes without a pod event: look again at least every RECHECK s
+                    window = max(1, min(RECHECK, int(remaining + 0.999)))
+                    for event in watch.Watch().stream(core.list_namespaced_pod, namespace, resource_version=version,
+                                                      timeout_seconds=window, _request_timeout=window + 5):
+                        version = event["object"].metadata.resource_version
                         if judge():
                             return True
                         if time.monotonic() >= deadline:
                             break
+                    if judge():
+                        return True
                 return judge()
             except ApiException as err:
                 if err.status != 410:
@@ -202,6 +207,8 @@ class DaemonSetKeywords:
                     self._judge(pod)
         if (status.updated_number_scheduled or 0) < desired:
             missing.append(f"{status.updated_number_scheduled or 0} of {desired} pods updated")
+        if (status.number_ready or 0) < desired or len(ready) < desired:
+            missing.append(f"{min(status.number_ready or 0, len(ready))} of {desired} nodes with a Ready pod")
         return ready, missing, ds
 
     def _judge(self, pod: Any) -> None:
@@ -277,14 +284,16 @@ class DaemonSetKeywords:
         return {node: pod.metadata.name for node, pod in sorted(found.items())}
 
     @keyword
-    def pods_of_daemonsets(self, *names: str, namespace: str = "") -> list[str]:
-        """The live pods of the DaemonSets, by DaemonSet then node.
+    def pods_of_daemonsets(self, *names: str, namespace: str = "", node: str = "") -> list[str]:
+        """The live pods of the DaemonSets, by DaemonSet then node (only those on ``node`` when given).
 
         Example:
         | ${pods} = | Pods Of Daemonsets | client-integer | compute-integer |
         | ${sets} = | Get Cpus Of Pods | @{pods} |
+        | ${here} = | Pods Of Daemonsets | client-integer | node=sim-node-1 |
         """
-        return [pod for name in names for pod in self.pods_of_daemonset_by_node(name, namespace).values()]
+        return [pod for name in names for on, pod in self.pods_of_daemonset_by_node(name, namespace).items()
+                if not node or on == node]
 
     @keyword
     def daemonset_pods_should_have_exactly_their_requested_cpus(self, *names: str) -> dict[str, frozenset[int]]:

@@ -206,7 +206,8 @@ class NodeKeywords:
                                              timeout: timedelta = timedelta(minutes=1)) -> None:
         """Wait (bounded) until the plugin of every node has logged the end of a Synchronize
         (the run's sync line) since the mark ``since`` and re-recorded every container of
-        ``pods`` running on that node.
+        ``pods`` running on that node. Once a node logged the end-of-sync line, a container it
+        did not re-record fails at once (nothing more comes).
 
         Example:
         | Mark Plugin Logs Of Nodes | before-restart | @{NODES} |
@@ -223,7 +224,7 @@ class NodeKeywords:
                     wanted[obj.spec.node_name][pluginlog.short_id(cid)] = pod
         deadline = time.monotonic() + timeout.total_seconds()
         while True:
-            pending = []
+            pending, final = [], []
             for node in nodes:
                 access = access_for_node(self.ctx, node)
                 lines = self.plugin_log_of_node(node, since)
@@ -233,8 +234,12 @@ class NodeKeywords:
                     continue
                 missing = set(wanted[node]) - pluginlog.synchronized(lines)
                 if missing:
-                    pending.append(f"{node}: " + ", ".join(f"{wanted[node][c]} (container {c}) not synchronized"
-                                                           for c in sorted(missing)))
+                    text = f"{node}: " + ", ".join(f"{pod} (container {c})" for pod, c in sorted(
+                        (wanted[node][c], c) for c in missing))
+                    # the end-of-sync line comes after every line of the Synchronize: nothing more will come
+                    (final if SYNC_DONE in sync_line else pending).append(text)
+            if final:
+                raise AssertionError("plugin did not synchronize: " + "; ".join(final + pending))
             if not pending:
                 break
             if time.monotonic() > deadline:
