@@ -18,6 +18,8 @@ from .keywords.cores import CoreKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
 from .keywords.evidence import EvidenceKeywords
+from .keywords.daemonsets import DaemonSetKeywords
+from .keywords.nodes import NodeKeywords
 from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.refusals import RefusalKeywords
@@ -72,6 +74,8 @@ class CpusetLibrary(DynamicCore):
             CoreKeywords(self._context),
             RefusalKeywords(self._context),
             BatchKeywords(self._context),
+            DaemonSetKeywords(self._context),
+            NodeKeywords(self._context),
             *procedure_keywords(self._context),
             self._evidence,
         ])

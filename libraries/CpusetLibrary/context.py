@@ -3,6 +3,7 @@ and what this run created (so it can be removed even after a failure or an inter
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
@@ -37,6 +38,12 @@ class LibraryContext:
     node_topology: NodeTopology | None = None  # read once inside a pod, on first need
     lease: NodeLease | None = None  # this run's hold on the target node
     secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
+    # node name -> access to the plugin on that node (other than the target node's)
+    node_accesses: dict[str, NodeAccess] = field(default_factory=dict)
+    node_marks: dict[str, dict[str, LogMark]] = field(default_factory=dict)  # name -> node -> mark
+    # (what, undo) run first at shutdown, newest first, for cluster-wide changes of the run
+    # (e.g. node labels) that a namespace deletion does not undo; an undo removes its own entry
+    cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:
@@ -61,6 +68,12 @@ class LibraryContext:
     def shutdown(self) -> list[str]:
         """Delete leftover namespaces, close connections, stop the simulator. Returns problems."""
         problems: list[str] = []
+        for what, undo in reversed(list(self.cleanups)):
+            try:
+                undo()
+            except Exception as err:  # noqa: BLE001 - report all, stop nothing
+                problems.append(f"{what} may be left behind: {err}")
+        self.cleanups.clear()
         if self.cluster is not None:
             for name in sorted(self.created_namespaces):
                 try:
@@ -80,6 +93,9 @@ class LibraryContext:
         if self.node_access is not None:
             self.node_access.close()
             self.node_access = None
+        for access in self.node_accesses.values():
+            access.close()
+        self.node_accesses.clear()
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None

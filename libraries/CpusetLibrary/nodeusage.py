@@ -34,12 +34,16 @@ def read_pod_cpus(cluster, namespace: str, pod: str) -> CpuSet:
     return CpuSet(status.cpus_allowed_list)
 
 
-def read_node_usage(ctx: LibraryContext, read_sets: bool = True) -> NodeUsage:
-    """Pods on the target node that hold CPUs; the sets of this run's integer pods are read
-    inside them (other namespaces' integer pods are counted, not read)."""
+def read_node_usage(ctx: LibraryContext, read_sets: bool = True, node_name: str = "") -> NodeUsage:
+    """Pods on the target node (or on ``node_name``) that hold CPUs; the sets of this run's
+    integer pods are read inside them (other namespaces' integer pods are counted, not read)."""
     cluster = ctx.require_cluster()
     node = ctx.require_node()
-    online = ctx.node_topology.online if ctx.node_topology else frozenset(range(int(node.cpu_capacity)))
+    if node_name and node_name != node.name:
+        node = cluster.node(node_name)
+        online = frozenset(range(int(node.cpu_capacity)))
+    else:
+        online = ctx.node_topology.online if ctx.node_topology else frozenset(range(int(node.cpu_capacity)))
     usage = node_usage(cluster.pods_on_node(node.name), online, annotation_cpus)
     if not read_sets or not ctx.namespace:
         return usage

@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "libraries"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
-from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS  # noqa: E402
+from suite_steps import (DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS,  # noqa: E402
+                         RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION, STATE_CORRUPTION_STEPS)
 
 CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
 """A Linux CPU list (``0-14,30``)."""
@@ -113,6 +114,9 @@ DAEMONSET_VARIABLES = ("NODE_ACCESS:daemonset",)
 #: pods never meet the silent plugin
 NAME_RESERVATION_LATENCIES = "SIM_LATENCIES:plugin_shutdown=1.5,runtime_request_timeout=0.4,image_pull=0.5"
 
+MULTI_NODE = ("SIM_NODES:3",)
+"""The multi-node procedures run on a 3-node simulated cluster."""
+
 SUITES: dict[str, Suite] = {
     s.key: s for s in (
         Suite("ten-step", STATE_CORRUPTION, STATE_CORRUPTION_STEPS),
@@ -142,6 +146,8 @@ SUITES: dict[str, Suite] = {
             "Step 03 Verify Every Test Pod Runs On Its CPU",
             "Step 04 Verify The Name Reservation Errors Did Not Persist",
         ), variables=(*DAEMONSET_VARIABLES, NAME_RESERVATION_LATENCIES)),
+        Suite("relocate", RELOCATE_CPU, RELOCATE_CPU_STEPS, variables=MULTI_NODE),
+        Suite("ds-state", DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS, variables=MULTI_NODE),
     )
 }
 
@@ -331,6 +337,184 @@ ACCOUNTING_CHECKS: tuple[Check, ...] = (
 TEN_STEP_INTEGER = "integer-(?:compute-1|compute-2|drive-1)"
 #: PRE builds write no end-of-sync line; the restart wait uses the line they write at its start
 PRE_VARIABLES = ("PLUGIN_SYNC_LINE:Synchronizing state with",)
+
+def _relocate_lines_missing() -> str:
+    """Step 06 of relocate-cpu on a plugin that writes other reallocation lines than HEAD."""
+    node = r"sim-node-[123]: plugin log lacks " + " \\| ".join((
+        rf"'DEBUG: Conflicts detected for annotated container {CID}, attempting reallocation'",
+        rf"'DEBUG: Found conflicting integer container {CID} on CPU 1'",
+        rf"'DEBUG: Found conflicting integer container {CID} on CPU 33'",
+        rf"'DEBUG: Successfully planned reallocation of 1 containers for annotated container {CID}'",
+        rf"'DEBUG: Queuing 1 reallocation updates for annotated container {CID}'"))
+    return "plugin log wrong: " + "; ".join([node] * 3)
+
+
+def _relocate_split(node: str) -> str:
+    return (rf"{node}: integer-test-ds-\w{{5}} moved from 1,33 to 0,2, not whole cores "
+            r"\(0: siblings 0,32, 2: siblings 2,34\), although the node had whole free cores")
+
+
+RELOCATE_PASS = {
+    "head": "every node moves its integer pod onto another whole core and logs it",
+    "leak-on-remove": "the procedure deletes nothing, so a leak on removal is not exercised",
+    "integer-shared-cpu": "each node runs one integer pod, so no second integer pod can share its CPU",
+    "restart-forgets-integer": "the procedure never restarts the plugin",
+    "annotated-plus-one": "the annotated pods always conflict with the integer pod, so they are admitted "
+                          "by reallocation, where the model adds no CPU: a known blind spot",
+    "shared-includes-integer": "no shared container is created while integer CPUs are held",
+    "forbid-ignored": "no pod carries weka.io/forbid-core-ids",
+    "annotated-mems-missing": "one NUMA node, and annotated pods admitted by reallocation get no "
+                              "cpuset.mems upstream anyway",
+    "annotation-not-validated": "the annotation names CPUs of a running integer pod, all online",
+    CUSTOM_MODEL: "the procedure deletes nothing, so an integer leak is not exercised",
+}
+
+RELOCATE_VERDICTS: tuple[Verdict, ...] = (
+    *(Verdict(model, "relocate", None, why + " (expected PASS)" if model != "head" else why)
+      for model, why in RELOCATE_PASS.items()),
+    Verdict("pre-fix", "relocate", Failure(
+        "Step 06 Verify Plugin Logs Across All Nodes",
+        _relocate_lines_missing(),
+        "plugin log wrong: " + "; ".join(
+            f"sim-node-{n}: plugin log lacks 'DEBUG: Conflicts detected for annotated container 9a71c734b832, "
+            "attempting reallocation' | 'DEBUG: Found conflicting integer container 848ce1486ede on CPU 1' | "
+            "'DEBUG: Found conflicting integer container 848ce1486ede on CPU 33' | 'DEBUG: Successfully planned "
+            "reallocation of 1 containers for annotated container 9a71c734b832' | 'DEBUG: Queuing 1 reallocation "
+            "updates for annotated container 9a71c734b832'" for n in (1, 2, 3)),
+    ), "the build before upstream 97e0fb4 moves the pods right but writes its own reallocation lines "
+       "(`Conflicts detected for annotated pod <ns/pod>, attempting live reallocation`, `Executing "
+       "reallocation plan`); the suite asserts the current plugin's lines", PRE_VARIABLES),
+    Verdict("integer-one-too-many", "relocate", Failure(
+        "Step 03 Verify Initial CPU Assignments Across All Nodes",
+        "integer pods wrong: " + "; ".join(
+            rf"sim-node-{n}: integer-test-ds-\w{{5}} has 3 CPUs \(1,32-33\), requested 2" for n in (1, 2, 3)),
+        "integer pods wrong: sim-node-1: integer-test-ds-nn6n2 has 3 CPUs (1,32-33), requested 2; sim-node-2: "
+        "integer-test-ds-65nc9 has 3 CPUs (1,32-33), requested 2; sim-node-3: integer-test-ds-rwh9n has 3 CPUs "
+        "(1,32-33), requested 2",
+    ), "every node's integer pod is checked for exactly its count before anything else happens"),
+    Verdict("realloc-splits-cores", "relocate", Failure(
+        "Step 07 Validate Sibling Core Preference",
+        "sibling pairs broken: " + "; ".join(_relocate_split(f"sim-node-{n}") for n in (1, 2, 3)),
+        "sibling pairs broken: " + "; ".join(
+            f"sim-node-{n}: integer-test-ds-{pod} moved from 1,33 to 0,2, not whole cores (0: siblings 0,32, "
+            "2: siblings 2,34), although the node had whole free cores"
+            for n, pod in ((1, "wxnvt"), (2, "n4s89"), (3, "5kv6k"))),
+    ), "the moved pods keep their count on CPUs nobody else has, so only the sibling check sees "
+       "that the move split a core where whole cores were free: the defect this procedure is for"),
+)
+
+DS_NODES = ("sim-node-1", "sim-node-2", "sim-node-3")
+DS_INTEGER = (("client-integer", 9), ("compute-integer", 23), ("drive-integer", 13))
+DS_ANNOTATED = (("client-annotated", "12-15,32,44-47"), ("compute-annotated", "0-11,33-43"),
+                ("drive-annotated", "16-21,48-54"))
+POD = r"-\w{5}"
+"""A DaemonSet pod's generated suffix."""
+
+
+def _ds_too_many() -> tuple[str, tuple[Check, ...]]:
+    parts, checks = [], []
+    for ds, cpu in DS_INTEGER:
+        for n, node in enumerate(DS_NODES):
+            prefix = f"{ds.split('-')[0]}{n}"
+            parts.append(rf"{ds}{POD} on {node} has (?P<{prefix}_n>\d+) CPUs \((?P<{prefix}_list>{CPUS})\), "
+                         rf"requested (?P<{prefix}_req>{cpu})")
+            checks.append(prefix)
+    return "integer CPUs wrong: " + "; ".join(parts), one_more_than_requested(*checks)
+
+
+def _ds_plus_one() -> tuple[str, tuple[Check, ...]]:
+    parts, prefixes = [], []
+    for ds, cores in DS_ANNOTATED:
+        for n in range(len(DS_NODES)):
+            prefix = f"{ds.split('-')[0]}{n}"
+            parts.append(_plus_one(ds + POD, cores, prefix))
+            prefixes.append(prefix)
+    return "annotated CPUs wrong: " + "; ".join(parts), tuple(grant_is_annotation_plus_one(p) for p in prefixes)
+
+
+def _ds_not_synchronized() -> str:
+    node1 = ", ".join(rf"{ds}{POD} \(container {CID}\)" for ds, _ in DS_INTEGER) + rf", trigger-test-pod \(container {CID}\)"
+    other = ", ".join(rf"{ds}{POD} \(container {CID}\)" for ds, _ in DS_INTEGER)
+    return ("plugin did not synchronize: sim-node-1: " + node1 + "; sim-node-2: " + other + "; sim-node-3: " + other)
+
+
+DS_INT = "(?:client|compute|drive)-integer" + POD
+_DS_TOO_MANY, _DS_TOO_MANY_CHECKS = _ds_too_many()
+_DS_PLUS_ONE, _DS_PLUS_ONE_CHECKS = _ds_plus_one()
+
+DS_STATE_PASS = {
+    "head": "the corrected procedure passes on every node",
+    "pre-fix": "the procedure never makes the plugin move an integer container, so the lost reallocation "
+               "plan of the build before 97e0fb4 is invisible to it (run with its sync line)",
+    "shared-includes-integer": "every pod of the procedure is annotated or integer: the shared pool is never "
+                               "checked (expected PASS)",
+    "forbid-ignored": "no pod carries weka.io/forbid-core-ids (expected PASS)",
+    "annotated-mems-missing": "one NUMA node, and Mems_allowed_list is not checked (expected PASS)",
+    "annotation-not-validated": "every annotation names online CPUs (expected PASS)",
+    "realloc-splits-cores": "no integer container is moved live (expected PASS)",
+    CUSTOM_MODEL: "the procedure deletes no integer pod, so an integer leak is not exercised (expected PASS)",
+}
+
+DS_STATE_VERDICTS: tuple[Verdict, ...] = (
+    *(Verdict(model, "ds-state", None, why, PRE_VARIABLES if model == "pre-fix" else ())
+      for model, why in DS_STATE_PASS.items()),
+    Verdict("leak-on-remove", "ds-state", Failure(
+        "Step 05 Deploy Integer DaemonSets",
+        accounting(f"(?P<pod>{DS_INT})", r"(?P<need>9|23|13)", leaked=r"0-21,32-54", nleaked="45"),
+        "accounting corruption: plugin refused pod compute-integer-zg9wm with 'need 23, have 10' but 55 CPUs "
+        "are really free (64 online; integer 9 by daemonset-state-test-9d892215/client-integer-x2qgw=9; really "
+        "free 55); the plugin reserves 0-26,32-58 (54 CPUs); leaked CPUs (reserved but held by no container): "
+        "0-21,32-54 (45)",
+        ACCOUNTING_CHECKS,
+    ), "the CPUs of the deleted annotated DaemonSets stay reserved on every node: the first integer pod that "
+       "needs them is refused although they are really free, judged on that pod's own node (the failure the "
+       "manual procedure hunts)"),
+    Verdict("integer-one-too-many", "ds-state", Failure(
+        "Step 06 Verify Integer Pod Allocations And Test State", _DS_TOO_MANY,
+        "integer CPUs wrong: client-integer-2mc5k on sim-node-1 has 10 CPUs (1-5,33-37), requested 9; "
+        "client-integer-xtjqq on sim-node-2 has 10 CPUs (1-5,33-37), requested 9; client-integer-2rtfs on "
+        "sim-node-3 has 10 CPUs (1-5,33-37), requested 9; compute-integer-w2rrw on sim-node-1 has 24 CPUs "
+        "(6-17,38-49), requested 23; compute-integer-l6mjt on sim-node-2 has 24 CPUs (6-17,38-49), requested 23; "
+        "compute-integer-6zwqt on sim-node-3 has 24 CPUs (6-17,38-49), requested 23; drive-integer-fkvxv on "
+        "sim-node-1 has 14 CPUs (18-24,50-56), requested 13; drive-integer-pn4mz on sim-node-2 has 14 CPUs "
+        "(18-24,50-56), requested 13; drive-integer-qjqjr on sim-node-3 has 14 CPUs (18-24,50-56), requested 13",
+        _DS_TOO_MANY_CHECKS,
+    ), "every integer pod on every node is checked for exactly its requested count"),
+    Verdict("integer-shared-cpu", "ds-state", Failure(
+        "Step 06 Verify Integer Pod Allocations And Test State",
+        "integer CPUs wrong: " + "; ".join(
+            rf"on {node}: (?P<a{n}>{DS_INT}) and (?P<b{n}>{DS_INT}) share CPUs \d+" for n, node in enumerate(DS_NODES)),
+        "integer CPUs wrong: on sim-node-1: client-integer-xvjrc and compute-integer-b6fql share CPUs 1; on "
+        "sim-node-2: client-integer-4k89x and compute-integer-4hl7l share CPUs 1; on sim-node-3: "
+        "client-integer-vl2m5 and compute-integer-mxm7w share CPUs 1",
+        tuple(distinct(f"a{n}", f"b{n}") for n in range(3)),
+    ), "the integer pods of each node are checked pairwise for overlap (which pair depends on the order the "
+       "node admits them in)"),
+    Verdict("restart-forgets-integer", "ds-state", Failure(
+        "Step 09 Demonstrate Fix", _ds_not_synchronized(),
+        "plugin did not synchronize: sim-node-1: client-integer-2lh2l (container 92b5fa728a11), "
+        "compute-integer-t9ss5 (container d723f14e7c87), drive-integer-4tb8h (container 53342227a0d9), "
+        "trigger-test-pod (container dfc4bd5888ec); sim-node-2: client-integer-b5wd4 (container a85da82cce85), "
+        "compute-integer-5x2qr (container 115e5546fff4), drive-integer-klf5q (container e71fb3d37456); "
+        "sim-node-3: client-integer-dwlvz (container 94058143c557), compute-integer-g4bjq (container "
+        "048ee370278b), drive-integer-b2sft (container 1f6be7109689)",
+    ), "after the rollout restart of the plugin DaemonSet, every node's new plugin must have re-recorded every "
+       "running integer container"),
+    Verdict("annotated-plus-one", "ds-state", Failure(
+        "Step 03 Verify Initial State And Plugin Logs", _DS_PLUS_ONE,
+        "annotated CPUs wrong: client-annotated-mfqlq has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; client-annotated-2gfnk has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; client-annotated-zdpnj has 0,12-15,32,44-47 but annotation '12-15,32,44-47' is "
+        "12-15,32,44-47; extra 0; compute-annotated-bhr2d has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; compute-annotated-f4gph has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; compute-annotated-vjj6h has 0-11,16,33-43 but annotation '0-11,33-43' is "
+        "0-11,33-43; extra 16; drive-annotated-hmd2l has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22; drive-annotated-abcde has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22; drive-annotated-fghjk has 16-22,48-54 but annotation '16-21,48-54' is "
+        "16-21,48-54; extra 22",
+        _DS_PLUS_ONE_CHECKS,
+    ), "each annotated pod on every node must run on exactly its annotation"),
+)
 
 VERDICTS: tuple[Verdict, ...] = (
     Verdict("head", "ten-step", None, "the current plugin: the corrected procedure passes"),
@@ -937,6 +1121,52 @@ VERDICTS += (
              "mixes in an untracked (shared) container", *SINGLE_NODE_CATALOG),
     *_passes("sync-leaves-unpinned", "no container is created while no plugin is connected in these procedures",
              *SINGLE_NODE_CATALOG),
+    Verdict("realloc-splits-cores", "ten-step", None,
+            "the ten-step procedure never makes the plugin move an integer container (expected PASS)"),
+    Verdict("realloc-splits-cores", "race", None,
+            "the race checks the moved pods' counts and that no CPU is shared, which this model keeps "
+            "right; it does not check sibling pairs (expected PASS)"),
+    *RELOCATE_VERDICTS,
+    *DS_STATE_VERDICTS,
+)
+
+
+# ---- the multi-node procedures and the models of the other procedure families --------------------
+
+_NODE_POD = r"sim-node-\d+: integer-test-ds-[a-z0-9]{5}"
+VERDICTS += (
+    contract("realloc-splits-cores", "the contract's moves judge counts and that the annotated CPUs are left, "
+             "not which free CPUs the moved pod lands on (the relocate procedure judges core pairing)"),
+    *_passes("realloc-splits-cores", "these procedures judge counts, exclusivity and release; where a moved "
+             "integer pod lands inside the free CPUs is not checked", "crash-fix", "name-reservation",
+             *SINGLE_NODE_CATALOG),
+    *(row for model, why in (
+        ("exit-on-removal-burst", "no force-deleted burst mixes in a container the plugin does not track"),
+        ("sync-leaves-unpinned", "the plugin restart of ds-state happens while every test pod is pinned; no "
+         "container is created while no plugin is connected"),
+        ("refused-annotation-reserves", "no annotation is refused in these procedures"),
+        ("impossible-move-admitted", "every move in these procedures has free CPUs to go to"),
+    ) for row in _passes(model, why, "relocate", "ds-state")),
+    Verdict("siblings-ignored", "ds-state", None,
+            "the procedure judges counts, exclusivity and the restart, not how threads pair into cores"),
+    Verdict("move-off-first-conflict-only", "ds-state", None,
+            "its annotated and integer DaemonSets never overlap, so nothing is moved"),
+    Verdict("siblings-ignored", "relocate", Failure(
+        "Step 03 Verify Initial CPU Assignments Across All Nodes",
+        rf"integer pods wrong: {_NODE_POD} has {CPUS}, not whole cores, although whole cores were free"
+        rf"(?:; {_NODE_POD} has {CPUS}, not whole cores, although whole cores were free)*",
+        "integer pods wrong: sim-node-1: integer-test-ds-75fjc has 1-2, not whole cores, although whole cores "
+        "were free; sim-node-2: integer-test-ds-cnjrn has 1-2, not whole cores, although whole cores were free; "
+        "sim-node-3: integer-test-ds-9k7x2 has 1-2, not whole cores, although whole cores were free"),
+        "the 2-CPU integer pods get two threads of different cores while whole cores are free"),
+    Verdict("move-off-first-conflict-only", "relocate", Failure(
+        "Step 05 Verify Live Reallocation Results Across All Nodes",
+        rf"relocation wrong: sim-node-\d+: integer pod \({CPUS}\) and annotated pod share CPUs {CPUS}"
+        rf"(?:; sim-node-\d+: integer pod \({CPUS}\) and annotated pod share CPUs {CPUS})*",
+        "relocation wrong: sim-node-1: integer pod (32-33) and annotated pod share CPUs 33; sim-node-2: integer "
+        "pod (32-33) and annotated pod share CPUs 33; sim-node-3: integer pod (32-33) and annotated pod share "
+        "CPUs 33"),
+        "only the first conflicting CPU is moved off, so the integer pod keeps the second annotated CPU"),
 )
 
 

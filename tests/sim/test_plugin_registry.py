@@ -16,7 +16,7 @@ def test_builtin_names():
                                 "shared-includes-integer", "forbid-ignored", "annotated-mems-missing",
                                 "annotation-not-validated", "exit-on-removal-burst", "sync-leaves-unpinned",
                                 "refused-annotation-reserves", "siblings-ignored", "impossible-move-admitted",
-                                "move-off-first-conflict-only"}
+                                "move-off-first-conflict-only", "realloc-splits-cores"}
     for name in MODEL_NAMES:
         cls = load_model(name)
         assert issubclass(cls, PluginModel) and cls.name == name

@@ -14,3 +14,28 @@ STATE_CORRUPTION_STEPS = (
     "Step 09 Demonstrate The Fix",
     "Step 10 Verify Fix Success",
 )
+
+RELOCATE_CPU = "suites/relocate_cpu.robot"
+RELOCATE_CPU_STEPS = (
+    "Step 01 Environment Setup",
+    "Step 02 Deploy Integer DaemonSet",
+    "Step 03 Verify Initial CPU Assignments Across All Nodes",
+    "Step 04 Create Annotated DaemonSet",
+    "Step 05 Verify Live Reallocation Results Across All Nodes",
+    "Step 06 Verify Plugin Logs Across All Nodes",
+    "Step 07 Validate Sibling Core Preference",
+)
+
+DAEMONSET_STATE_CORRUPTION = "suites/daemonset_state_corruption.robot"
+DAEMONSET_STATE_CORRUPTION_STEPS = (
+    "Step 01 Environment Setup",
+    "Step 02 Deploy Annotated DaemonSets",
+    "Step 03 Verify Initial State And Plugin Logs",
+    "Step 04 Bulk Remove Annotated DaemonSets",
+    "Step 05 Deploy Integer DaemonSets",
+    "Step 06 Verify Integer Pod Allocations And Test State",
+    "Step 07 Attempt To Create Additional Test Pod",
+    "Step 08 Analysis And State Inspection",
+    "Step 09 Demonstrate Fix",
+    "Step 10 Verify Fix Success",
+)

@@ -225,3 +225,17 @@ __all__ = [
     "ImpossibleMoveAdmittedModel",
     "MoveOffFirstConflictOnlyModel",
 ]
+
+
+class ReallocationSplitsCoresModel(HeadModel):
+    """A live reallocation moves an integer container to the lowest free CPUs, ignoring thread
+    siblings (HEAD moves it with the same sibling-aware allocation as a new container): a
+    2-CPU pod on one core's two threads moved off them lands on two different cores. Its count
+    and exclusivity stay right; the allocator's lines are logged as at HEAD."""
+
+    name = "realloc-splits-cores"
+
+    def _reallocation_cpus(self, count: int, reserved: set[int]) -> list[int]:
+        chosen = super()._reallocation_cpus(count, reserved)  # HEAD's lines and errors
+        free = sorted(set(self.topology.online) - set(reserved))
+        return free[:len(chosen)]

@@ -268,12 +268,17 @@ class HeadModel(PluginModel):
             rec = conflicting[owner]
             reserved = (all_reserved - set(rec.cpus)) | requested_set
             try:
-                new = self.allocator.allocate(len(rec.cpus), self.map_order.walk_sorted(reserved))
+                new = self._reallocation_cpus(len(rec.cpus), reserved)
             except AllocationError:
                 return plans, owner
             plans.append((owner, list(rec.cpus), new))
             all_reserved = (all_reserved - set(rec.cpus)) | set(new)
         return plans, None
+
+    def _reallocation_cpus(self, count: int, reserved: set[int]) -> list[int]:
+        """Hook: the new CPUs of an integer container moved off annotated CPUs (§2.4 step 3:
+        the sibling-aware allocation for its whole count)."""
+        return self.allocator.allocate(count, self.map_order.walk_sorted(reserved))
 
     def _create_annotated_with_conflict(
         self, container: ContainerInfo, value: str, conflict: int

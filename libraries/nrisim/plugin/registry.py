@@ -8,7 +8,7 @@ Built-in names (``MODEL_NAMES``):
   ``restart-forgets-integer``, ``annotated-plus-one``, ``shared-includes-integer``,
   ``forbid-ignored``, ``annotated-mems-missing``, ``annotation-not-validated``,
   ``refused-annotation-reserves``, ``siblings-ignored``, ``impossible-move-admitted``,
-  ``move-off-first-conflict-only`` — one documented defect each (``defects.py``);
+  ``move-off-first-conflict-only``, ``realloc-splits-cores`` — one documented defect each (``defects.py``);
 - ``exit-on-removal-burst``, ``sync-leaves-unpinned`` — one lifecycle defect each
   (``lifecycle_defects.py``).
 
@@ -18,12 +18,13 @@ Put a module on ``sys.path`` (e.g. next to your suites, or via ``PYTHONPATH``) a
 ``--plugin-model mymodule:MyPlugin``. The class must subclass
 :class:`nrisim.plugin.interface.PluginModel` and accept ``(topology, log, runtime)``.
 The easiest start is to subclass :class:`nrisim.plugin.head.HeadModel` and override one
-hook (look at ``defects.py`` for nine examples of a few lines each):
+hook (look at ``defects.py`` for ten examples of a few lines each):
 
 - ``_integer_count(container)`` — how many CPUs an integer container gets;
 - ``_finalize_integer_cpus(container, cpus)`` — change the chosen integer CPUs;
 - ``_annotated_grant(container, cpus)`` — CPUs granted to an annotated container;
 - ``_create_annotated_with_conflict(container, value, conflict_cpu)`` — live reallocation;
+- ``_reallocation_cpus(count, reserved)`` — the new CPUs of an integer container moved live;
 - ``_release(record)`` / ``_release_annotated(record)`` — RemoveContainer bookkeeping;
 - ``_sync_integer(containers, updates, skipped)`` — Synchronize phase 2;
 - ``annotated_cpus()`` — the CPUs treated as annotated;
@@ -57,6 +58,7 @@ from .defects import (
     LeakOnRemoveModel,
     MoveOffFirstConflictOnlyModel,
     RefusedAnnotationReservesModel,
+    ReallocationSplitsCoresModel,
     RestartForgetsIntegerModel,
     SiblingsIgnoredModel,
 )
@@ -83,6 +85,7 @@ _BUILTIN: dict[str, type[PluginModel]] = {
         SiblingsIgnoredModel,
         ImpossibleMoveAdmittedModel,
         MoveOffFirstConflictOnlyModel,
+        ReallocationSplitsCoresModel,
     )
 }
 
