@@ -786,10 +786,11 @@ VERDICTS: tuple[Verdict, ...] = (
     contract("annotation-not-validated", "the annotation `999` is admitted and runc fails the start, instead "
              "of the plugin refusing it at creation",
              Failure(T_INVALID, r"pod invalid-offline was not refused by the plugin at creation: invalid-offline: "
-                     r"phase=Failed; container ended: StartError: .*failed to write \"999\": .*cpuset\.cpus: "
+                     r"phase=Failed, container terminated \(StartError, exit code 128\); container ended: StartError: "
+                     r".*failed to write \"999\": .*cpuset\.cpus: "
                      r"invalid argument: unknown",
-                     "pod invalid-offline was not refused by the plugin at creation: invalid-offline: phase=Failed; "
-                     "container ended: StartError: failed to create containerd task: failed to create shim task: "
+                     "pod invalid-offline was not refused by the plugin at creation: invalid-offline: phase=Failed, "
+                     "container terminated (StartError, exit code 128); container ended: StartError: failed to create containerd task: failed to create shim task: "
                      "OCI runtime create failed: runc create failed: unable to start container process: error during "
                      "container init: error setting cgroup config for procHooks process: failed to write \"999\": "
                      "write /sys/fs/cgroup/kubepods/burstable/pod7e4e1f08-afb8-4841-91d2-564db1e2fb98/c6c3bdfa0778ace"
