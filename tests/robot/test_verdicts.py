@@ -23,7 +23,9 @@ from nrisim.plugin import MODEL_NAMES
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verdicts as V  # noqa: E402
 
-pytestmark = pytest.mark.suite
+# The matrix (every suite x every model, about a hundred robot runs two at a time) runs in the
+# module fixture, i.e. within the first test: far more than the project's 300 s per-test default.
+pytestmark = [pytest.mark.suite, pytest.mark.timeout(2400)]
 
 ROOT = V.ROOT
 DOC = ROOT / "docs" / "verdicts.md"
