@@ -1,8 +1,7 @@
 """The single-node catalog procedures (invalid annotation, sibling core allocation, impossible
 reallocation, multiple CPU conflicts), run through robot on the simulated cluster (fast
-profile): every step passes on the ``head`` model at 16, 64 and 128 CPUs and with a shuffled
-map order. The suites run together in one robot run per node size (they share its simulated
-cluster, as ``robot suites/`` does)."""
+profile): every step passes on the ``head`` model at 16, 64 and 128 CPUs, and with a shuffled
+map order and offline CPUs; the sibling suite says so on a node without SMT."""
 from __future__ import annotations
 
 import pytest
