@@ -48,6 +48,9 @@ def problems_with(variables: Mapping[str, object]) -> list[str]:
             if not text.isdigit() or not low <= int(text) <= high or int(text) % 2:
                 problems.append(f"{name} '{value}' is not what the simulated cluster supports: an even whole "
                                 f"number from {low} to {high} (two hyperthreads per core)")
+        elif name == "SIM_NODES":
+            if not text.isdigit() or int(text) < 1:
+                problems.append(f"{name} '{value}' is not a whole number >= 1")
         elif name == "LATENCY_PROFILE":
             if text not in LATENCY_PROFILES:
                 problems.append(f"{name} '{value}' is not a latency profile; expected one of "
