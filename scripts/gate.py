@@ -30,13 +30,23 @@ class Verdict:
     source: str
 
 
+def _target(suite) -> str:
+    """The suite's Target metadata; for a merged run (rebot of one output per procedure) the one
+    target all its suites share, or every target named when they differ (never a real-only one)."""
+    own = str(suite.metadata.get(TARGET_METADATA, ""))
+    if own or not suite.suites:
+        return own
+    targets = {_target(child) for child in suite.suites}
+    return targets.pop() if len(targets) == 1 else " / ".join(sorted(targets))
+
+
 def from_output_xml(path: Path) -> Verdict:
     from robot.api import ExecutionResult
 
     result = ExecutionResult(str(path))
     stats = result.statistics.total
     return Verdict(stats.passed, stats.failed, stats.skipped,
-                   str(result.suite.metadata.get(TARGET_METADATA, "")), str(path))
+                   _target(result.suite), str(path))
 
 
 def from_xunit(path: Path) -> Verdict:

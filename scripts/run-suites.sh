@@ -21,10 +21,10 @@ robot_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --require-real-cluster) gate_args+=("$1") ;;
-    -d|--outputdir) outdir=$2; robot_args+=("$1" "$2"); shift ;;
-    --outputdir=*) outdir=${1#*=}; robot_args+=("$1") ;;
-    -o|--output) output=$2; robot_args+=("$1" "$2"); shift ;;
-    --output=*) output=${1#*=}; robot_args+=("$1") ;;
+    -d|--outputdir) outdir=$2; shift ;;
+    --outputdir=*) outdir=${1#*=} ;;
+    -o|--output) output=$2; shift ;;
+    --output=*) output=${1#*=} ;;
     # options whose value could look like one of ours are passed on whole
     -v|--variable|-V|--variablefile|-i|--include|-e|--exclude|-t|--test|-s|--suite|-L|--loglevel)
       robot_args+=("$1" "$2"); shift ;;
@@ -47,9 +47,25 @@ case "$output" in
   /*) output_path=$output ;;
   *) output_path=$outdir/$output ;;
 esac
+# One robot process per procedure: on the simulated cluster each suite gets a fresh cluster (a
+# procedure sizes itself from an idle node), and on a real one each starts after the previous
+# one has cleaned up. rebot merges the parts into one output, log, report and xunit.
+parts=$(mktemp -d)
+trap 'rm -rf "$parts"' EXIT
+for suite in suites/*.robot; do
+  name=$(basename "$suite" .robot)
+  "$VENV/bin/python" -m robot --outputdir "$outdir" --output "$parts/$name.xml" --log NONE --report NONE \
+    --loglevel DEBUG:INFO ${robot_args[@]+"${robot_args[@]}"} "$suite" || true
+done
 rc=0
-"$VENV/bin/python" -m robot --outputdir results --xunit xunit.xml --loglevel DEBUG:INFO \
-  ${robot_args[@]+"${robot_args[@]}"} suites/ || rc=$?
+shopt -s nullglob
+part_files=("$parts"/*.xml)
+if [ ${#part_files[@]} -eq 0 ]; then
+  echo "run-suites.sh: no suite produced an output (see the messages above)" >&2
+  exit 252
+fi
+"$VENV/bin/python" -m robot.rebot --outputdir "$outdir" --output "$output" --xunit xunit.xml \
+  --name Suites "${part_files[@]}" || rc=$?
 if [ "$rc" -eq 0 ] || [ ${#gate_args[@]} -gt 0 ]; then
   gate_rc=0
   "$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \
