@@ -23,6 +23,12 @@ Test Teardown     End Step
 Test Tags         procedure:containerd-name-reservation-crash
 
 
+*** Variables ***
+# simulated cluster only: the deleted plugin stays silent longer than kubelet's CreateContainer
+# timeout, so the retries meet containerd's name reservation (a real node needs no setting)
+${SIM_LATENCIES}    plugin_shutdown=1.5,runtime_request_timeout=0.4,image_pull=0.5    # robocop: off=VAR02
+
+
 *** Test Cases ***
 Step 01 Identify Current State
     [Documentation]    The plugin pod is Ready; the five CPUs are chosen on the node.

@@ -134,6 +134,11 @@ class CpusetLibrary(DynamicCore):
     def end_suite(self, data, result) -> None:
         if self._context.secrets and result.message:
             result.message = self._context.secrets.scrub(result.message)
+        if self._context.connected_suite and self._context.connected_suite == result.full_name:
+            # one connection per procedure: in `robot suites/` the next suite connects afresh (its
+            # own simulated cluster, its own node lease) after this one's cleanup
+            for problem in self._context.shutdown():
+                logger.console(f"[CpusetLibrary] {problem}")
 
     def close(self) -> None:
         """Listener hook: the run is over. Clean up what a suite teardown did not."""

@@ -44,6 +44,9 @@ class LibraryContext:
     # (what, undo) run first at shutdown, newest first, for cluster-wide changes of the run
     # (e.g. node labels) that a namespace deletion does not undo; an undo removes its own entry
     cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    #: full name of the suite whose setup connected; its end disconnects (see ``shutdown``)
+    connected_suite: str = ""
+    simulators_started: int = 0  # in this robot run (each gets its own directory)
 
     def require_cluster(self) -> Cluster:
         if self.cluster is None:
@@ -99,4 +102,21 @@ class LibraryContext:
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
+        self._forget_connection()
         return problems
+
+    def _forget_connection(self) -> None:
+        """What belonged to the connection just closed: a later ``Connect To Cluster`` in the same
+        robot run (the next procedure of ``robot suites/``) starts from nothing of it. The run id
+        and the secrets to mask stay for the whole run."""
+        self.node = None
+        self.namespace = ""
+        self.container_ids.clear()
+        self.container_names.clear()
+        self.step_mark = None
+        self.run_mark = None
+        self.deletion_marks.clear()
+        self.named_marks.clear()
+        self.node_topology = None
+        self.node_marks.clear()
+        self.connected_suite = ""

@@ -148,7 +148,7 @@ _SNAPSHOT_SPLIT = re.compile(
 )
 _RELEASED_CPU = re.compile(r"DEBUG: Released (?:annotated|integer) CPU (?P<cpu>\d+) from container (?P<cid>[0-9a-f]{12,64})")
 _REMOVE_DONE = re.compile(r"DEBUG: RemoveContainer (?P<cid>[0-9a-f]{12,64}) complete")
-_SYNC_START = "Synchronizing state with"
+SYNC_START = "Synchronizing state with"
 _GRANTS = (_INTEGER_GRANT, _INTEGER_RECORD_PRE, _ANNOTATED_RECORD, _SYNC_INTEGER)
 
 
@@ -180,7 +180,7 @@ def plugin_reservation(lines: list[str]) -> PluginReservation:
     snapshot: set[int] | None = None
     for raw in lines:
         line = strip_timestamp(raw)
-        if _SYNC_START in line:
+        if SYNC_START in line:
             by_container, snapshot = {}, None
             continue
         match = _SNAPSHOT.search(line)

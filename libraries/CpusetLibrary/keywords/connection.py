@@ -44,6 +44,20 @@ def _run_variable(name: str, default: object) -> object:
         return default
 
 
+def _simulator_dir(started_before: int) -> Path:
+    """``nrisim`` in the output directory for the run's first simulated cluster, ``nrisim-2``,
+    ``nrisim-3``... for the next procedures' (each keeps its plugin logs)."""
+    return _output_dir() / ("nrisim" if not started_before else f"nrisim-{started_before + 1}")
+
+
+def _current_suite() -> str:
+    """Full name of the running suite; empty outside a robot run."""
+    try:
+        return str(BuiltIn().get_variable_value("${SUITE NAME}") or "")
+    except Exception:  # noqa: BLE001 - RobotNotRunningError: called from Python
+        return ""
+
+
 def _console(text: str) -> None:
     """Progress and notices for people and pipelines watching the run."""
     logger.console(f"[CpusetLibrary] {text}")
@@ -126,8 +140,10 @@ class ConnectionKeywords:
 
         With an empty ``kubeconfig`` the simulated cluster is started (``sim_cpus`` CPUs,
         plugin model ``plugin_model``, latencies ``latency_profile``, ``sim_nodes`` nodes named
-        ``sim-node-1``..``N``, the first being the target node) and stopped at the end of
-        the run. A real cluster is only ever used when ``kubeconfig`` names it: the environment
+        ``sim-node-1``..``N``, the first being the target node). The connection ends with the
+        suite whose setup made it (namespaces deleted, lease released, the simulated cluster
+        stopped), so each procedure of ``robot suites/`` connects afresh with its own variables
+        (e.g. three simulated nodes for a multi-node procedure). A real cluster is only ever used when ``kubeconfig`` names it: the environment
         variable KUBECONFIG and ``~/.kube/config`` are never picked up silently, because these
         procedures take most of a node's CPUs.
 
@@ -180,7 +196,7 @@ class ConnectionKeywords:
                 raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
                                  "a random seed)")
             sim = start_simulator(
-                _output_dir() / "nrisim", cpus=int(sim_cpus), plugin_model=plugin_model,
+                _simulator_dir(self.ctx.simulators_started), cpus=int(sim_cpus), plugin_model=plugin_model,
                 latency_profile=latency_profile, timeout=timeout, numa_nodes=int(sim_numa_nodes),
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
@@ -191,6 +207,7 @@ class ConnectionKeywords:
                 + ["--threads-per-core", str(int(sim_threads_per_core))],
             )
             self.ctx.simulator = sim
+            self.ctx.simulators_started += 1
             kubeconfig, context = sim.kubeconfig, ""
             target_node = target_node or sim.node
         elif not target_node:
@@ -210,6 +227,7 @@ class ConnectionKeywords:
             raise
         self.ctx.node = node
         self.ctx.run_id = self.ctx.run_id or uuid.uuid4().hex[:8]
+        self.ctx.connected_suite = _current_suite()
         try:
             self._hold_node(cluster, node.name, wait, duration, remove, kubeconfig, context or None)
         except Exception:

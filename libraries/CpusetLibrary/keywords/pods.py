@@ -13,9 +13,12 @@ from robot.api.deco import keyword
 from ..cluster import ClusterError
 from ..context import LibraryContext
 from ..manifests import render_manifest
+from ..nodeaccess.base import NodeAccess
+from ..nodeplugins import NodeAccessUnavailable, access_for_node
 from ..nodeusage import read_node_usage
 from ..oracle import AccountingCorruption, judge_refusal
 from ..podstate import PodView, view
+from ..releases import delete_daemonsets, started_containers, wait_until_released
 from .tables import table as _table
 
 MANAGED_BY = "nri-cpuset-acceptance"
@@ -49,12 +52,19 @@ class PodKeywords:
         return name
 
     @keyword
-    def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2), grace_period: int = 5) -> None:
-        """Delete the run's pods with ``grace_period`` seconds, then the namespace, and wait
-        until it is gone. The test pods' command stops on SIGTERM at once; the grace period
-        bounds pods that do not (a container that ignores SIGTERM, such as ``sleep`` as PID 1,
-        is killed only when it runs out, and the namespace's deletion would give it the pod's
-        default 30 s).
+    def delete_test_namespace(self, timeout: timedelta = timedelta(minutes=2), grace_period: int = 5,
+                              release_timeout: timedelta = timedelta(minutes=2)) -> None:
+        """Delete the run's DaemonSets (so none recreates a pod), its pods with ``grace_period``
+        seconds, then the namespace, and wait until it is gone; then wait, at most
+        ``release_timeout``, until the plugin on each node has released every container those
+        pods had, so the node is idle for whatever runs next. The test pods' command stops on
+        SIGTERM at once; the grace period bounds pods that do not (a container that ignores
+        SIGTERM, such as ``sleep`` as PID 1, is killed only when it runs out, and the
+        namespace's deletion would give it the pod's default 30 s).
+
+        A release not seen within ``release_timeout`` is a warning naming the containers (the
+        procedure's verdict is already made; the next procedure's own leak checks judge it).
+        Nodes whose plugin this run cannot read are named and not waited for.
 
         Example:
         | Suite Teardown | Delete Test Namespace | grace_period=5 |
@@ -63,7 +73,24 @@ class PodKeywords:
             return
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.namespace
-        remaining = [pod.metadata.name for pod in cluster.list_pods(namespace)]
+        # listed and marked before anything is deleted: the garbage collector may delete the
+        # DaemonSets' pods, and the plugin release them, at once
+        seen = cluster.list_pods(namespace)
+        started = started_containers(seen)
+        accesses, unread = self._plugin_accesses({item.node for item in started})
+        marks = {node: access.mark() for node, access in accesses.items()}
+        stopped = delete_daemonsets(cluster, namespace)
+        if stopped:
+            logger.info(f"Deleted DaemonSets (no pod of theirs is recreated): {', '.join(stopped)}")
+        pods = cluster.list_pods(namespace)
+        late = started_containers(pods) - started  # created by a DaemonSet since the first listing
+        if late:
+            more, more_unread = self._plugin_accesses({item.node for item in late} - set(accesses) - set(unread))
+            marks.update({node: access.mark() for node, access in more.items()})
+            accesses.update(more)
+            unread.update(more_unread)
+            started |= late
+        remaining = [pod.metadata.name for pod in pods]
         if remaining:
             cluster.delete_pods(namespace, remaining, int(grace_period))
             logger.info(f"Deleted together (grace {grace_period} s): {', '.join(remaining)}")
@@ -71,6 +98,31 @@ class PodKeywords:
         self.ctx.created_namespaces.discard(namespace)
         logger.info(f"Namespace {namespace} deleted in {took:.2f} s")
         self.ctx.namespace = ""
+        for node, why in sorted(unread.items()):
+            logger.info(f"Release of the containers on node {node} not waited for: {why}")
+        waited, pending = wait_until_released(started, accesses, marks, release_timeout.total_seconds(),
+                                              cluster.progress)
+        released = len([item for item in started if item.node in accesses]) - len(pending)
+        if pending:
+            logger.warn(f"The plugin did not release within {release_timeout.total_seconds():g} s (no "
+                        f"RemoveContainer in its log): {'; '.join(item.describe() for item in sorted(pending))}. "
+                        "Their CPUs may still be reserved for the next procedure on the node.")
+        elif released:
+            logger.info(f"The plugin released all {released} containers of the deleted pods {waited:.2f} s "
+                        "after the namespace was gone: the node is idle for the next procedure")
+
+    def _plugin_accesses(self, nodes: set[str]) -> tuple[dict[str, NodeAccess], dict[str, str]]:
+        """The plugin access of each node, and why a node has none (no ``Connect To Plugin``,
+        or a node access that reaches the target node only)."""
+        if self.ctx.node_access is None:
+            return {}, {node: "no plugin access (Connect To Plugin was not called)" for node in nodes}
+        accesses, unread = {}, {}
+        for node in sorted(nodes):
+            try:
+                accesses[node] = access_for_node(self.ctx, node)
+            except NodeAccessUnavailable as err:
+                unread[node] = str(err)
+        return accesses, unread
 
     # ---- manifests and creation ---------------------------------------------------------
 

@@ -1,0 +1,112 @@
+"""Leaving a node idle: after a procedure's pods are deleted, wait until the plugin on each of
+their nodes has handled RemoveContainer for every container they had.
+
+A pod is gone from the API before the kubelet removes its containers, and the plugin frees a
+container's CPUs only at RemoveContainer. A procedure that ends at the namespace's deletion
+therefore hands the next procedure a node whose plugin still reserves CPUs that the API shows
+as free: the next procedure sizes itself from the API and meets refusals (or cores completed
+first) that are not the plugin's fault. Waiting here keeps procedures run back to back honest.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from kubernetes import client
+
+from . import pluginlog
+from .nodeaccess.base import LogMark, NodeAccess
+from .podstate import strip_runtime_prefix
+from .progress import Progress
+
+POLL_INTERVAL = 0.05  # seconds between reads of the plugin logs while waiting on them
+
+
+@dataclass(frozen=True, order=True)
+class StartedContainer:
+    """A container the runtime created for a pod (it has an id), so the plugin saw it."""
+
+    node: str
+    pod: str  # namespace/name
+    name: str
+    container_id: str
+
+    def describe(self) -> str:
+        return f"{self.pod} container {self.name} (id {pluginlog.short_id(self.container_id)}) on {self.node}"
+
+
+def started_containers(pods: Iterable[client.V1Pod]) -> set[StartedContainer]:
+    """Every container of ``pods`` that has an id (created by the runtime, running or ended)."""
+    found = set()
+    for pod in pods:
+        node = pod.spec.node_name if pod.spec else None
+        status = pod.status or client.V1PodStatus()
+        if not node:
+            continue  # never bound: no runtime ever saw it
+        for cs in (status.init_container_statuses or []) + (status.container_statuses or []):
+            if cs.container_id:
+                found.add(StartedContainer(node, f"{pod.metadata.namespace}/{pod.metadata.name}", cs.name,
+                                           strip_runtime_prefix(cs.container_id)))
+    return found
+
+
+def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, list[str]]) -> set[StartedContainer]:
+    """The containers the plugin has not released yet, judged from each node's log since the
+    deletion: released once ``Removing container <name> from pod <ns/pod>`` is there. When the
+    plugin restarted meanwhile (``Synchronizing state with``), a container it did not record
+    again in that Synchronize is not in its state at all, so nothing of it is reserved."""
+    pending = set()
+    for item in started:
+        lines = lines_by_node.get(item.node, [])
+        if (item.pod, item.name) in pluginlog.removed_pod_containers(lines):
+            continue
+        restart = last_restart(lines)
+        if restart is not None and pluginlog.short_id(item.container_id) not in pluginlog.synchronized(lines[restart:]):
+            continue
+        pending.add(item)
+    return pending
+
+
+def last_restart(lines: list[str]) -> int | None:
+    """Index of the last ``Synchronizing state with`` line (the plugin (re)started), or None."""
+    for index in range(len(lines) - 1, -1, -1):
+        if pluginlog.SYNC_START in lines[index]:
+            return index
+    return None
+
+
+def wait_until_released(started: set[StartedContainer], accesses: Mapping[str, NodeAccess],
+                        marks: Mapping[str, LogMark], timeout: float,
+                        emit: Callable[[str], None] | None = None) -> tuple[float, set[StartedContainer]]:
+    """Poll the plugin logs of the nodes in ``accesses`` (from ``marks``) until every container
+    of ``started`` on them is released, at most ``timeout`` seconds. Returns the seconds waited
+    and what is still unreleased then (empty on success)."""
+    watched = {item for item in started if item.node in accesses}
+    start = time.monotonic()
+    deadline = start + timeout
+    progress = Progress(f"waiting up to {timeout:g} s for the plugin to release the deleted pods' containers", emit)
+    while True:
+        lines = {node: accesses[node].read_since(marks[node]) for node in {item.node for item in watched}}
+        pending = unreleased(watched, lines)
+        if not pending or time.monotonic() >= deadline:
+            return time.monotonic() - start, pending
+        progress(lambda: f"{len(pending)} not released yet, e.g. {min(pending).describe()}")
+        time.sleep(POLL_INTERVAL)  # polling the plugin logs: a bounded wait on state
+
+
+def delete_daemonsets(cluster, namespace: str) -> list[str]:
+    """Delete every DaemonSet of ``namespace`` (its pods are deleted by the caller): once a
+    DaemonSet is being deleted its controller creates no pod, so a listing of the namespace's
+    pods taken afterwards holds every pod whose containers the plugin must release."""
+    apps = client.AppsV1Api(cluster.api_client)
+    names = [ds.metadata.name for ds in apps.list_namespaced_daemon_set(
+        namespace, _request_timeout=cluster.request_timeout).items]
+    for name in names:
+        try:
+            apps.delete_namespaced_daemon_set(name, namespace, propagation_policy="Background",
+                                              _request_timeout=cluster.request_timeout)
+        except client.ApiException as err:
+            if err.status != 404:  # gone already is what we want
+                raise
+    return names

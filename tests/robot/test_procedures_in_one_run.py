@@ -1,0 +1,34 @@
+"""Several procedures in one robot process (``robot suites/``): each connects afresh when its
+suite starts and disconnects when it ends, so each gets the simulated cluster its own variables
+ask for (a multi-node procedure three nodes) and none meets what an earlier one left."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytestmark = pytest.mark.suite
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_each_procedure_gets_its_own_cluster(robot_run) -> None:
+    run = robot_run("suites/relocate_cpu.robot", "suites/sibling_core_allocation_test.robot",
+                    suite="suites/multiple_cpu_conflicts.robot")
+    assert run.rc == 0, run.stdout[-3000:]
+    assert all(status == "PASS" for status, _ in run.statuses.values()), run.statuses
+    clusters = [json.loads((run.outdir / name / "cluster.json").read_text())
+                for name in ("nrisim", "nrisim-2", "nrisim-3")]
+    # robot runs the data sources in the order given: relocate (3 nodes), sibling (1), conflicts (1)
+    assert [len(info.get("nodes") or [info]) for info in clusters] == [3, 1, 1]
+    assert len({info["api_url"] for info in clusters}) == 3
+    assert run.stdout.count("Target: SIMULATED cluster") == 3
+    for info in clusters:  # each simulated cluster was stopped when its procedure ended
+        assert not _pid_alive(int(info["pid"]))
