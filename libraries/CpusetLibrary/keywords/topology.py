@@ -56,6 +56,7 @@ class TopologyKeywords:
 
     def _read_in_probe_pod(self) -> NodeTopology:
         """No pod of the test runs: read the topology in a BestEffort probe pod, then delete it."""
+        from .plugin import PluginKeywords
         from .pods import PodKeywords
         from .shapes import PodShapeKeywords
 
@@ -66,8 +67,14 @@ class TopologyKeywords:
             pods.wait_until_pods_are_ready(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
             return read_node_topology(self.ctx.require_cluster(), self.ctx.require_namespace(), TOPOLOGY_PROBE)
         finally:
-            self.ctx.require_cluster().delete_pods(self.ctx.require_namespace(), [TOPOLOGY_PROBE], 0)
+            pods.delete_pods_together(TOPOLOGY_PROBE, grace_period=0)
             pods.wait_until_pods_are_gone(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
+            if self.ctx.container_ids.get(TOPOLOGY_PROBE) and self.ctx.node_access is not None:
+                # the probe's RemoveContainer comes after the pod is gone: let it reach the plugin
+                # before the test goes on, so it never lands among the test's own removals
+                PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
+            self.ctx.container_ids.pop(TOPOLOGY_PROBE, None)  # the next probe reuses the name
+            self.ctx.deletion_marks.pop(TOPOLOGY_PROBE, None)
 
     @keyword
     def online_cpus(self, pod: str = "") -> CpuSet:
