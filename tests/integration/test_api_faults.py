@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from CpusetLibrary.apiretry import RETRIES
 from CpusetLibrary.cluster import Cluster, ClusterError
 from nrisim.config import SimConfig
 from nrisim.latency import profile
@@ -88,7 +89,7 @@ def test_slow_responses_beyond_the_request_timeout_fail_with_cause_and_step(sim,
     with pytest.raises(ClusterError) as failure:
         slow.list_pods("default")
     message = str(failure.value)
-    assert "is unreachable (ReadTimeoutError" in message and "after 5 retries with back-off" in message, message
+    assert "is unreachable (ReadTimeoutError" in message and f"after {RETRIES} retries with back-off" in message, message
     assert "while running 'Step 03 Verify Initial State And Plugin Logs'" in message
 
 
