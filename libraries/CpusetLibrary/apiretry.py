@@ -5,7 +5,7 @@ built on it (CoreV1, AppsV1, Coordination, Version) goes through :meth:`Retrying
 so no keyword has retries of its own:
 
 - a failure that may pass (429, 500, 502, 503, 504, a reset or refused connection, a read
-  timeout, a reply cut short) is retried with back-off (0.25 s doubling to 2 s; a 429's
+  timeout, a reply cut short) is retried with back-off (0.1 s doubling to 2 s; a 429's
   ``Retry-After`` is honoured) up to :data:`RETRIES` times, then fails with the cause, the bound
   and the step that was running;
 - reads (GET, HEAD) and replaces (PUT: a repeated one is refused 409 by its resourceVersion,
@@ -38,7 +38,9 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 RETRIES = 10
 #: answers that say "not now" rather than "no"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-#: the longest single wait between two attempts (also caps a Retry-After)
+#: the first wait before a retry, doubled after every failed attempt ...
+FIRST_BACKOFF = 0.1
+#: ... up to this (a Retry-After is honoured up to twice this)
 MAX_BACKOFF = 2.0
 #: a watch stream that broke is listed and watched again after this pause (the wait's own timeout
 #: bounds how often)
@@ -48,8 +50,8 @@ _DELETED = json.dumps({"apiVersion": "v1", "kind": "Status", "metadata": {}}).en
 
 
 def backoff(attempt: int) -> float:
-    """Seconds to wait after failed attempt ``attempt`` (0-based): 0.25, 0.5, 1, 2, 2, ..."""
-    return min(MAX_BACKOFF, 0.25 * 2 ** attempt)
+    """Seconds to wait after failed attempt ``attempt`` (0-based): 0.1, 0.2, 0.4, 0.8, 1.6, 2, 2, ..."""
+    return min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** attempt)
 
 
 def status_message(status: int, reason: str | None, body: Any) -> str:
