@@ -7,7 +7,9 @@ so no keyword has retries of its own:
 - a failure that may pass (429, 500, 502, 503, 504, a reset or refused connection, a read
   timeout, a reply cut short) is retried with back-off (0.1 s doubling to 2 s; a 429's
   ``Retry-After`` is honoured) up to :data:`RETRIES` times, then fails with the cause, the bound
-  and the step that was running;
+  and the step that was running; once a request found the server unreachable, the next ones are
+  retried only :data:`UNREACHABLE_RETRIES` times until it answers again, so a run whose cluster
+  went away reaches its teardown in seconds;
 - reads (GET, HEAD) and replaces (PUT: a repeated one is refused 409 by its resourceVersion,
   which the caller handles) are repeated as they are, and so are patches: the library's patches
   set values (labels, annotations), and setting a value twice is setting it once;
@@ -36,6 +38,8 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 #: how often a request that failed for a reason that may pass is tried again
 RETRIES = 10
+#: ... and how often once a request gave up because the server could not be reached, until it answers
+UNREACHABLE_RETRIES = 1
 #: answers that say "not now" rather than "no"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 #: the first wait before a retry, doubled after every failed attempt ...
@@ -113,6 +117,8 @@ class RetryingApiClient(client.ApiClient):
         super().__init__(configuration)
         self.gave_up = gave_up or self._default_gave_up
         self.sleep = sleep
+        #: a request gave up because the server could not be reached, and it has not answered since
+        self.unreachable = False
 
     def _default_gave_up(self, what: str, err: BaseException, retries: int) -> Exception:
         return ConnectionError(f"API server {self.configuration.host}: {what} failed after {retries} retries: {err}")
@@ -130,6 +136,7 @@ class RetryingApiClient(client.ApiClient):
                         return found
                     check_first = False
                 response = self._send(method, url, header_params, body, post_params, _request_timeout)
+                self.unreachable = False  # it answered
                 if response.status in RETRY_STATUS:
                     failure: BaseException = ApiException(http_resp=response)
                 elif 200 <= response.status <= 299:
@@ -149,7 +156,8 @@ class RetryingApiClient(client.ApiClient):
                     raise self.gave_up(f"{what} (a create without a name cannot be checked, so it is not "
                                        "repeated)", failure, attempt)
                 check_first = True
-            if attempt >= RETRIES:
+            if attempt >= (UNREACHABLE_RETRIES if self.unreachable else RETRIES):
+                self.unreachable = not isinstance(failure, ApiException)
                 raise self.gave_up(what, failure, attempt)
             self.sleep(self._wait(attempt, failure))
             attempt += 1
@@ -166,6 +174,7 @@ class RetryingApiClient(client.ApiClient):
         read_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/{quote(_created_name(body), safe='')}"
         response = super().call_api("GET", read_url, header_params, None, None, _request_timeout)
         response.read()
+        self.unreachable = False  # it answered
         if response.status == 404:
             return None
         if 200 <= response.status <= 299:

@@ -91,7 +91,8 @@ def test_every_verdict_holds_while_the_api_fails_at_a_rate(fault_runs, model, su
     problems = [p for e in expected for p in V.problems(e, run.message(e.test))]
     assert not problems, problems
     assert run.rc == sum(e.status == "FAIL" for e in expected), run.stdout[-3000:]
-    assert "[ WARN ]" not in run.stdout  # retries are routine, not warnings
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("[ WARN ]")]
+    assert not [w for w in warnings if "API server" in w or "retr" in w], warnings  # retries are routine
     fired = injected(run)
     assert all(fired.get(kind, 0) > 0 for kind in FIRED), fired
 

@@ -14,7 +14,7 @@ from kubernetes.client.rest import RESTResponse
 from urllib3 import HTTPResponse
 from urllib3.exceptions import ProtocolError
 
-from CpusetLibrary.apiretry import RETRIES, ApiRefused, RetryingApiClient, backoff
+from CpusetLibrary.apiretry import RETRIES, UNREACHABLE_RETRIES, ApiRefused, RetryingApiClient, backoff
 
 HOST = "http://127.0.0.1:6443"
 
@@ -160,3 +160,24 @@ def test_a_watch_is_retried_until_its_stream_starts_and_its_body_is_left_unread(
     got = client.CoreV1Api(retrying).list_namespaced_pod("ns", watch=True, _preload_content=False)
     assert len(transport.requests) == 2 and "watch=true" in transport.requests[1][1].lower()
     assert got.read() == b'{"type": "ADDED"}'  # the caller reads the stream
+
+
+def test_once_the_server_was_unreachable_requests_fail_fast_until_it_answers(sleeps):
+    gone = [ProtocolError("reset")] * (RETRIES + 1 + 2 * (UNREACHABLE_RETRIES + 1))
+    retrying, transport = api(sleeps, *gone, answer(200, pod("p")), *[answer(503)] * RETRIES, answer(200, pod("p")))
+    core = client.CoreV1Api(retrying)
+    for _ in range(3):
+        with pytest.raises(GaveUp):
+            core.read_namespaced_pod("p", "ns")
+    assert len(transport.requests) == RETRIES + 1 + 2 * (UNREACHABLE_RETRIES + 1)
+    assert core.read_namespaced_pod("p", "ns").metadata.name == "p"  # back: the full bound again
+    assert core.read_namespaced_pod("p", "ns").metadata.name == "p"  # 10 x 503 ridden out
+
+
+def test_a_server_that_answers_5xx_keeps_the_full_bound(sleeps):
+    retrying, transport = api(sleeps, *[answer(503)] * (2 * (RETRIES + 1)))
+    core = client.CoreV1Api(retrying)
+    for _ in range(2):
+        with pytest.raises(GaveUp):
+            core.read_namespaced_pod("p", "ns")
+    assert len(transport.requests) == 2 * (RETRIES + 1)
