@@ -164,7 +164,7 @@ class RetryingApiClient(client.ApiClient):
 
     def _send(self, method, url, header_params, body, post_params, _request_timeout) -> RESTResponse:
         response = super().call_api(method, url, header_params, body, post_params, _request_timeout)
-        if not _is_stream(url):
+        if not (_is_stream(url) and 200 <= response.status <= 299):
             response.read()  # inside the retries: a reply cut short is a failure to retry
         return response
 

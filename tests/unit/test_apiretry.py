@@ -181,3 +181,10 @@ def test_a_server_that_answers_5xx_keeps_the_full_bound(sleeps):
         with pytest.raises(GaveUp):
             core.read_namespaced_pod("p", "ns")
     assert len(transport.requests) == 2 * (RETRIES + 1)
+
+
+def test_a_watch_refused_names_the_servers_message(sleeps):
+    retrying, _ = api(sleeps, answer(403))
+    with pytest.raises(ApiRefused) as failure:
+        client.CoreV1Api(retrying).list_namespaced_pod("ns", watch=True, _preload_content=False)
+    assert str(failure.value).endswith(": 403 message 403")
