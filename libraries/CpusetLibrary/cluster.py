@@ -7,7 +7,6 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 from __future__ import annotations
 
 import binascii
-import functools
 import logging
 import os
 import time
@@ -19,9 +18,9 @@ import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
-from urllib3 import Retry
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from .apiretry import RETRIES, RETRY_STATUS, WATCH_PAUSE, ApiRefused, RetryingApiClient, backoff
 from .progress import Emit, Progress, describe_pods
 from .quantity import parse_cpu
 from .secrets import kubeconfig_secrets
@@ -67,57 +66,12 @@ def _api_reason(err: ApiException) -> str:
     return f"{err.status} {err.reason}"
 
 
-#: how a request the API server failed to answer is retried (reads, deletes, replaces: never a
-#: create, see Cluster._create_checked); back-off 0.25, 0.5, 1, 2, 2 s; 429 honours Retry-After
-RETRIES = 5
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-#: a broken watch stream is re-established this many times in a row, with back-off, before giving up
-WATCH_RETRIES = 5
-
-
-def read_retries() -> Retry:
-    return Retry(total=RETRIES, connect=RETRIES, read=RETRIES, status=RETRIES, backoff_factor=0.25,
-                 backoff_max=2.0, status_forcelist=RETRY_STATUS, respect_retry_after_header=True,
-                 allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}), raise_on_status=False)
-
-
-def _backoff(attempt: int) -> float:
-    return min(2.0, 0.25 * 2 ** attempt)
-
-
 def _cause(err: BaseException) -> str:
     """The root cause of a transport error, without urllib3's wrapping."""
     reason = getattr(err, "reason", None)
     if isinstance(reason, BaseException):
         return f"{type(reason).__name__}: {reason}"
     return f"{type(err).__name__}: {err}"
-
-
-class _GuardedApi:
-    """An API object whose calls fail with a ClusterError naming the cause, the retries done
-    and the step that was running once the transport gave up (the retries themselves are
-    urllib3's, configured on the ApiClient)."""
-
-    def __init__(self, api: object, cluster: "Cluster") -> None:
-        self._api = api
-        self._cluster = cluster
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._api, name)
-        if name.startswith("_") or not callable(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def call(*args, **kwargs):
-            try:
-                return attr(*args, **kwargs)
-            except ApiException as err:
-                if err.status in RETRY_STATUS:
-                    raise self._cluster.gave_up(name, err) from None
-                raise
-            except (Urllib3Error, OSError) as err:
-                raise self._cluster.gave_up(name, err) from None
-        return call
 
 
 def _yaml_error_position(err: yaml.YAMLError) -> str:
@@ -150,26 +104,28 @@ def read_kubeconfig(path: str, context: str | None) -> dict:
     return data
 
 
-def load_kubeconfig(path: str, context: str | None) -> client.ApiClient:
-    """An ApiClient for ``path``/``context`` that leaves the client's global default untouched.
-    No error message contains a credential of the file."""
+def load_configuration(path: str, context: str | None) -> client.Configuration:
+    """The client configuration of ``path``/``context``, leaving the client's global default
+    untouched. No error message contains a credential of the file."""
     secrets = kubeconfig_secrets(read_kubeconfig(path, context))
     try:
         configuration = client.Configuration()
         config.load_kube_config(config_file=path, context=context or None, client_configuration=configuration,
                                 persist_config=False)
-        configuration.retries = read_retries()  # idempotent requests only; creates are checked by name
-        return client.ApiClient(configuration)
     except (config.ConfigException, ValueError, KeyError, TypeError, binascii.Error) as err:
         text = str(err)
         for value in secrets:
             text = text.replace(value, "***")
         raise ClusterError(f"KUBECONFIG '{path}' is not usable: {text}") from None
+    configuration.retries = False  # urllib3 retries nothing: apiretry does, knowing what is safe to repeat
+    return configuration
 
 
 class Cluster:
-    """A connection to one cluster (an isolated ApiClient; exec gets its own client because
-    ``kubernetes.stream`` temporarily patches the client it is given)."""
+    """A connection to one cluster: one :class:`RetryingApiClient` under every API object
+    (``core``, ``apps``, and whatever else is built on ``api_client``), so every request is
+    retried in one place. Exec gets a client of its own because ``kubernetes.stream``
+    temporarily patches the client it is given, and retries its handshake itself."""
 
     def __init__(self, kubeconfig: str, context: str | None = None, request_timeout: float = 30.0):
         self.kubeconfig = kubeconfig
@@ -177,18 +133,18 @@ class Cluster:
         self.request_timeout = request_timeout
         #: credentials of the kubeconfig, for the library to mask in every output
         self.secrets = tuple(kubeconfig_secrets(read_kubeconfig(kubeconfig, context)))
-        self._api_client = load_kubeconfig(kubeconfig, context)
-        self._raw_core = client.CoreV1Api(self._api_client)
-        self.core = _GuardedApi(self._raw_core, self)
+        self._api_client = RetryingApiClient(load_configuration(kubeconfig, context), gave_up=self.gave_up)
+        self.core = client.CoreV1Api(self._api_client)
+        self.apps = client.AppsV1Api(self._api_client)
         #: the procedure step running now (set by the library's listener); named in failures
         self.step = ""
         #: the step during which the API server first became unreachable
         self.unreachable_since = ""
-        self._exec_core = client.CoreV1Api(load_kubeconfig(kubeconfig, context))
+        self._exec_core = client.CoreV1Api(client.ApiClient(load_configuration(kubeconfig, context)))
         #: where long waits report progress (the console in a robot run; None: silent)
         self.progress: Emit | None = None
 
-    def gave_up(self, what: str, err: BaseException) -> ClusterError:
+    def gave_up(self, what: str, err: BaseException, retries: int = RETRIES) -> ClusterError:
         """The error once retries are exhausted: cause, bound and the step it happened in."""
         where = f"while running '{self.step}'" if self.step else "outside a procedure step (suite setup/teardown)"
         if isinstance(err, ApiException):
@@ -198,29 +154,8 @@ class Cluster:
             self.unreachable_since = self.unreachable_since or (self.step or "suite setup/teardown")
         since = (f"; it has been unreachable since '{self.unreachable_since}'"
                  if self.unreachable_since and self.unreachable_since != self.step else "")
-        return ClusterError(f"API server {self.server} {cause} on {what}, after {RETRIES} retries with back-off, "
+        return ClusterError(f"API server {self.server} {cause} on {what}, after {retries} retries with back-off, "
                             f"{where}{since}")
-
-    def _create_checked(self, what: str, create: Callable[[], object], exists: Callable[[], bool]) -> None:
-        """Create once; when the answer is an error that may hide a success (5xx, 429, a reset
-        connection), check by name before trying again, so nothing is created twice."""
-        for attempt in range(RETRIES + 1):
-            try:
-                create()
-                return
-            except ApiException as err:
-                if err.status not in RETRY_STATUS:
-                    raise
-                last: BaseException = err
-            except (Urllib3Error, OSError) as err:
-                last = err
-            try:
-                if exists():
-                    return  # the create took effect; only its answer was lost
-            except ClusterError:
-                pass
-            time.sleep(_backoff(attempt))  # back-off before trying again
-        raise self.gave_up(f"creating {what}", last)
 
     @property
     def api_client(self) -> client.ApiClient:
@@ -242,14 +177,10 @@ class Cluster:
     def version(self) -> str:
         try:
             info = client.VersionApi(self._api_client).get_code(_request_timeout=self.request_timeout)
-        except ApiException as err:
-            if err.status in RETRY_STATUS:
-                raise self.gave_up("reading its version", err) from None
-            raise ClusterError(f"API server {self.server} answered {_api_reason(err)}") from err
-        except (Urllib3Error, OSError) as err:
-            raise ClusterError(
-                f"API server {self.server} (KUBECONFIG '{self.kubeconfig}') is unreachable: {err}"
-            ) from err
+        except ApiRefused as err:
+            raise ClusterError(str(err)) from None
+        except ClusterError as err:  # the retries are spent: name the kubeconfig that points there
+            raise ClusterError(f"{err} (KUBECONFIG '{self.kubeconfig}')") from None
         return info.git_version
 
     def node(self, name: str) -> NodeSummary:
@@ -287,12 +218,8 @@ class Cluster:
 
     def create_namespace(self, name: str, labels: Mapping[str, str]) -> None:
         body = client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=dict(labels)))
-        def exists() -> bool:
-            return bool(self.core.list_namespace(field_selector=f"metadata.name={name}",
-                                                 _request_timeout=self.request_timeout).items)
         try:
-            self._create_checked(f"namespace '{name}'", lambda: self._raw_core.create_namespace(
-                body, _request_timeout=self.request_timeout), exists)
+            self.core.create_namespace(body, _request_timeout=self.request_timeout)
         except ApiException as err:
             raise ClusterError(f"creating namespace '{name}': {_api_reason(err)}") from err
 
@@ -315,7 +242,6 @@ class Cluster:
     def _wait_gone(self, lister: Callable, what: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         progress = Progress(f"waiting up to {timeout:g} s for {what} to be gone", self.progress)
-        broken = 0  # watch streams broken in a row
         while True:
             listing = lister(_request_timeout=self.request_timeout)
             if not listing.items:
@@ -333,14 +259,10 @@ class Cluster:
             )
             try:
                 for event in stream_:
-                    broken = 0
                     if event["type"] == "DELETED":
                         break
-            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
-                broken += 1
-                if broken > WATCH_RETRIES:
-                    raise self.gave_up(f"watching {what}", err) from None
-                time.sleep(_backoff(broken))
+            except (Urllib3Error, OSError):  # the watch broke: list again, watch again
+                time.sleep(WATCH_PAUSE)
 
     # ---- pods ---------------------------------------------------------------------------
 
@@ -356,8 +278,6 @@ class Cluster:
                 if action == "deleting" and err.status == 404:
                     return None
                 return f"pod '{name}': {_api_reason(err)}"
-            except (Urllib3Error, OSError) as err:
-                return f"pod '{name}': API server {self.server} unreachable: {err}"
             except ClusterError as err:
                 return f"pod '{name}': {err}"
             return None
@@ -370,13 +290,7 @@ class Cluster:
     def create_pods(self, namespace: str, bodies: Sequence[dict]) -> list[str]:
         """Create all pods concurrently; returns their names."""
         def create(body: dict) -> None:
-            name = body["metadata"]["name"]
-
-            def exists() -> bool:
-                return bool(self.core.list_namespaced_pod(namespace, field_selector=f"metadata.name={name}",
-                                                          _request_timeout=self.request_timeout).items)
-            self._create_checked(f"pod '{namespace}/{name}'", lambda: self._raw_core.create_namespaced_pod(
-                namespace, body, _request_timeout=self.request_timeout), exists)
+            self.core.create_namespaced_pod(namespace, body, _request_timeout=self.request_timeout)
         self._for_each_pod("creating", namespace, list(bodies), create)
         return [b["metadata"]["name"] for b in bodies]
 
@@ -419,7 +333,6 @@ class Cluster:
         wanted = set(names)
         deadline = time.monotonic() + timeout
         progress = Progress(f"waiting up to {timeout:g} s for pods {', '.join(sorted(wanted))}", self.progress)
-        broken = 0  # watch streams broken in a row
         while True:
             listing = self.core.list_namespaced_pod(namespace, _request_timeout=self.request_timeout)
             state: dict[str, client.V1Pod | None] = dict.fromkeys(wanted)
@@ -441,7 +354,6 @@ class Cluster:
                         _request_timeout=watch_for + 5,
                     ):
                         pod = event["object"]
-                        broken = 0
                         version = pod.metadata.resource_version
                         if pod.metadata.name in wanted:
                             state[pod.metadata.name] = None if event["type"] == "DELETED" else pod
@@ -454,11 +366,8 @@ class Cluster:
             except ApiException as err:
                 if err.status != 410:  # 410: resourceVersion too old, list again
                     raise ClusterError(f"watching pods in '{namespace}': {_api_reason(err)}") from err
-            except (Urllib3Error, OSError) as err:  # the watch broke: list again, watch again
-                broken += 1
-                if broken > WATCH_RETRIES or time.monotonic() >= deadline:
-                    raise self.gave_up(f"watching pods in '{namespace}'", err) from None
-                time.sleep(_backoff(broken))
+            except (Urllib3Error, OSError):  # the watch broke: list again (retried), watch again
+                time.sleep(WATCH_PAUSE)
 
     # ---- exec ---------------------------------------------------------------------------
 
@@ -482,7 +391,7 @@ class Cluster:
                 status = getattr(err, "status_code", None)
                 if (status is not None and status not in RETRY_STATUS) or attempt == RETRIES:
                     raise ClusterError(f"{what}: {err}") from err
-            time.sleep(_backoff(attempt))
+            time.sleep(backoff(attempt))
         out: list[str] = []
         err_out: list[str] = []
         deadline = time.monotonic() + timeout

@@ -133,8 +133,10 @@ class NodeLease:
         lease = self.read()
         try:
             if lease is None:
-                self.api.create_namespaced_lease(LEASE_NAMESPACE, self._body(),
-                                                 _request_timeout=self.request_timeout)
+                created = self.api.create_namespaced_lease(LEASE_NAMESPACE, self._body(),
+                                                           _request_timeout=self.request_timeout)
+                if created.spec and created.spec.holder_identity != self.run_id:
+                    return holder_of(created)  # our create's answer was lost and another run's lease is there
             else:
                 holder = holder_of(lease)
                 if holder.run_id != self.run_id and not holder.expired:

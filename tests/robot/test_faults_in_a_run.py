@@ -1,37 +1,110 @@
-"""Whole robot runs under API faults (issue 11, point 7): the procedures pass when the simulated
-API server fails at a rate, fail naming the cause when it always fails, and a cluster that goes
-away mid-run gives one clear failure whose step the suite teardown's failure still names."""
+"""Whole robot runs under API faults (issue 11, point 7): every suite of suites/ keeps its verdict
+when the simulated API server fails at a rate (head passes every test; a broken plugin still fails
+where and as the verdict table says), a run fails naming the cause when the API always fails, and a
+cluster that goes away mid-run gives one clear failure whose step the suite teardown's failure
+still names."""
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from kubernetes import client, config
 from robot.api import ExecutionResult
 
+from CpusetLibrary.apiretry import RETRIES
 from nrisim.config import SimConfig
 from nrisim.latency import profile
 from nrisim.server import SimulatedCluster
-from robot_runner import ROOT
+from robot_runner import ROOT, RobotRun, run_robot
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import verdicts as V  # noqa: E402
 
 pytestmark = pytest.mark.suite
 
 SUITE = "suites/annotated_pod_state_corruption.robot"
 MANAGED = "app.kubernetes.io/managed-by=nri-cpuset-acceptance"
 
+#: every kind of fault at once, at rates a loaded control plane can reach; every suite meets each
+FAULTS = "error_rate=0.1,throttle_rate=0.05,reset_rate=0.05,lost_reply_rate=0.05,watch_drop=1,seed=7"
+#: the kinds that must have fired in the runs (watch_drop only fires on a watch that lasts 1 s)
+FIRED = ("error", "throttle", "reset", "lost_reply")
+#: broken plugins whose failure must be the same under faults as without (the verdict table's)
+BROKEN = (("leak-on-remove", "ten-step"), ("integer-one-too-many", "relocate"))
+#: runs at once: most of a run under faults is waiting out back-offs, not CPU
+WORKERS = 3
+#: the suites that take longest under faults (most API requests), started first
+SLOWEST = ("contract", "impossible", "ds-state")
 
-def test_both_procedures_pass_while_the_api_fails_at_a_rate(robot_run):
-    faults = "error_rate=0.1,throttle_rate=0.05,reset_rate=0.05,lost_reply_rate=0.05,watch_drop=1,seed=7"
-    # the two procedures the retry layer was built and measured for; the catalog suites' newer
-    # keywords (DaemonSets, plugin pod, several nodes) are not yet proven under injected faults
-    run = robot_run("-v", f"SIM_FAULTS:{faults}", str(ROOT / "suites" / "annotated_reallocation_race.robot"),
-                    suite="suites/annotated_pod_state_corruption.robot")
-    assert run.rc == 0 and set(s for s, _ in run.statuses.values()) == {"PASS"}, (run.statuses, run.stdout[-2000:])
-    assert "[ WARN ]" not in run.stdout  # retries are routine, not warnings
+
+def _key(model: str, suite: str) -> str:
+    return f"{model}-{suite}"
+
+
+def _run(base: Path, model: str, suite: str) -> tuple[str, RobotRun, float]:
+    verdict = V.verdict(model, suite)
+    variables = (*V.SUITES[suite].variables, *verdict.variables, f"PLUGIN_MODEL:{model}", f"SIM_FAULTS:{FAULTS}")
+    started = time.monotonic()
+    run = run_robot(base / _key(model, suite), *(arg for v in variables for arg in ("-v", v)),
+                    suite=V.SUITES[suite].path, timeout=900)
+    return _key(model, suite), run, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def fault_runs(tmp_path_factory) -> dict[str, RobotRun]:
+    """Every suite on head and the broken pairs, each in its own robot process, WORKERS at once."""
+    base = tmp_path_factory.mktemp("faults")
+    pairs = [("head", suite) for suite in V.SUITES] + list(BROKEN)
+    pairs.sort(key=lambda pair: pair[1] not in SLOWEST)  # the longest first: a shorter wall time
+    started = time.monotonic()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        done = list(pool.map(lambda pair: _run(base, *pair), pairs))
+    seconds = ", ".join(f"{key} {took:.0f} s" for key, _, took in done)
+    print(f"\nruns under faults: {time.monotonic() - started:.0f} s wall ({seconds})")
+    return {key: run for key, run, _ in done}
+
+
+def injected(run: RobotRun) -> dict[str, int]:
+    """How often each fault fired, as the simulator reported at its exit."""
+    text = (run.outdir / "nrisim" / "nrisim.stderr").read_text()
+    found = re.findall(r"^nrisim: API faults injected: (\{.*\})$", text, re.M)
+    return json.loads(found[-1]) if found else {}
+
+
+def test_every_suite_is_run_under_faults():
+    on_disk = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "suites").glob("*.robot"))
+    assert sorted(s.path for s in V.SUITES.values()) == on_disk
+
+
+@pytest.mark.timeout(1800)  # the first test waits for every run of the module
+@pytest.mark.parametrize("model, suite", [("head", suite) for suite in V.SUITES] + list(BROKEN),
+                         ids=lambda value: value)
+def test_every_verdict_holds_while_the_api_fails_at_a_rate(fault_runs, model, suite):
+    run = fault_runs[_key(model, suite)]
+    expected = V.expected_results(V.verdict(model, suite))
+    got = [(name, status) for name, (status, _) in run.statuses.items()]
+    assert got == [(e.test, e.status) for e in expected], (run.suite_message, run.statuses)
+    problems = [p for e in expected for p in V.problems(e, run.message(e.test))]
+    assert not problems, problems
+    assert run.rc == sum(e.status == "FAIL" for e in expected), run.stdout[-3000:]
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("[ WARN ]")]
+    assert not [w for w in warnings if "API server" in w or "retr" in w], warnings  # retries are routine
+    assert sum(injected(run).values()) > 0, "no fault was injected"
+
+
+def test_every_kind_of_fault_was_injected(fault_runs):
+    total: dict[str, int] = {}
+    for run in fault_runs.values():
+        for kind, count in injected(run).items():
+            total[kind] = total.get(kind, 0) + count
+    assert all(total.get(kind, 0) > 0 for kind in FIRED), total
 
 
 def test_an_api_that_always_fails_stops_the_run_naming_the_cause(robot_run):
@@ -39,7 +112,8 @@ def test_an_api_that_always_fails_stops_the_run_naming_the_cause(robot_run):
     message = run.suite_message
     assert run.rc != 0
     assert "answered 503 the server is currently unable to handle the request" in message, message
-    assert "after 5 retries with back-off, outside a procedure step (suite setup/teardown)" in message, message
+    assert f"after {RETRIES} retries with back-off, outside a procedure step (suite setup/teardown)" in message, \
+        message
 
 
 def test_a_cluster_that_goes_away_mid_run_fails_once_naming_the_step(robot_run, tmp_path):

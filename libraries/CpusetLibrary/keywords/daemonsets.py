@@ -12,8 +12,10 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from robot.api import logger
 from robot.api.deco import keyword
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from .. import pluginlog
+from ..apiretry import WATCH_PAUSE, status_message
 from ..cluster import ClusterError
 from ..context import LibraryContext
 from ..nodeplugins import access_for_node
@@ -30,7 +32,7 @@ RECHECK = 1  # seconds: the longest a DaemonSet wait goes without looking at the
 
 
 def _reason(err: ApiException) -> str:
-    return f"{err.status} {err.reason}: {(err.body or '')[:300] if isinstance(err.body, str) else ''}".rstrip(": ")
+    return status_message(err.status, err.reason, err.body)
 
 
 def pod_node(pod: Any) -> str:
@@ -85,7 +87,7 @@ class DaemonSetKeywords:
         self._before_restart: dict[tuple[str, str], set[str]] = {}  # (ns, name) -> pod uids
 
     def _apps(self) -> client.AppsV1Api:
-        return client.AppsV1Api(self.ctx.require_cluster().core.api_client)
+        return self.ctx.require_cluster().apps
 
     def _namespace(self, namespace: str) -> str:
         return namespace or self.ctx.require_namespace()
@@ -176,6 +178,8 @@ class DaemonSetKeywords:
             except ApiException as err:
                 if err.status != 410:
                     raise ClusterError(f"watching pods in '{namespace}': {_reason(err)}") from err
+            except (Urllib3Error, OSError):  # the watch broke: judge, list (retried) and watch again
+                time.sleep(WATCH_PAUSE)
 
     def _state_on_nodes(self, name: str, namespace: str, nodes: list[str] | None,
                         not_before: set[str] | None = None) -> tuple[dict[str, Any], list[str], Any]:

@@ -7,9 +7,11 @@ from typing import Any
 
 from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ._common import (Deadline, non_empty_str, poll_until, positive_seconds, quote_lines, split_log,
                       through_line)
+from ..apiretry import WATCH_PAUSE
 from .base import SYNC_DONE, LogMark, NodeAccess, NodeAccessError, RestartResult
 
 
@@ -156,6 +158,8 @@ class DaemonSetNodeAccess(NodeAccess):
             except ApiException as err:
                 if err.status != 410:  # 410 Gone: resource version too old, list again
                     raise self._api_error("watching the plugin pods", err) from None
+            except (Urllib3Error, OSError):  # the stream broke: list (retried) and watch again
+                time.sleep(min(WATCH_PAUSE, deadline.remaining()))
             except Exception as err:  # a read timeout at the end of the watch window
                 if deadline.expired():
                     break

@@ -13,13 +13,17 @@ object of the same names, ``GET`` shows them and how often each fired):
 - ``down``: 1/true: the API has gone away, every connection is reset
 - ``seed``: seed of the random choices (repeatable runs)
 
-Requests to ``/nrisim/`` (the simulator's own control endpoints) are never faulted.
+Requests to ``/nrisim/`` (the simulator's own control endpoints) are never faulted. When a
+simulator started with ``--fault`` ends, how often each fault fired is written to stderr (``nrisim: API faults injected:
+{...}``), so a run's ``nrisim/nrisim.stderr`` shows what it went through.
 """
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import random
+import sys
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Awaitable, Callable
 
@@ -69,6 +73,14 @@ class Faults:
 
 #: faults every new API server starts with (set by the command line)
 DEFAULTS: dict[str, Any] = {}
+#: the faults of every API server of this process, reported at exit
+_SERVED: list[Faults] = []
+
+
+def _report() -> None:
+    for faults in _SERVED:
+        if faults.fired:
+            print(f"nrisim: API faults injected: {json.dumps(dict(sorted(faults.fired.items())))}", file=sys.stderr)
 
 
 def parse(options: list[str]) -> dict[str, Any]:
@@ -111,6 +123,10 @@ def middleware() -> Callable[..., Awaitable[web.StreamResponse]]:
 
     faults = Faults()
     faults.update(DEFAULTS)
+    if DEFAULTS:  # a simulator started with faults (--fault) reports them when it ends
+        if not _SERVED:
+            atexit.register(_report)
+        _SERVED.append(faults)
 
     @web.middleware
     async def faulty(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
