@@ -251,7 +251,16 @@ class ConnectionKeywords:
 
     @keyword
     def cluster_metadata(self) -> dict:
-        """What a report should say about where it ran (no secrets)."""
+        """What a report should say about where it ran (no secrets): ``Target`` (which the
+        release gate reads), ``Cluster``, ``Kubernetes``, ``Node``, ``CPUs``, ``Runtime``,
+        ``Plugin model``, ``Node lease``, ``Plugin access`` and ``Library``.
+
+        Example:
+        | ${metadata} = | Cluster Metadata |
+        | FOR | ${name} | ${value} | IN | &{metadata} |
+        | | Set Suite Metadata | ${name} | ${value} | top=True |
+        | END |
+        """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         sim = self.ctx.simulator
@@ -349,7 +358,13 @@ class ConnectionKeywords:
 
     @keyword
     def disconnect_from_cluster(self) -> None:
-        """Delete what this run created, close connections and stop the simulated cluster."""
+        """Delete what this run created, close connections and stop the simulated cluster.
+        The library does this by itself when the run ends; call it to free the node earlier.
+
+        Example:
+        | Delete Test Namespace | grace_period=0 |
+        | Disconnect From Cluster |
+        """
         problems = self.ctx.shutdown()
         if problems:
             raise ClusterError("; ".join(problems))
