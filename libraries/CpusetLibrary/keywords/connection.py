@@ -17,7 +17,8 @@ from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
-from ..target import REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed, flag
+from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
+                      check_simulated_target_allowed, flag)
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -253,7 +254,10 @@ class ConnectionKeywords:
     def cluster_metadata(self) -> dict:
         """What a report should say about where it ran (no secrets): ``Target`` (which the
         release gate reads), ``Cluster``, ``Kubernetes``, ``Node``, ``CPUs``, ``Runtime``,
-        ``Plugin model``, ``Node lease``, ``Plugin access`` and ``Library``.
+        ``Plugin model``, ``Node lease``, ``Plugin access`` and ``Library``. A cluster named by
+        ``KUBECONFIG`` is reported as simulated when the variable ``SIMULATED_PLUGIN_MODEL``
+        names the model of the simulator that serves it (``scripts/run_fleet.py --simulated``
+        passes it to every node's process).
 
         Example:
         | ${metadata} = | Cluster Metadata |
@@ -264,10 +268,13 @@ class ConnectionKeywords:
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         sim = self.ctx.simulator
+        elsewhere = "" if sim else str(_run_variable(SIMULATED_ELSEWHERE_VARIABLE, "") or "").strip()
         return {
-            "Target": SIMULATED_TARGET if sim else REAL_TARGET,
+            "Target": SIMULATED_TARGET if sim or elsewhere else REAL_TARGET,
             # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
             "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
+                        else f"simulated (nrisim, started outside this run), API ``{cluster.server}`` "
+                             f"(kubeconfig ``{cluster.kubeconfig}``)" if elsewhere
                         else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
@@ -275,7 +282,7 @@ class ConnectionKeywords:
             "Runtime": node.runtime,
             "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
                                                  if sim.map_order_seed is not None else "")
-                             if sim else "real plugin"),
+                             if sim else f"{elsewhere} (simulated)" if elsewhere else "real plugin"),
             "Node lease": (f"default/{self.ctx.lease.name} held by run {self.ctx.run_id}" if self.ctx.lease
                            else "none"),
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
