@@ -20,4 +20,7 @@ robocop format --check --diff suites resources
 echo "== robot --dryrun"
 python -m robot --dryrun --output NONE --report NONE --log NONE suites/ >/dev/null
 echo "== pytest"
-python -m pytest -q "$@"
+# In parallel (pytest-xdist): most tests are robot runs on a simulated cluster, each leaving part
+# of a CPU idle while it waits on the cluster. tests/conftest.py keeps the sshd tests in one
+# worker and a module's shared simulated cluster in one worker. PYTEST_WORKERS overrides the count.
+python -m pytest -q -n "${PYTEST_WORKERS:-$(( $(nproc) + 1 ))}" --dist loadgroup "$@"
