@@ -2,12 +2,17 @@
 # All tests: set up a virtual environment (once), lint, dry-run the suites, then pytest
 # (unit tests, the simulated cluster through the real kubernetes client and kubectl, node
 # access against a real OpenSSH server on 127.0.0.1, and the .robot suites themselves).
-# The SSH lane needs /usr/sbin/sshd (Debian: openssh-server); as root this script installs it.
+# System packages (Debian names), installed when missing and run as root: openssh-server (the SSH
+# lane starts its own sshd on 127.0.0.1) and chromium (log.html checked as a reader sees it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+missing=()
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== apt-get install ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
@@ -20,4 +25,7 @@ robocop format --check --diff suites resources
 echo "== robot --dryrun"
 python -m robot --dryrun --output NONE --report NONE --log NONE suites/ >/dev/null
 echo "== pytest"
-python -m pytest -q "$@"
+# In parallel (pytest-xdist): most tests are robot runs on a simulated cluster, each leaving part
+# of a CPU idle while it waits on the cluster. tests/conftest.py keeps the sshd tests in one
+# worker and a module's shared simulated cluster in one worker. PYTEST_WORKERS overrides the count.
+python -m pytest -q -n "${PYTEST_WORKERS:-$(( $(nproc) + 1 ))}" --dist loadgroup "$@"

@@ -127,9 +127,11 @@ def argument_file(node: FleetNode, suite: Path, common_variablefiles: list[str])
 
 
 def simulated_nodes(sim: SimulatedCluster) -> list[FleetNode]:
-    """Every simulated node, reached with ``local`` access to its own plugin log and restart."""
+    """Every simulated node, reached with ``local`` access to its own plugin log and restart.
+    Each process is told the cluster is simulated (with which plugin model): it only sees a
+    kubeconfig and would otherwise report a real cluster and a real plugin."""
     return [FleetNode(entry["name"], variables={
-        "KUBECONFIG": sim.kubeconfig, "NODE_ACCESS": "local",
+        "KUBECONFIG": sim.kubeconfig, "SIMULATED_PLUGIN_MODEL": sim.plugin_model, "NODE_ACCESS": "local",
         "PLUGIN_LOG": entry["plugin_log"], "RESTART_COMMAND": entry["restart_command"],
     }) for entry in sim.nodes]
 

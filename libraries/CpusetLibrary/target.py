@@ -8,6 +8,10 @@ from collections.abc import Mapping
 TARGET_METADATA = "Target"
 SIMULATED_TARGET = "SIMULATED cluster (nrisim): no real node or plugin was tested"
 REAL_TARGET = "real cluster"
+#: robot variable naming the plugin model of a simulated cluster started outside this run
+#: (``scripts/run_fleet.py --simulated`` starts one for every node's process and passes it with
+#: its ``KUBECONFIG``): the run reports that cluster as simulated, not as a real one
+SIMULATED_ELSEWHERE_VARIABLE = "SIMULATED_PLUGIN_MODEL"
 SIMULATED_BANNER = ("[CpusetLibrary] Target: SIMULATED cluster (nrisim, plugin model {model}, {cpus} CPUs), "
                     "not a real node. To test a real cluster pass -v KUBECONFIG:<path> -v TARGET_NODE:<node>.")
 

@@ -41,6 +41,9 @@ def test_ten_step_suite_passes_on_four_simulated_nodes_in_parallel(tmp_path):
         assert all(f"node:{node}" in t.tags for t in suite.tests)
         # each process had its own namespace and reached its own node's plugin
         assert f"/nodes/{node}/weka-cpuset.log" in suite.metadata["Plugin access"]
+        # each process reached the simulator through a kubeconfig: it still says it was simulated
+        assert suite.metadata["Target"].startswith("SIMULATED cluster"), suite.metadata["Target"]
+        assert suite.metadata["Plugin model"] == "head (simulated)"
         assert (outdir / "evidence" / f"Annotated_Pod_State_Corruption_On_{node}"
                 / "Step_10_Verify_Fix_Success.plugin.log").is_file()
     namespaces = set()
@@ -52,6 +55,9 @@ def test_ten_step_suite_passes_on_four_simulated_nodes_in_parallel(tmp_path):
 
     # the processes ran at the same time: every suite started before any ended
     assert max(s.start_time for s in suites.values()) < min(s.end_time for s in suites.values())
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import gate
+    assert gate.main(["--require-real-cluster", str(outdir / "output.xml")]) == 1  # not a real fleet
     report = (outdir / "report.html").read_text()
     for node in NODES:
         assert f'"*Annotated Pod State Corruption On {node}"' in report

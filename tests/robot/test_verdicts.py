@@ -1,16 +1,15 @@
 """The verdict table (verdicts.py), enforced: every suite against every plugin model.
 
-Each (suite, model) pair is run once, two at a time, one suite at a time on first need; then every
-test's status is asserted, the failing test's message is matched against its pattern and its
-figures checked, and every skipped test must name the failing one.
+Each (suite, model) pair is one test with one robot run of its own, so a parallel pytest
+(``-n``, as scripts/run-tests.sh runs it) spreads the pairs over its workers; then every test's
+status is asserted, the failing test's message is matched against its pattern and its figures
+checked, and every skipped test must name the failing one.
 """
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,6 @@ pytestmark = pytest.mark.suite
 
 ROOT = V.ROOT
 DOC = ROOT / "docs" / "verdicts.md"
-WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, .
     env.pop("KUBECONFIG", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(V.CUSTOM_MODEL_PATH), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "robot", "--outputdir", str(outdir), "--console", "dotted",
-               "--report", "NONE", "--variable", f"PLUGIN_MODEL:{model}",
+               "--report", "NONE", "--log", "NONE", "--variable", f"PLUGIN_MODEL:{model}",
                *(arg for variable in variables for arg in ("--variable", variable)), str(ROOT / suite_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     result = ExecutionResult(str(outdir / "output.xml"))
@@ -54,40 +52,15 @@ def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, .
                    result.suite.message, done.stdout + done.stderr)
 
 
-class SuiteOutcomes:
-    """The outcome of every (model, suite) pair, run one suite at a time on first need (every
-    model of that suite, two runs at a time), so no single test waits for the whole table."""
-
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.done: dict[tuple[str, str], Outcome] = {}
-
-    def _run(self, v: V.Verdict) -> tuple[tuple[str, str], Outcome]:
-        outdir = self.base / re.sub(r"[^\w.-]", "_", f"{v.model}-{v.suite}")
-        suite = V.SUITES[v.suite]
-        return (v.model, v.suite), run_suite(outdir, suite.path, v.model, suite.variables + v.variables)
-
-    def __getitem__(self, key: tuple[str, str]) -> Outcome:
-        if key not in self.done:
-            batch = [v for v in V.VERDICTS if v.suite == key[1]]
-            with ThreadPoolExecutor(WORKERS) as pool:
-                self.done.update(pool.map(self._run, batch))
-        return self.done[key]
-
-
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> SuiteOutcomes:
-    return SuiteOutcomes(tmp_path_factory.mktemp("verdicts"))
-
-
 def _id(v: V.Verdict) -> str:
     return f"{v.suite}-{v.model}"
 
 
-@pytest.mark.timeout(900)  # the first test of a suite runs every model on it
+@pytest.mark.timeout(400)  # run_suite's own bound (300 s) fires first, with the command
 @pytest.mark.parametrize("verdict", V.VERDICTS, ids=_id)
-def test_every_test_has_its_expected_status_and_message(outcomes, verdict):
-    outcome = outcomes[(verdict.model, verdict.suite)]
+def test_every_test_has_its_expected_status_and_message(tmp_path, verdict):
+    suite = V.SUITES[verdict.suite]
+    outcome = run_suite(tmp_path / "out", suite.path, verdict.model, suite.variables + verdict.variables)
     expected = V.expected_results(verdict)
     got = [(name, status) for name, status, _ in outcome.tests]
     assert got == [(e.test, e.status) for e in expected], (outcome.suite_message, outcome.tests)

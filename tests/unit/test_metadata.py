@@ -7,7 +7,9 @@ from types import SimpleNamespace
 from robot.utils import html_format
 
 from CpusetLibrary.context import LibraryContext
+from CpusetLibrary.keywords import connection
 from CpusetLibrary.keywords.connection import ConnectionKeywords
+from CpusetLibrary.target import REAL_TARGET, SIMULATED_TARGET
 
 
 def _metadata(simulated: bool) -> dict:
@@ -25,3 +27,19 @@ def test_cluster_metadata_renders_without_links():
             rendered = html_format(str(value))
             assert "<a " not in rendered, f"{name} renders as a link: {rendered}"
         assert "127.0.0.1:43127" in html_format(_metadata(simulated)["Cluster"])
+
+
+def test_a_cluster_served_by_a_simulator_started_elsewhere_is_reported_as_simulated(monkeypatch):
+    """A fleet run's processes reach one simulator through a kubeconfig, as a real cluster; the
+    fleet launcher names its plugin model, and the run must not claim a real cluster or plugin."""
+    assert _metadata(simulated=False)["Target"] == REAL_TARGET
+    assert _metadata(simulated=False)["Plugin model"] == "real plugin"
+    given = {"SIMULATED_PLUGIN_MODEL": "pre-fix"}
+    monkeypatch.setattr(connection, "_run_variable", lambda name, default: given.get(name, default))
+    metadata = _metadata(simulated=False)
+    assert metadata["Target"] == SIMULATED_TARGET
+    assert metadata["Plugin model"] == "pre-fix (simulated)"
+    assert metadata["Cluster"].startswith("simulated (nrisim, started outside this run), API ``http://127.0.0.1:43127``")
+    # the library's own simulator is reported as before, whatever the variable says
+    own = _metadata(simulated=True)
+    assert own["Target"] == SIMULATED_TARGET and own["Plugin model"] == "head"

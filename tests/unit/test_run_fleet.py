@@ -77,3 +77,17 @@ def test_password_variable_file_reads_the_environment_as_a_secret(monkeypatch):
     password = ssh_password_from_env.get_variables()["SSH_PASSWORD"]
     assert isinstance(password, Secret) and password.value == "s3cret"
     assert "s3cret" not in repr(password)
+
+
+def test_simulated_nodes_tell_their_process_the_cluster_is_simulated():
+    from types import SimpleNamespace
+
+    sim = SimpleNamespace(kubeconfig="/r/nrisim/kubeconfig", plugin_model="pre-fix", nodes=[
+        {"name": f"sim-node-{i}", "plugin_log": f"/r/nodes/sim-node-{i}/weka-cpuset.log",
+         "restart_command": f"/r/nodes/sim-node-{i}/restart"} for i in (1, 2)])
+    nodes = run_fleet.simulated_nodes(sim)
+    assert [n.name for n in nodes] == ["sim-node-1", "sim-node-2"]
+    for node in nodes:
+        lines = run_fleet.argument_file(node, run_fleet.DEFAULT_SUITE, []).splitlines()
+        assert "--variable SIMULATED_PLUGIN_MODEL:pre-fix" in lines
+        assert "--variable KUBECONFIG:/r/nrisim/kubeconfig" in lines

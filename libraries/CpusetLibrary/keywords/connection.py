@@ -17,7 +17,8 @@ from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
-from ..target import REAL_TARGET, SIMULATED_BANNER, SIMULATED_TARGET, check_simulated_target_allowed, flag
+from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
+                      check_simulated_target_allowed, flag)
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -269,14 +270,29 @@ class ConnectionKeywords:
 
     @keyword
     def cluster_metadata(self) -> dict:
-        """What a report should say about where it ran (no secrets)."""
+        """What a report should say about where it ran (no secrets): ``Target`` (which the
+        release gate reads), ``Cluster``, ``Kubernetes``, ``Node``, ``CPUs``, ``Runtime``,
+        ``Plugin model``, ``Node lease``, ``Plugin access`` and ``Library``. A cluster named by
+        ``KUBECONFIG`` is reported as simulated when the variable ``SIMULATED_PLUGIN_MODEL``
+        names the model of the simulator that serves it (``scripts/run_fleet.py --simulated``
+        passes it to every node's process).
+
+        Example:
+        | ${metadata} = | Cluster Metadata |
+        | FOR | ${name} | ${value} | IN | &{metadata} |
+        | | Set Suite Metadata | ${name} | ${value} | top=True |
+        | END |
+        """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         sim = self.ctx.simulator
+        elsewhere = "" if sim else str(_run_variable(SIMULATED_ELSEWHERE_VARIABLE, "") or "").strip()
         return {
-            "Target": SIMULATED_TARGET if sim else REAL_TARGET,
+            "Target": SIMULATED_TARGET if sim or elsewhere else REAL_TARGET,
             # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
             "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
+                        else f"simulated (nrisim, started outside this run), API ``{cluster.server}`` "
+                             f"(kubeconfig ``{cluster.kubeconfig}``)" if elsewhere
                         else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
@@ -284,7 +300,7 @@ class ConnectionKeywords:
             "Runtime": node.runtime,
             "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
                                                  if sim.map_order_seed is not None else "")
-                             if sim else "real plugin"),
+                             if sim else f"{elsewhere} (simulated)" if elsewhere else "real plugin"),
             "Node lease": (f"default/{self.ctx.lease.name} held by run {self.ctx.run_id}" if self.ctx.lease
                            else "none"),
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
@@ -367,7 +383,13 @@ class ConnectionKeywords:
 
     @keyword
     def disconnect_from_cluster(self) -> None:
-        """Delete what this run created, close connections and stop the simulated cluster."""
+        """Delete what this run created, close connections and stop the simulated cluster.
+        The library does this by itself when the run ends; call it to free the node earlier.
+
+        Example:
+        | Delete Test Namespace | grace_period=0 |
+        | Disconnect From Cluster |
+        """
         problems = self.ctx.shutdown()
         if problems:
             raise ClusterError("; ".join(problems))

@@ -19,12 +19,19 @@ from ..evidence import log_lines_html
 from .tables import table as _table
 from ..nodeaccess.base import SYNC_DONE
 from ..podstate import view
+from ..progress import Progress
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
 
 
 def _file_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "unnamed"
+
+
+def _release_progress(wanted: dict[tuple[str, str], str], pending: set[tuple[str, str]]) -> str:
+    """``1 of 2 containers released; not yet: b (container c)``: a release wait's progress line."""
+    waiting = ", ".join(sorted(f"{wanted[key]} (container {key[1]})" for key in pending))
+    return f"{len(wanted) - len(pending)} of {len(wanted)} containers released; not yet: {waiting}"
 
 
 class PluginKeywords:
@@ -144,11 +151,15 @@ class PluginKeywords:
         mark = self._earliest_deletion_mark(pods) or self.ctx.run_mark or access.mark()
         start = self._deleted_at or time.monotonic()
         deadline = time.monotonic() + timeout.total_seconds()
+        progress = Progress(f"waiting up to {timeout.total_seconds():g} s for the plugin to release "
+                            f"{', '.join(pods)} (RemoveContainer in its log)",
+                            getattr(access, "progress", None))
         while True:
             lines = access.read_since(mark)
             pending = set(wanted) - pluginlog.removed_pod_containers(lines)
             if not pending:
                 break
+            progress(lambda: _release_progress(wanted, pending))
             if time.monotonic() > deadline:
                 ids = {pod: ", ".join(pluginlog.short_id(c) for c in self.ctx.container_ids[pod]) for pod in pods}
                 raise AssertionError(
