@@ -348,7 +348,7 @@ def bench_fleet(tmp: Path, nodes: int) -> None:
     per_node = sorted(s.elapsed_time.total_seconds() for s in many.suite.suites)
     one_suite = one.suite.elapsed_time.total_seconds()  # one node: its suite is the top suite
     print("(d) pabot fleet run (scripts/run_fleet.py --simulated N, realistic profile), ten-step suite, every "
-          f"test PASS on every node")
+          "test PASS on every node")
     print(f"    1 node:  wall {one_wall:.2f} s (suite {one_suite:.2f} s)")
     print(f"    {nodes} nodes: wall {many_wall:.2f} s (suites {', '.join(f'{s:.2f}' for s in per_node)} s) "
           f"-> {many_wall / one_wall:.2f}x one node's wall   [target <= 1.5x]")
