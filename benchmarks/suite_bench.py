@@ -1,19 +1,23 @@
-"""Benchmark the suites on the simulated cluster (issue 3 "Performance", issue 12 "No grace
-period waited out" and "Many nodes: pabot").
+"""Benchmark the suites on the simulated cluster (issue 3 "Performance", issue 10 "the whole
+catalog", issue 12 "No grace period waited out" and "Many nodes: pabot").
 
 Prints figures; asserts nothing about time. Four measurements:
 
 (a) ``fast`` latency profile (every modeled latency zero except the kubelet back-off and
-    ``update_apply``): wall time of the ten-step suite, repeated ``--runs`` times, median.
+    ``update_apply``): every suite in suites/ (or ``--suite``) once, wall time; the ten-step
+    suite ``--runs`` times, median.
 (b) ``realistic`` profile, every suite in suites/ (or ``--suite``): the procedure's time (suite
     setup, tests, suite teardown, less the simulator's start) against the sum of the waits the
     cluster itself imposes. Method: every library keyword that waits on the cluster and ran is
     found in output.xml, and what the cluster imposed on *that* wait is computed from the
-    latency values of the profile and what the run did (the grace period from the
-    ``Deleted together (grace N s)`` message the delete logged; a refusal's cause from the
-    verdict it logged; whether the test pods stop on SIGTERM from the simulated kubelet's model
-    of their command). See ``imposed_wait``. The table also shows, per wait, how long the run
-    actually waited, so a slow wait is seen apart from slow work between waits.
+    latency values of the profile and what the run did (pods created and deleted and when in
+    the run, grace periods, refusals, restarts, the pods' commands as the simulated kubelet
+    models them), replayed on a clock that only the imposed waits advance: see
+    ``imposed_waits.py``. The table also shows, per wait, how long the run actually waited, so
+    a slow wait is seen apart from slow work between waits, and the part of the imposed time
+    the test chose (a duration it watches).
+    Then the catalog table: per suite and in total, the wall time with each profile and the
+    realistic overhead over the imposed waits.
 (c) ``-v PLUGIN_MODEL:leak-on-remove`` (its step 05 fails with accounting corruption): the
     time from the pod's CreateContainerError to the failing step's message. The
     CreateContainerError time is the simulator's own record: the kubelet records the
@@ -22,39 +26,41 @@ Prints figures; asserts nothing about time. Four measurements:
     script reads the events while robot runs (namespaces and their events are deleted in
     suite teardown). The message time is the end time, in output.xml, of the keyword that
     raised it (and of the step).
-
 (d) ``scripts/run_fleet.py --simulated N --latency-profile realistic``: the wall time of the pabot
     fleet run of the ten-step suite on 4 simulated nodes against the same on one node.
 
 Run: ``python benchmarks/suite_bench.py [--runs 5] [--skip-fast] [--skip-realistic] [--suite S]
-[--skip-failure] [--skip-fleet] [--quiet]``. Exits 1 when a run does not end as expected (all
-pass; step 05 fails for (c)), because its figures would then mean nothing.
+[--skip-failure] [--skip-fleet] [--quiet] [--keep DIR]``. Exits 1 when a run does not end as
+expected (all pass; step 05 fails for (c)), because its figures would then mean nothing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "libraries"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from robot.api import ExecutionResult  # noqa: E402
 
-from nrisim.latency import Latencies, profile  # noqa: E402
-from robot.utils import timestr_to_secs  # noqa: E402
+from imposed_waits import KeywordRecord, imposed_table, keywords  # noqa: E402
+from nrisim.latency import profile  # noqa: E402
 
 SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
+CONTRACT = "plugin_contract"
+WALL_FILE = "bench-wall.json"
 
 # ---- running robot ----------------------------------------------------------------------
 
@@ -87,153 +93,15 @@ def run_suite(outdir: Path, variables: dict[str, str], suite: Path = SUITE) -> R
     output = outdir / "output.xml"
     if not output.is_file():
         raise SystemExit(f"robot wrote no {output} (exit {proc.returncode}):\n{proc.stdout.decode()[-2000:]}")
+    (outdir / WALL_FILE).write_text(json.dumps({"wall": wall, "rc": proc.returncode}))
     return Run(outdir, wall, proc.returncode, ExecutionResult(str(output)))
 
 
-# ---- walking output.xml -------------------------------------------------------------------
-
-
-@dataclass
-class KeywordRecord:
-    where: str  # test name, or "suite setup" / "suite teardown"
-    name: str
-    start: datetime
-    end: datetime
-    status: str
-    messages: list[str] = field(default_factory=list)
-    owner: str = ""  # the library or resource file the keyword comes from
-    args: tuple[str, ...] = ()
-
-    @property
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-
-def keywords(run: Run) -> list[KeywordRecord]:
-    """Every keyword run, in order, with where it ran and its own messages."""
-    out: list[KeywordRecord] = []
-
-    def walk(items, where: str) -> None:
-        for child in items:
-            if getattr(child, "type", "") in ("KEYWORD", "SETUP", "TEARDOWN"):
-                msgs = [m.message for m in child.body if getattr(m, "type", "") == "MESSAGE"]
-                out.append(KeywordRecord(where, child.name, child.start_time, child.end_time, child.status, msgs,
-                                         getattr(child, "owner", "") or "", tuple(map(str, child.args))))
-            walk(getattr(child, "body", ()), where)
-
-    suite = run.result.suite
-    for s in [suite, *suite.suites]:
-        walk([s.setup] if s.setup else [], "suite setup")
-        for test in s.tests:
-            walk([test.setup] if test.setup else [], test.name)
-            walk(test.body, test.name)
-            walk([test.teardown] if test.teardown else [], test.name)
-        walk([s.teardown] if s.teardown else [], "suite teardown")
-    return out
-
-
-# ---- (b) imposed waits ----------------------------------------------------------------------
-
-GRACE_RE = re.compile(r"Deleted together \(grace (\d+) s\)")
-LIBRARY = "CpusetLibrary"
-
-
-def test_pods_stop_on_sigterm() -> bool:
-    """Whether the test pods' command (the one every manifest and ``Pod Body`` use) stops at once
-    on SIGTERM, as the simulated kubelet decides it from the command line."""
-    from CpusetLibrary.manifests import TEST_POD_COMMAND
-    from nrisim.node.process import model_command
-    return model_command(TEST_POD_COMMAND, None).on_term == "exit"
-
-
-def stop_time(lat: Latencies, grace: int) -> float:
-    """Container stop as the kubelet does it: SIGTERM; a command that honours it is gone at once,
-    one that ignores it is killed at the grace period (at least ``min_kill_grace``)."""
-    if test_pods_stop_on_sigterm():
-        return 0.0
-    return min(lat.container_stop, max(float(grace), lat.min_kill_grace))
-
-
-def start_time(lat: Latencies) -> float:
-    return lat.schedule + lat.sandbox_start + lat.image_pull + lat.container_start
-
-
-START_HOW = "schedule + sandbox_start + image_pull + container_start"
-
-
-def _arg(record: KeywordRecord, name: str, default: str) -> str:
-    for arg in record.args:
-        if arg.startswith(f"{name}="):
-            return arg.split("=", 1)[1]
-    return default
-
-
-def imposed_wait(record: KeywordRecord, lat: Latencies, last_grace: int | None) -> tuple[float, str] | None:
-    """Seconds the cluster itself imposes on this library keyword, and how that figure was found;
-    None for a keyword that does not wait on the cluster.
-
-    Pods are started and stopped concurrently by the kubelet, so a wait on many pods costs
-    what one pod costs. Every pod of the procedures has one container."""
-    if record.owner != LIBRARY or record.status not in ("PASS", "FAIL"):  # NOT RUN: an IF branch not taken
-        return None
-    name = record.name
-    stop_how = ("stop: the test pods exit on SIGTERM" if test_pods_stop_on_sigterm()
-                else "min(container_stop, max(grace, min_kill_grace))")
-    if name == "Wait Until Pods Are Ready":
-        return start_time(lat), START_HOW
-    if name == "Wait Until Pods Are Gone":
-        if last_grace is None:
-            raise SystemExit(f"{record.where}: a pod wait with no 'Deleted together (grace N s)' before it")
-        return stop_time(lat, last_grace), f"{stop_how} (grace {last_grace} s)"
-    if name == "Wait Until Plugin Has Released Pods":
-        return lat.removal_lag, "removal_lag (RemoveContainer after the stop)"
-    if name == "Pod Should Be Refused Genuinely":
-        text = " ".join(record.messages)
-        if "Insufficient cpu" in text or "FailedScheduling" in text:
-            return lat.schedule, "schedule (refused by the scheduler)"
-        return lat.schedule + lat.sandbox_start + lat.image_pull, "schedule + sandbox_start + image_pull (plugin)"
-    if name == "Pod Should Be Refused By The Plugin":
-        return lat.schedule + lat.sandbox_start + lat.image_pull, "schedule + sandbox_start + image_pull"
-    if name == "Wait Until Pods Leave Cpus":
-        # queued at the annotated container's CreateContainer, which was Ready container_start later
-        return max(0.0, lat.update_apply - lat.container_start), "update_apply - container_start"
-    if name == "Restart Plugin":
-        return lat.plugin_restart, "plugin_restart"
-    if name == "Pod Should Stay Ready":
-        seconds = timestr_to_secs(record.args[1] if len(record.args) > 1 and "=" not in record.args[1]
-                                  else _arg(record, "duration", "5 s"))
-        return seconds, "the duration the test watches (chosen by the test)"
-    if name == "Clean Up Test Pods":
-        grace = [int(m.group(1)) for msg in record.messages if (m := GRACE_RE.search(msg))]
-        if not grace:
-            return 0.0, "no pod to clean up"
-        return stop_time(lat, grace[-1]) + lat.removal_lag, f"{stop_how} + removal_lag"
-    if name == "Cpus Reserved For No Pod":
-        text = " ".join(record.messages)
-        started = "shared CPU pool is empty" not in text
-        return ((start_time(lat) if started else lat.schedule + lat.sandbox_start + lat.image_pull)
-                + stop_time(lat, 0) + (lat.removal_lag if started else 0.0),
-                f"probe: {START_HOW if started else 'refusal'}, stop, removal_lag")
-    if name == "Delete Test Namespace":
-        # the keyword deletes the pods still there with the step grace period, then the namespace
-        grace = [int(m.group(1)) for msg in record.messages if (m := GRACE_RE.search(msg))]
-        if not grace:
-            return 0.0, "no pod left to stop"
-        return stop_time(lat, grace[-1]), f"{stop_how} (grace {grace[-1]} s)"
-    return None
-
-
-def imposed_table(run: Run, lat: Latencies) -> list[tuple[KeywordRecord, float, str]]:
-    rows = []
-    last_grace: int | None = None
-    for record in keywords(run):
-        for message in record.messages:
-            if m := GRACE_RE.search(message):
-                last_grace = int(m.group(1))
-        found = imposed_wait(record, lat, last_grace)
-        if found is not None:
-            rows.append((record, *found))
-    return rows
+def load_run(outdir: Path) -> Run:
+    """A run kept by ``--keep``; its wall time from the file ``run_suite`` wrote (nan without)."""
+    saved = json.loads((outdir / WALL_FILE).read_text()) if (outdir / WALL_FILE).is_file() else {}
+    return Run(outdir, saved.get("wall", float("nan")), saved.get("rc", -1),
+               ExecutionResult(str(outdir / "output.xml")))
 
 
 # ---- (c) CreateContainerError -> failing step ---------------------------------------------------
@@ -293,7 +161,7 @@ def failing_keyword(run: Run) -> tuple[str, KeywordRecord, datetime]:
     """The first failed test, the deepest failed keyword in its body, and the test's end."""
     for test in run.result.suite.all_tests:
         if test.status == "FAIL":
-            records = [r for r in keywords(run) if r.where == test.name and r.status == "FAIL"
+            records = [r for r in keywords(run.result) if r.where == test.name and r.status == "FAIL"
                        and r.name not in ("End Step",)]
             if not records:
                 raise SystemExit(f"{test.name} failed but no keyword of it did")
@@ -304,20 +172,47 @@ def failing_keyword(run: Run) -> tuple[str, KeywordRecord, datetime]:
 
 # ---- reporting --------------------------------------------------------------------------------
 
+#: a library keyword slower than this that no rule counts as a wait is named under its suite's table
+UNMODELLED = 0.2
 
-def bench_fast(runs: int, tmp: Path) -> None:
-    walls, suites = [], []
-    for i in range(runs):
-        run = run_suite(tmp / f"fast-{i}", {"LATENCY_PROFILE": "fast"})
-        bad = {k: v for k, v in run.statuses.items() if v != "PASS"}
-        if bad:
-            raise SystemExit(f"fast run {i}: not every step passed: {bad}")
-        walls.append(run.wall)
-        suites.append(run.result.suite.elapsed_time.total_seconds())
-    print(f"(a) fast profile, {runs} runs, all 10 steps PASS")
-    print(f"    wall (robot process, incl. simulator start and log.html): median {statistics.median(walls):.2f} s, "
-          f"min {min(walls):.2f} s, max {max(walls):.2f} s   [target < 20 s]")
-    print(f"    suite elapsed (output.xml):                            median {statistics.median(suites):.2f} s")
+
+@dataclass
+class FastFigures:
+    suite: str
+    tests: int
+    wall: float  # the suite's run; for the ten-step suite the median of --runs
+    elapsed: float
+
+
+def _passed(run: Run, what: str) -> None:
+    bad = {k: v for k, v in run.statuses.items() if v != "PASS"}
+    if bad:
+        raise SystemExit(f"{what}: not every test passed: {bad}")
+
+
+def bench_fast(runs: int, tmp: Path, suites: list[Path]) -> dict[str, FastFigures]:
+    """Every suite once with the fast profile, the ten-step suite ``runs`` times."""
+    figures: dict[str, FastFigures] = {}
+    for suite in suites:
+        count = runs if suite == SUITE else 1
+        walls, elapsed = [], []
+        for i in range(count):
+            run = run_suite(tmp / f"fast-{suite.stem}-{i}", {"LATENCY_PROFILE": "fast"}, suite)
+            _passed(run, f"fast run {i} of {suite.name}")
+            walls.append(run.wall)
+            elapsed.append(run.result.suite.elapsed_time.total_seconds())
+        figures[suite.stem] = FastFigures(suite.stem, len(run.statuses), statistics.median(walls),
+                                          statistics.median(elapsed))
+        if suite == SUITE:
+            print(f"(a) fast profile, ten-step suite, {runs} runs, all 10 steps PASS")
+            print(f"    wall (robot process, incl. simulator start and log.html): median "
+                  f"{statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s   [target < 20 s]")
+            print(f"    suite elapsed (output.xml):                            median "
+                  f"{statistics.median(elapsed):.2f} s")
+        else:
+            print(f"(a) fast profile, {suite.name}: all {len(run.statuses)} tests PASS, wall {run.wall:.2f} s, "
+                  f"suite elapsed {elapsed[0]:.2f} s")
+    return figures
 
 
 @dataclass
@@ -328,6 +223,7 @@ class RealisticFigures:
     elapsed: float
     sim_start: float
     imposed: float
+    by_test: float  # the part of ``imposed`` the test chose (durations it watches)
     waited: float
     procedure: float  # suite setup + tests + suite teardown, less the simulator's start
 
@@ -345,44 +241,90 @@ def procedure_seconds(run: Run, sim_start: float) -> float:
     return sum(p.elapsed_time.total_seconds() for p in parts if p) - sim_start
 
 
-def bench_realistic(tmp: Path, suite: Path, verbose: bool) -> RealisticFigures:
-    lat = profile("realistic")
-    run = run_suite(tmp / f"realistic-{suite.stem}", {"LATENCY_PROFILE": "realistic"}, suite)
-    bad = {k: v for k, v in run.statuses.items() if v != "PASS"}
-    if bad:
-        raise SystemExit(f"realistic run of {suite.name}: not every test passed: {bad}")
-    rows = imposed_table(run, lat)
-    imposed = sum(s for _, s, _ in rows)
-    waited = sum(r.seconds for r, _, _ in rows)
+def realistic_figures(run: Run, suite: Path, verbose: bool) -> RealisticFigures:
+    """(b) for one realistic run: the per-wait table (``verbose``) and the suite's figures."""
+    records = keywords(run.result)
+    try:
+        rows = imposed_table(records, profile("realistic"))
+    except ValueError as err:
+        raise SystemExit(f"{suite.name}: cannot compute the imposed waits: {err}") from None
+    imposed = sum(i.seconds for _, i in rows)
+    by_test = sum(i.by_test for _, i in rows)
+    waited = sum(r.seconds for r, _ in rows)
     suite_elapsed = run.result.suite.elapsed_time.total_seconds()
-    sim_start = sum(r.seconds for r in keywords(run) if r.name == "Connect To Cluster")
-    figures = RealisticFigures(suite.stem, len(run.statuses), run.wall, suite_elapsed, sim_start, imposed, waited,
-                               procedure_seconds(run, sim_start))
+    sim_start = sum(r.seconds for r in records if r.name == "Connect To Cluster")
+    figures = RealisticFigures(suite.stem, len(run.statuses), run.wall, suite_elapsed, sim_start, imposed, by_test,
+                               waited, procedure_seconds(run, sim_start))
     print(f"(b) realistic profile, {suite.name}: all {len(run.statuses)} tests PASS")
     if verbose:
         print(f"    {'where':<44} {'wait keyword':<36} {'waited':>7} {'imposed':>8}  how")
-        for record, seconds, how in rows:
-            print(f"    {record.where[:44]:<44} {record.name[:36]:<36} {record.seconds:7.2f} {seconds:8.2f}  {how}")
-    print(f"    {len(rows)} waits on the cluster: imposed {imposed:.2f} s, spent in them {waited:.2f} s "
-          f"(excess {waited - imposed:+.2f} s); outside them {suite_elapsed - waited:.2f} s, of which "
-          f"simulator start {sim_start:.2f} s")
+        for record, found in rows:
+            test = f" (chosen by the test: {found.by_test:.2f})" if found.by_test else ""
+            print(f"    {record.where[:44]:<44} {record.name[:36]:<36} {record.seconds:7.2f} {found.seconds:8.2f}  "
+                  f"{found.how}{test}")
+    counted = {id(r) for r, _ in rows}
+    for record in records:
+        if record.owner == "CpusetLibrary" and id(record) not in counted and record.seconds > UNMODELLED \
+                and record.name != "Connect To Cluster":
+            print(f"    not a wait on the cluster by any rule, yet {record.seconds:.2f} s: {record.where[:44]} / "
+                  f"{record.name}")
+    print(f"    {len(rows)} waits on the cluster: imposed {imposed:.2f} s (of which chosen by the test "
+          f"{by_test:.2f} s), spent in them {waited:.2f} s (excess {waited - imposed:+.2f} s); outside them "
+          f"{suite_elapsed - waited:.2f} s, of which simulator start {sim_start:.2f} s")
     print(f"    suite elapsed {suite_elapsed:.2f} s (robot process wall {run.wall:.2f} s); the procedure (setup, "
           f"tests, teardown) less the simulator start {figures.procedure:.2f} s = {figures.ratio:.2f}x the imposed "
           f"waits   [target <= 1.1x]")
     return figures
 
 
-def summary(all_figures: list[RealisticFigures]) -> None:
-    print("(b) summary, realistic profile:")
-    print(f"    {'suite':<32} {'tests':>5} {'wall':>7} {'elapsed':>8} {'sim start':>9} {'procedure':>9} "
-          f"{'imposed':>8} {'ratio':>6}")
-    for f in all_figures:
-        print(f"    {f.suite:<32} {f.tests:5d} {f.wall:7.2f} {f.elapsed:8.2f} {f.sim_start:9.2f} {f.procedure:9.2f} "
-              f"{f.imposed:8.2f} {f.ratio:5.2f}x")
-    print("    ratio = procedure / imposed   [target <= 1.1x]")
-    ten = next((f for f in all_figures if f.suite == SUITE.stem), None)
+def bench_realistic(tmp: Path, suite: Path, verbose: bool) -> RealisticFigures:
+    run = run_suite(tmp / f"realistic-{suite.stem}", {"LATENCY_PROFILE": "realistic"}, suite)
+    _passed(run, f"realistic run of {suite.name}")
+    return realistic_figures(run, suite, verbose)
+
+
+def _ratio(procedure: float, imposed: float) -> str:
+    return f"{procedure / imposed:5.2f}x" if imposed else "    -"
+
+
+def _cell(value: float | None, width: int) -> str:
+    """A figure, or ``-`` when there is none (not run, or a kept run without its wall time)."""
+    return f"{value:{width}.2f}" if value is not None and not math.isnan(value) else f"{'-':>{width}}"
+
+
+def catalog(fast: dict[str, FastFigures], realistic: list[RealisticFigures]) -> None:
+    """Per suite and in total: wall time with each profile, the realistic procedure against the
+    imposed waits."""
+    by_suite = {f.suite: f for f in realistic}
+    names = sorted(set(fast) | set(by_suite))
+    print("catalog: every suite, wall time of the robot process with each profile; realistic procedure "
+          "against the waits its cluster imposes")
+    print(f"    {'suite':<34} {'tests':>5} {'fast wall':>9} {'real wall':>9} {'procedure':>9} {'imposed':>8} "
+          f"{'by test':>7} {'ratio':>6}")
+
+    def row(label: str, chosen: list[str]) -> None:
+        fs = [fast[n] for n in chosen if n in fast]
+        rs = [by_suite[n] for n in chosen if n in by_suite]
+        tests = sum((by_suite.get(n) or fast[n]).tests for n in chosen)
+        procedure, imposed = sum(r.procedure for r in rs), sum(r.imposed for r in rs)
+        print(f"    {label:<34} {tests:5d} {_cell(sum(f.wall for f in fs) if fs else None, 9)} "
+              f"{_cell(sum(r.wall for r in rs) if rs else None, 9)} {_cell(procedure if rs else None, 9)} "
+              f"{_cell(imposed if rs else None, 8)} {_cell(sum(r.by_test for r in rs) if rs else None, 7)} "
+              f"{_ratio(procedure, imposed) if rs else '     -'}")
+
+    for name in names:
+        row(name, [name])
+    if len(names) > 1:
+        row("total", names)
+    if CONTRACT in names and len(names) > 2:
+        row(f"total without {CONTRACT}", [n for n in names if n != CONTRACT])
+    print("    wall: robot process start to exit (simulator start and log.html included); procedure: suite setup, "
+          "tests, teardown, less the simulator start; imposed: the waits the cluster imposes (by test: the part "
+          "the test chose to watch); ratio = procedure / imposed   [target <= 1.1x]")
+    ten = by_suite.get(SUITE.stem)
     if ten:
-        print(f"    ten-step suite: elapsed {ten.elapsed:.2f} s, robot process wall {ten.wall:.2f} s   [target < 12 s]")
+        print(f"    ten-step suite, realistic: elapsed {ten.elapsed:.2f} s, robot process wall "
+              f"{_cell(ten.wall, 0).strip()} s   [target < 12 s]")
 
 
 # ---- (d) a fleet run with pabot -----------------------------------------------------------------
@@ -409,8 +351,8 @@ def bench_fleet(tmp: Path, nodes: int) -> None:
     many_wall, many = run_fleet(tmp / f"fleet-{nodes}", nodes)
     per_node = sorted(s.elapsed_time.total_seconds() for s in many.suite.suites)
     one_suite = one.suite.elapsed_time.total_seconds()  # one node: its suite is the top suite
-    print(f"(d) pabot fleet run (scripts/run_fleet.py --simulated N, realistic profile), ten-step suite, every "
-          f"test PASS on every node")
+    print("(d) pabot fleet run (scripts/run_fleet.py --simulated N, realistic profile), ten-step suite, every "
+          "test PASS on every node")
     print(f"    1 node:  wall {one_wall:.2f} s (suite {one_suite:.2f} s)")
     print(f"    {nodes} nodes: wall {many_wall:.2f} s (suites {', '.join(f'{s:.2f}' for s in per_node)} s) "
           f"-> {many_wall / one_wall:.2f}x one node's wall   [target <= 1.5x]")
@@ -443,18 +385,40 @@ def bench_failure(tmp: Path, profile_name: str) -> None:
     print(f"    message: {message[:160]}{'...' if len(message) > 160 else ''}")
 
 
+def analyse(kept: Path, suites: list[Path], verbose: bool) -> None:
+    """(b) and the catalog table again from the outputs a ``--keep DIR`` run left (no robot run)."""
+    fast: dict[str, FastFigures] = {}
+    realistic: list[RealisticFigures] = []
+    for suite in suites:
+        runs = sorted(kept.glob(f"fast-{suite.stem}-*/output.xml"))
+        if runs:
+            loaded = [load_run(r.parent) for r in runs]
+            fast[suite.stem] = FastFigures(suite.stem, len(loaded[0].statuses),
+                                           statistics.median(r.wall for r in loaded),
+                                           statistics.median(r.result.suite.elapsed_time.total_seconds()
+                                                             for r in loaded))
+        if (kept / f"realistic-{suite.stem}" / "output.xml").is_file():
+            realistic.append(realistic_figures(load_run(kept / f"realistic-{suite.stem}"), suite, verbose))
+    if not fast and not realistic:
+        raise SystemExit(f"--analyse {kept}: no fast-<suite>-N/ or realistic-<suite>/ output.xml of the suites")
+    catalog(fast, realistic)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="fast-profile runs (median); default 5")
+    parser.add_argument("--runs", type=int, default=5, help="fast-profile runs of the ten-step suite (median); "
+                                                           "default 5")
     parser.add_argument("--skip-fast", action="store_true", help="skip (a)")
-    parser.add_argument("--skip-realistic", action="store_true", help="skip (b), a few minutes")
+    parser.add_argument("--skip-realistic", action="store_true", help="skip (b), about 4 minutes")
     parser.add_argument("--suite", action="append", type=Path,
-                        help="suite for (b) (repeat); default every suite in suites/")
+                        help="suite for (a) and (b) (repeat); default every suite in suites/")
     parser.add_argument("--skip-failure", action="store_true", help="skip (c)")
     parser.add_argument("--skip-fleet", action="store_true", help="skip (d)")
     parser.add_argument("--fleet-nodes", type=int, default=4, help="simulated nodes for (d); default 4")
     parser.add_argument("--quiet", action="store_true", help="(b) without the per-wait table")
     parser.add_argument("--keep", metavar="DIR", help="keep the robot outputs under DIR")
+    parser.add_argument("--analyse", metavar="DIR", type=Path,
+                        help="run nothing: print (b) and the catalog from the outputs a --keep DIR run kept")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs must be >= 1, got {args.runs}")
@@ -464,14 +428,19 @@ def main() -> None:
     for suite in suites:
         if not suite.is_file():
             parser.error(f"--suite {suite}: no such suite file")
+    if args.analyse:
+        if not args.analyse.is_dir():
+            parser.error(f"--analyse {args.analyse}: no such directory")
+        analyse(args.analyse.resolve(), suites, not args.quiet)
+        return
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; load average "
           f"{os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory(prefix="suite-bench-") as scratch:
         tmp = Path(args.keep).resolve() if args.keep else Path(scratch)
-        if not args.skip_fast:
-            bench_fast(args.runs, tmp)
-        if not args.skip_realistic:
-            summary([bench_realistic(tmp, suite, not args.quiet) for suite in suites])
+        fast = {} if args.skip_fast else bench_fast(args.runs, tmp, suites)
+        realistic = [] if args.skip_realistic else [bench_realistic(tmp, suite, not args.quiet) for suite in suites]
+        if fast or realistic:
+            catalog(fast, realistic)
         if not args.skip_failure:
             bench_failure(tmp, "fast")
             if not args.skip_realistic:

@@ -91,8 +91,9 @@ class CpuKeywords:
                 problems.append(f"{pod} has {len(cpus)} CPUs ({format_cpu_list(cpus)}), requested {want}")
         # integer CPUs are exclusive: against each other and against annotated pods; annotated
         # pods may share CPUs with each other (the plugin counts references), so they are not
-        # compared with each other
-        usage = self._usage()
+        # compared with each other. Only the annotated pods' CPUs (their annotations) are needed:
+        # the integer pods' sets were read just above
+        usage = self._usage(read_sets=False)
         annotated = {f"{key} (annotated)": cpus for key, cpus in usage.annotated.items()}
         problems.extend(overlaps(sets))
         problems.extend(overlaps_between(sets, annotated))
@@ -129,8 +130,10 @@ class CpuKeywords:
         if found:
             raise AssertionError("exclusive CPUs overlap: " + "; ".join(found))
 
-    def _usage(self) -> NodeUsage:
-        return read_node_usage(self.ctx)
+    def _usage(self, read_sets: bool = True) -> NodeUsage:
+        """The node's usage; ``read_sets=False`` when only counts and annotations are needed (the
+        free count is not: reading every integer pod's CPUs costs one exec per pod)."""
+        return read_node_usage(self.ctx, read_sets=read_sets)
 
     @keyword
     def real_free_cpus(self) -> int:
@@ -139,7 +142,7 @@ class CpuKeywords:
         Example:
         | ${free} = | Real Free Cpus |
         """
-        usage = self._usage()
+        usage = self._usage(read_sets=False)
         logger.info(usage.describe())
         return usage.real_free
 
@@ -154,7 +157,7 @@ class CpuKeywords:
         """
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
-        usage = self._usage()
+        usage = self._usage(read_sets=False)
         requested = sum(view(p).cpu_request for p in cluster.pods_on_node(node.name))
         schedulable = int((round(node.cpu_allocatable * 1000) - round(requested * 1000)) // 1000)
         free = min(usage.real_free, schedulable)
