@@ -34,6 +34,8 @@ from robot.utils import timestr_to_secs
 
 LIBRARY = "CpusetLibrary"
 PLUGIN_DAEMONSET = "kube-system/weka-nri-cpuset"
+#: what ``Delete Test Namespace`` logs once the plugin released the deleted pods' containers
+RELEASED_ALL = "The plugin released all"
 #: the grace period the simulated API server gives a plugin pod deleted without one (its
 #: ``terminationGracePeriodSeconds``); only ``plugin_shutdown`` longer than it is cut short
 PLUGIN_POD_GRACE = 30.0
@@ -417,7 +419,10 @@ def _delete_namespace(record: KeywordRecord, t: Timeline) -> Imposed:
     grace = [int(m.group(1)) for msg in record.messages if (m := GRACE_RE.search(msg))]
     if not grace:
         return Imposed(0.0, "no pod left to stop")
-    return Imposed(stop_time(t.lat, grace[-1]), f"{stop_how()} (grace {grace[-1]} s)")
+    # then it waits until the plugin has released the pods' containers (removal_lag after the stop)
+    released = any(RELEASED_ALL in msg for msg in record.messages)
+    return Imposed(stop_time(t.lat, grace[-1]) + (t.lat.removal_lag if released else 0.0),
+                   f"{stop_how()} (grace {grace[-1]} s)" + (" + removal_lag (release)" if released else ""))
 
 
 def _log_line(record: KeywordRecord, t: Timeline) -> Imposed:
@@ -425,8 +430,8 @@ def _log_line(record: KeywordRecord, t: Timeline) -> Imposed:
 
 
 def _topology_probe(record: KeywordRecord, t: Timeline) -> Imposed:
-    return Imposed(start_time(t.lat) + stop_time(t.lat, 0),
-                   f"topology probe pod: {START_HOW}, stop (grace 0)")
+    return Imposed(start_time(t.lat) + stop_time(t.lat, 0) + t.lat.removal_lag,
+                   f"topology probe pod: {START_HOW}, stop (grace 0), removal_lag (its release)")
 
 
 RULES = {

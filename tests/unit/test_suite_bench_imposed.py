@@ -215,7 +215,7 @@ def test_a_replaced_plugin_pod_imposes_its_shutdown_and_restart():
 def test_a_keyword_reading_the_topology_in_a_probe_pod_imposes_the_probe_start():
     records = [kw("Manual Cpus On This Node", "Created together: node-topology-probe",
                   "Ready in 0.93 s: node-topology-probe", "Manual CPUs 15,16 (of 64) on this node: 15-16")]
-    assert imposed(records) == [START]
+    assert imposed(records) == [pytest.approx(START + LAT.removal_lag)]  # the probe's release is waited for
     # the same keyword when a test pod runs reads the topology there: no wait
     assert imposed([kw("Manual Cpus On This Node", "Manual CPUs 15,16 (of 64) on this node: 15-16")]) == []
 
@@ -225,3 +225,10 @@ def test_a_live_move_is_due_update_apply_after_the_annotated_containers_creation
     assert imposed([created("ann"), moved]) == [pytest.approx(CREATE + LAT.update_apply)]
     assert imposed([created("ann"), ready("ann"), moved]) == [START, pytest.approx(
         max(0.0, CREATE + LAT.update_apply - START))]
+
+
+def test_deleting_the_namespace_waits_for_the_release_when_the_plugin_released_containers():
+    grace = "Deleted together (grace 5 s): a, b"
+    assert imposed([kw("Delete Test Namespace", grace)]) == [0.0]  # no release logged: the stop only
+    released = "The plugin released all 2 containers of the deleted pods 2.00 s after the namespace was gone"
+    assert imposed([kw("Delete Test Namespace", grace, released)]) == [pytest.approx(LAT.removal_lag)]
