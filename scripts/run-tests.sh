@@ -27,7 +27,5 @@ python -m robot --dryrun --output NONE --report NONE --log NONE suites/ >/dev/nu
 echo "== pytest"
 # In parallel (pytest-xdist): most tests are robot runs on a simulated cluster, each leaving part
 # of a CPU idle while it waits on the cluster. tests/conftest.py keeps the sshd tests in one
-# worker and a module's shared simulated cluster in one worker. One worker per CPU, not more: the
-# verdict runs judge timing-sensitive plugin behaviour, and an overloaded machine stretches the
-# simulator's short windows (a verdict row once flaked at load 9). PYTEST_WORKERS overrides it.
-python -m pytest -q -n "${PYTEST_WORKERS:-$(nproc)}" --dist loadgroup "$@"
+# worker and a module's shared simulated cluster in one worker. PYTEST_WORKERS overrides the count.
+python -m pytest -q -n "${PYTEST_WORKERS:-$(( $(nproc) + 1 ))}" --dist loadgroup "$@"
