@@ -56,13 +56,19 @@ def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, 
     deletion: released once ``Removing container <name> from pod <ns/pod>`` is there. When the
     plugin restarted meanwhile (``Synchronizing state with``), a container it did not record
     again in that Synchronize is not in its state at all, so nothing of it is reserved."""
+    removed: dict[str, set[tuple[str, str]]] = {}
+    resynced_by_node: dict[str, set[str] | None] = {}  # ids re-recorded since a restart; None: none
     pending = set()
     for item in started:
-        lines = lines_by_node.get(item.node, [])
-        if (item.pod, item.name) in pluginlog.removed_pod_containers(lines):
+        if item.node not in removed:  # each node's log is parsed once
+            lines = lines_by_node.get(item.node, [])
+            removed[item.node] = pluginlog.removed_pod_containers(lines)
+            restart = last_restart(lines)
+            resynced_by_node[item.node] = None if restart is None else pluginlog.synchronized(lines[restart:])
+        if (item.pod, item.name) in removed[item.node]:
             continue
-        restart = last_restart(lines)
-        if restart is not None and pluginlog.short_id(item.container_id) not in pluginlog.synchronized(lines[restart:]):
+        resynced = resynced_by_node[item.node]
+        if resynced is not None and pluginlog.short_id(item.container_id) not in resynced:
             continue
         pending.add(item)
     return pending

@@ -9,37 +9,9 @@ import pytest
 
 from kubernetes import client, config
 
-from CpusetLibrary import CpusetLibrary
-from CpusetLibrary.keywords import connection
 from CpusetLibrary.simlauncher import start_simulator
+from library_caller import Library, start
 
-
-class Library:
-    """Calls keywords by their Robot name (as this directory's conftest does; not imported from
-    there, because tests/robot has a conftest module of the same name)."""
-
-    def __init__(self) -> None:
-        self.lib = CpusetLibrary()
-
-    def __call__(self, name: str, *args, **kwargs):
-        return self.lib.run_keyword(name.lower().replace(" ", "_"), list(args), kwargs)
-
-    @property
-    def ctx(self):
-        return self.lib._context
-
-
-def start(tmp_path_factory, **options) -> Library:
-    out = tmp_path_factory.mktemp("robot-out")
-    original = connection._output_dir
-    connection._output_dir = lambda: out
-    try:
-        library = Library()
-        library("Connect To Cluster", **options)
-        library("Connect To Plugin", "local")
-    finally:
-        connection._output_dir = original
-    return library
 
 SECONDS = timedelta(seconds=15)
 NODES = ["sim-node-1", "sim-node-2", "sim-node-3"]

@@ -7,38 +7,18 @@ from datetime import timedelta
 
 import pytest
 
-from CpusetLibrary import CpusetLibrary, pluginlog
-from CpusetLibrary.keywords import connection
+from CpusetLibrary import pluginlog
 from CpusetLibrary.nodeplugins import access_for_node
+from library_caller import Library, start
 
 NODES = ["sim-node-1", "sim-node-2"]
 SECONDS = timedelta(seconds=20)
 
 
-class Library:
-    def __init__(self) -> None:
-        self.lib = CpusetLibrary()
-
-    def __call__(self, name: str, *args, **kwargs):
-        return self.lib.run_keyword(name.lower().replace(" ", "_"), list(args), kwargs)
-
-    @property
-    def ctx(self):
-        return self.lib._context
-
-
 @pytest.fixture(scope="module")
 def lagging(tmp_path_factory):
     """Two nodes whose kubelet removes a container 1 s after it stopped."""
-    out = tmp_path_factory.mktemp("robot-out")
-    original = connection._output_dir
-    connection._output_dir = lambda: out
-    library = Library()
-    try:
-        library("Connect To Cluster", sim_cpus=16, sim_nodes=2, sim_latencies="removal_lag=1.0")
-        library("Connect To Plugin", "local")
-    finally:
-        connection._output_dir = original
+    library = start(tmp_path_factory, sim_cpus=16, sim_nodes=2, sim_latencies="removal_lag=1.0")
     try:
         yield library
     finally:

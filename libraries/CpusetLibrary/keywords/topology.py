@@ -56,7 +56,6 @@ class TopologyKeywords:
 
     def _read_in_probe_pod(self) -> NodeTopology:
         """No pod of the test runs: read the topology in a BestEffort probe pod, then delete it."""
-        from .plugin import PluginKeywords
         from .pods import PodKeywords
         from .shapes import PodShapeKeywords
 
@@ -67,14 +66,22 @@ class TopologyKeywords:
             pods.wait_until_pods_are_ready(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
             return read_node_topology(self.ctx.require_cluster(), self.ctx.require_namespace(), TOPOLOGY_PROBE)
         finally:
-            pods.delete_pods_together(TOPOLOGY_PROBE, grace_period=0)
-            pods.wait_until_pods_are_gone(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
-            if self.ctx.container_ids.get(TOPOLOGY_PROBE) and self.ctx.node_access is not None:
-                # the probe's RemoveContainer comes after the pod is gone: let it reach the plugin
-                # before the test goes on, so it never lands among the test's own removals
-                PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
-            self.ctx.container_ids.pop(TOPOLOGY_PROBE, None)  # the next probe reuses the name
-            self.ctx.deletion_marks.pop(TOPOLOGY_PROBE, None)
+            self._remove_probe(TOPOLOGY_PROBE, PROBE_TIMEOUT)
+
+    def _remove_probe(self, name: str, timeout: timedelta) -> None:
+        """Delete a probe pod, wait until it is gone and until the plugin has released it (its
+        RemoveContainer comes after the pod is gone; it must not land among the test's own
+        removals), then forget it: the next probe reuses the name."""
+        from .plugin import PluginKeywords
+        from .pods import PodKeywords
+
+        pods = PodKeywords(self.ctx)
+        pods.delete_pods_together(name, grace_period=0)
+        pods.wait_until_pods_are_gone(name, timeout=timeout)
+        if self.ctx.container_ids.get(name) and self.ctx.node_access is not None:
+            PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(name, timeout=timeout)
+        self.ctx.container_ids.pop(name, None)
+        self.ctx.deletion_marks.pop(name, None)
 
     @keyword
     def online_cpus(self, pod: str = "") -> CpuSet:
@@ -240,7 +247,6 @@ class TopologyKeywords:
         | ${leaked} = | Cpus Reserved For No Pod |
         | Cpu Set Should Be | ${leaked} | ${EMPTY} | what=CPUs reserved for no pod |
         """
-        from .plugin import PluginKeywords
         from .pods import PodKeywords
         from .shapes import PodShapeKeywords, plugin_message
 
@@ -266,11 +272,7 @@ class TopologyKeywords:
             else:
                 leaked = CpuSet(want - read_pod_cpus(cluster, namespace, RELEASE_PROBE))
         finally:
-            pods.delete_pods_together(RELEASE_PROBE, grace_period=0)
-            pods.wait_until_pods_are_gone(RELEASE_PROBE, timeout=timeout)
-        if self.ctx.container_ids.get(RELEASE_PROBE):
-            PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(RELEASE_PROBE, timeout=timeout)
-            self.ctx.container_ids.pop(RELEASE_PROBE, None)
+            self._remove_probe(RELEASE_PROBE, timeout)
         logger.info(f"CPUs the plugin reserves for no pod: {format_cpu_list(leaked) or 'none'}")
         return leaked
 
