@@ -5,6 +5,7 @@ Formats follow the plugin at upstream HEAD: log lines as its native wrapper writ
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _TIMESTAMP = re.compile(r"^\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\] ")
@@ -23,6 +24,9 @@ _ANNOTATED_RECORD = re.compile(
     r"DEBUG: Recorded annotated container (?P<cid>[0-9a-f]{12,64}) with CPUs " + _GO_SLICE
 )
 _REMOVING = re.compile(r"Removing container (?P<name>\S+) from pod (?P<pod>\S+/\S+)$")
+_CREATE_CALLED = re.compile(  # from the fix on; names the pod, not the container
+    r"DEBUG: CreateContainer called for \S+ container (?P<pod>\S+/\S+) \(container (?P<cid>[0-9a-f]{12,64})\)"
+)
 _SYNC_INTEGER = re.compile(
     r"DEBUG: Synchronizing integer container (?P<cid>[0-9a-f]{12,64}) with existing CPUs " + _GO_SLICE
 )
@@ -116,6 +120,43 @@ def removed_pod_containers(lines: list[str]) -> set[tuple[str, str]]:
         if match:
             found.add((match.group("pod"), match.group("name")))
     return found
+
+
+def reserving_admissions(lines: list[str]) -> Counter[str]:
+    """``namespace/pod`` -> how many of its containers the plugin admitted with CPUs it
+    reserves (an annotated record or an integer grant of a container whose create line names
+    the pod). Plugin versions before the fix do not name the pod at create: nothing is found."""
+    pod_of: dict[str, str] = {}
+    admitted: dict[str, str] = {}
+    for line in lines:
+        match = _CREATE_CALLED.search(line)
+        if match:
+            pod_of[short_id(match.group("cid"))] = match.group("pod")
+            continue
+        for pattern in (_INTEGER_GRANT, _ANNOTATED_RECORD):
+            match = pattern.search(line)
+            if match and short_id(match.group("cid")) in pod_of:
+                admitted[short_id(match.group("cid"))] = pod_of[short_id(match.group("cid"))]
+    return Counter(admitted.values())
+
+
+def removals_per_pod(lines: list[str]) -> Counter[str]:
+    """``namespace/pod`` -> how many RemoveContainer calls the plugin handled for it."""
+    found: Counter[str] = Counter()
+    for line in lines:
+        match = _REMOVING.search(strip_timestamp(line).rstrip())
+        if match:
+            found[match.group("pod")] += 1
+    return found
+
+
+def since_last_start(lines: list[str]) -> list[str]:
+    """The lines from the plugin's last (re)start on (its last ``Synchronizing state with``):
+    what it recorded before that is not in its state any more."""
+    for index in range(len(lines) - 1, -1, -1):
+        if SYNC_START in lines[index]:
+            return lines[index:]
+    return lines
 
 
 def synchronized(lines: list[str]) -> set[str]:

@@ -52,6 +52,18 @@ def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, .
                    result.suite.message, done.stdout + done.stderr)
 
 
+def _mismatches(expected, outcome: Outcome) -> str:
+    """Each test whose status differs, with its whole message (pytest would cut a tuple)."""
+    got = {name: (status, message) for name, status, message in outcome.tests}
+    lines = [f"suite message: {outcome.suite_message!r}"] if outcome.suite_message else []
+    for e in expected:
+        status, message = got.get(e.test, ("MISSING", ""))
+        if status != e.status:
+            lines.append(f"{e.test}: expected {e.status}, got {status}: {message}")
+    extra = [name for name in got if name not in {e.test for e in expected}]
+    return "\n".join(lines + [f"unexpected test {name}" for name in extra])
+
+
 def _id(v: V.Verdict) -> str:
     return f"{v.suite}-{v.model}"
 
@@ -63,7 +75,7 @@ def test_every_test_has_its_expected_status_and_message(tmp_path, verdict):
     outcome = run_suite(tmp_path / "out", suite.path, verdict.model, suite.variables + verdict.variables)
     expected = V.expected_results(verdict)
     got = [(name, status) for name, status, _ in outcome.tests]
-    assert got == [(e.test, e.status) for e in expected], (outcome.suite_message, outcome.tests)
+    assert got == [(e.test, e.status) for e in expected], _mismatches(expected, outcome)
     problems = [p for e, (_, _, message) in zip(expected, outcome.tests) for p in V.problems(e, message)]
     assert not problems, problems
     assert outcome.rc == sum(e.status == "FAIL" for e in expected), outcome.output

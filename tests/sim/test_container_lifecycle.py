@@ -149,3 +149,23 @@ def test_force_delete_removes_the_object_at_once_and_the_kubelet_kills_later(gra
     # the kubelet still gives them SIGTERM and its 2 s minimum before killing and removing them
     h.eventually(lambda: all(f"from pod default/stress-race-{i}" in log() for i in range(3)), timeout=10)
     assert time.monotonic() - start >= 1.8
+
+
+def test_a_container_created_after_its_pod_was_deleted_is_removed_too(tmp_path, h):
+    """A CreateContainer still in flight when the pod is deleted completes in the runtime after
+    kubelet stopped recording the pod's containers; kubelet (its container GC lists the runtime's
+    containers by pod) still kills and removes it, so nothing of the pod stays on the node."""
+    lat = profile("fast").with_overrides({"plugin_request_timeout": 10.0, "image_pull": 0.5})
+    with h.make_sim(tmp_path, cpus=8, latencies=lat) as sim:
+        api = client.CoreV1Api(config.new_client_from_config(str(sim.kubeconfig_path)))
+        host = sim.cluster.nodes[sim.node_name]
+        uid = api.create_namespaced_pod("default", h.pod_body("late-create", cpu="1")).metadata.uid
+        h.eventually(lambda: "Pod sandbox starting: default/late-create" in sim.plugin_log_path.read_text())
+        sim.call(host.stall_plugin, 2.0)  # the create (after the image pull) waits for the plugin
+        h.eventually(lambda: any(uid in name for name in list(host.runtime.names)), timeout=5)  # in flight
+        api.delete_namespaced_pod("late-create", "default", grace_period_seconds=0)
+        h.eventually(lambda: gone(api, "late-create"), timeout=10)
+        # the reserved CRI name outlives the in-flight create: it goes only with the container
+        h.eventually(lambda: not any(uid in name for name in list(host.runtime.names))
+                     and not host.runtime.containers_of_pod(uid), timeout=10)
+        assert "Removing container weka-container from pod default/late-create" in sim.plugin_log_path.read_text()

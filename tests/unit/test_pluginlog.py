@@ -114,3 +114,34 @@ def test_decisive_lines_are_about_the_run_or_errors():
              _ts("ERROR: CPU allocation failed - need 2 CPUs, have 1 available."),
              _ts(f"DEBUG: Handling integer container {CID[:12]} with synchronized architecture")]
     assert pluginlog.decisive_lines(lines, [CID[:12]]) == [lines[0], lines[2]]
+
+
+ADMISSION_LOG = [
+    "[2026-11-28 08:41:13] DEBUG: CreateContainer called for annotated container ns/refused-then-admitted "
+    "(container 103de61e626c)",
+    "[2026-11-28 08:41:13] DEBUG: Reallocation planning failed: cannot reallocate integer container aeda17796f09",
+    "[2026-11-28 08:41:13] DEBUG: CreateContainer called for annotated container ns/refused-then-admitted "
+    "(container 321e6900b6d3)",
+    "[2026-11-28 08:41:13] DEBUG: Recorded annotated container 321e6900b6d3 with CPUs [1]",
+    "[2026-11-28 08:41:13] DEBUG: CreateContainer called for integer container ns/integer (container aeda17796f09)",
+    "[2026-11-28 08:41:13] DEBUG: Successfully allocated integer container aeda17796f09 with CPUs: [32 33]",
+    "[2026-11-28 08:41:13] DEBUG: CreateContainer called for shared container ns/shared (container 2d8dffd0b3d0)",
+    "[2026-11-28 08:41:13] Removing container weka-container from pod ns/integer",
+]
+
+
+def test_reserving_admissions_count_only_admitted_annotated_and_integer_containers():
+    admitted = pluginlog.reserving_admissions(ADMISSION_LOG)
+    assert admitted == {"ns/refused-then-admitted": 1, "ns/integer": 1}  # the refusal and the shared pod not
+    assert pluginlog.removals_per_pod(ADMISSION_LOG) == {"ns/integer": 1}
+
+
+def test_a_grant_whose_create_line_is_not_read_is_not_counted():
+    assert pluginlog.reserving_admissions(ADMISSION_LOG[3:4]) == {}
+
+
+def test_lines_since_the_last_start():
+    lines = ["a", "Synchronizing state with 1 pods and 1 containers", "b",
+             "Synchronizing state with 0 pods and 0 containers", "c"]
+    assert pluginlog.since_last_start(lines) == lines[3:]
+    assert pluginlog.since_last_start(["a", "b"]) == ["a", "b"]

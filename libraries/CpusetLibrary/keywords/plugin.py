@@ -173,6 +173,34 @@ class PluginKeywords:
                     f"release latency {took:.2f} s")
         return took
 
+    def wait_for_unseen_admissions(self, pods: list[str], timeout: timedelta) -> None:
+        """Release wait for containers of ``pods`` the library never saw Running: a create the
+        plugin admitted while the pod was being deleted (a refused pod's retry that succeeds once
+        the pod holding its CPUs is removed first). Such a container reserves CPUs until its own
+        RemoveContainer, which comes after the pod is gone. Waits until the plugin has handled as
+        many removals of each pod as it admitted containers of it with reserved CPUs (judged from
+        its last start on; plugin versions whose create line names no pod are not covered)."""
+        if not pods or self.ctx.node_access is None or not self.ctx.namespace:
+            return
+        access = self.ctx.node_access
+        keys = {f"{self.ctx.namespace}/{pod}": pod for pod in pods}
+        deadline = time.monotonic() + timeout.total_seconds()
+        progress = Progress(f"waiting up to {timeout.total_seconds():g} s for the plugin to release containers "
+                            "it admitted for pods being deleted", getattr(access, "progress", None))
+        while True:
+            lines = pluginlog.since_last_start(self._run_lines())
+            admitted = pluginlog.reserving_admissions(lines)
+            removed = pluginlog.removals_per_pod(lines)
+            pending = sorted(keys[key] for key in keys if admitted[key] > removed[key])
+            if not pending:
+                return
+            progress(lambda: "not released yet: " + ", ".join(pending))
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"plugin did not release within {timeout.total_seconds():g} s the containers it admitted for "
+                    f"{', '.join(pending)} while they were being deleted (no RemoveContainer in its log)")
+            time.sleep(POLL_INTERVAL)  # polling the log file: a bounded wait on state
+
     def _earliest_deletion_mark(self, pods: tuple[str, ...]):
         """The plugin log mark taken just before the earliest deletion of any of ``pods``
         (each pod's own mark, so pods deleted by earlier calls are found too)."""

@@ -152,7 +152,8 @@ class PodShapeKeywords:
     @keyword
     def clean_up_test_pods(self, grace_period: int = 0, timeout: timedelta = timedelta(minutes=2)) -> list[str]:
         """Per-test cleanup: delete every pod of the test namespace, wait until they are gone
-        and until the plugin has released every container they had, so the next test starts
+        and until the plugin has released every container they had (also one it admitted while
+        the pod was being deleted, which the test never saw Running), so the next test starts
         from an idle node. Returns the deleted pods' names.
 
         Example:
@@ -171,8 +172,10 @@ class PodShapeKeywords:
         pods.delete_pods_together(*names, grace_period=grace_period)
         pods.wait_until_pods_are_gone(*names, timeout=timeout)
         held = [name for name in names if self.ctx.container_ids.get(name)]
+        plugin = PluginKeywords(self.ctx)
         if held:
-            PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(*held, timeout=timeout)
+            plugin.wait_until_plugin_has_released_pods(*held, timeout=timeout)
+        plugin.wait_for_unseen_admissions([name for name in names if name not in held], timeout)
         for name in names:  # a later test may reuse a name: forget this pod's containers
             self.ctx.container_ids.pop(name, None)
             self.ctx.deletion_marks.pop(name, None)

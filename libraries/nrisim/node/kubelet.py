@@ -42,6 +42,7 @@ class PodWork:
     restarts: dict[str, int] = field(default_factory=dict)
     run_tasks: dict[str, asyncio.Task] = field(default_factory=dict)
     dead: list[str] = field(default_factory=list)  # ids of exited instances replaced by a restart
+    creating: set[asyncio.Task] = field(default_factory=set)  # CRI CreateContainer calls in flight
 
 
 def cri_name(container: str, pod: str, namespace: str, uid: str, attempt: int) -> str:
@@ -168,7 +169,7 @@ class Kubelet:
                     container_id=cid, name=spec["name"], pod_name=work.name, pod_namespace=work.namespace,
                     pod_uid=work.uid, sandbox_id=work.sandbox_id,
                     pod_annotations=dict(pod["metadata"].get("annotations") or {}), **oci_resources(spec))
-                message = await self._cri_create(info, name)
+                message = await self._cri_create(work, info, name)
                 if message is not None:
                     attempt += 1
                     self._set_container_status(work, index, self._status_waiting(
@@ -240,10 +241,12 @@ class Kubelet:
         else:
             await self._restart(work, index, spec, start_error=message)
 
-    async def _cri_create(self, info: ContainerInfo, name: str) -> str | None:
+    async def _cri_create(self, work: PodWork, info: ContainerInfo, name: str) -> str | None:
         """One CRI CreateContainer as kubelet sees it: None on success, else the error text.
-        containerd goes on with a call that outlives kubelet's timeout."""
+        containerd goes on with a call that outlives kubelet's timeout (or the pod's deletion)."""
         task = self.port.spawn(self.runtime.create_container(info, name))
+        work.creating.add(task)
+        task.add_done_callback(work.creating.discard)
         done, _ = await asyncio.wait({task}, timeout=self.port.latencies.runtime_request_timeout)
         if not done:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())  # outcome seen later
@@ -365,15 +368,20 @@ class Kubelet:
                 pass
         for task in work.run_tasks.values():
             task.cancel()
+        if work.creating:  # a create the deletion interrupted still completes in the runtime
+            await asyncio.wait(set(work.creating))
         pod = self._pod(work)
         spec_by_name = {c["name"]: (i, c) for i, c in enumerate(pod["spec"]["containers"])} if pod else {}
         running = {name: cid for name, cid in work.containers.items() if name not in work.exited}
+        unrecorded = [c.info for c in self.runtime.containers_of_pod(work.uid)
+                      if c.state in ("created", "running") and c.info.container_id not in running.values()]
         if pod is not None:
             for name in running:
                 self._event(pod, "Normal", "Killing", f"Stopping container {name}", name)
         grace_seconds = max(float(grace), lat.min_kill_grace)
         now = asyncio.get_running_loop().time()
-        plans: list[tuple[float, str, str, int]] = []
+        plans: list[tuple[float, str, str, int]] = [(0.0, f"{info.name} (unrecorded)", info.container_id, KILLED)
+                                                    for info in unrecorded]
         for name, cid in running.items():
             process = work.processes.get(name)
             if process is None:
@@ -400,6 +408,9 @@ class Kubelet:
             self.port.store.delete("pods", work.namespace, work.name)
             self.port.pod_gone(pod)
         await asyncio.sleep(lat.removal_lag)
-        for cid in list(work.containers.values()) + work.dead:
+        # as kubelet's container GC does: every container the runtime has for the pod, even one
+        # whose create completed after the deletion began (kubelet never recorded it)
+        leftovers = [c.info.container_id for c in self.runtime.containers_of_pod(work.uid)]
+        for cid in dict.fromkeys(list(work.containers.values()) + work.dead + leftovers):
             await self.runtime.remove_container(cid)
         self.pods.pop(work.uid, None)

@@ -200,6 +200,10 @@ class SimRuntime(Runtime):
         cid = self.names.get(name)
         return self.containers.get(cid) if cid else None
 
+    def containers_of_pod(self, pod_uid: str) -> list[SimContainer]:
+        """The runtime's containers of one pod (as kubelet lists them by the pod-UID label)."""
+        return [c for c in self.containers.values() if c.info.pod_uid == pod_uid]
+
     # -- hooks -------------------------------------------------------------------
     async def run_pod_sandbox(self, namespace: str, name: str) -> None:
         async with self.lock:
