@@ -51,6 +51,47 @@ def started_containers(pods: Iterable[client.V1Pod]) -> set[StartedContainer]:
     return found
 
 
+@dataclass(frozen=True, order=True)
+class UnseenPod:
+    """A pod bound to a node with a container the runtime had not created when it was listed
+    (refused, or not started yet): a create the plugin admits while the pod is being deleted
+    reserves CPUs nobody recorded, until its own RemoveContainer."""
+
+    node: str
+    pod: str  # namespace/name
+
+    def describe(self) -> str:
+        return f"{self.pod} (a container admitted while the pod was being deleted) on {self.node}"
+
+
+def unseen_pods(pods: Iterable[client.V1Pod]) -> set[UnseenPod]:
+    """The bound pods of ``pods`` with a container that has no id yet."""
+    found = set()
+    for pod in pods:
+        node = pod.spec.node_name if pod.spec else None
+        if not node:
+            continue
+        statuses = (pod.status.container_statuses if pod.status else None) or []
+        if len(statuses) < len(pod.spec.containers or []) or any(not cs.container_id for cs in statuses):
+            found.add(UnseenPod(node, f"{pod.metadata.namespace}/{pod.metadata.name}"))
+    return found
+
+
+def unreleased_unseen(unseen: Iterable[UnseenPod], lines_by_node: Mapping[str, list[str]]) -> set[UnseenPod]:
+    """The unseen pods for which the plugin (since its last start in ``lines_by_node``, read
+    from before the deletion) admitted more containers with reserved CPUs than it removed."""
+    counts: dict[str, tuple] = {}
+    pending = set()
+    for item in unseen:
+        if item.node not in counts:
+            lines = pluginlog.since_last_start(lines_by_node.get(item.node, []))
+            counts[item.node] = (pluginlog.reserving_admissions(lines), pluginlog.removals_per_pod(lines))
+        admitted, removed = counts[item.node]
+        if admitted[item.pod] > removed[item.pod]:
+            pending.add(item)
+    return pending
+
+
 def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, list[str]]) -> set[StartedContainer]:
     """The containers the plugin has not released yet, judged from each node's log since the
     deletion: released once ``Removing container <name> from pod <ns/pod>`` is there. When the
@@ -84,20 +125,24 @@ def last_restart(lines: list[str]) -> int | None:
 
 def wait_until_released(started: set[StartedContainer], accesses: Mapping[str, NodeAccess],
                         marks: Mapping[str, LogMark], timeout: float,
-                        emit: Callable[[str], None] | None = None) -> tuple[float, set[StartedContainer]]:
+                        emit: Callable[[str], None] | None = None,
+                        unseen: set[UnseenPod] = frozenset()) -> tuple[float, set[StartedContainer | UnseenPod]]:
     """Poll the plugin logs of the nodes in ``accesses`` (from ``marks``) until every container
-    of ``started`` on them is released, at most ``timeout`` seconds. Returns the seconds waited
+    of ``started`` on them is released, and every container the plugin admitted for an
+    ``unseen`` pod during the deletion, at most ``timeout`` seconds. Returns the seconds waited
     and what is still unreleased then (empty on success)."""
     watched = {item for item in started if item.node in accesses}
+    watched_unseen = {item for item in unseen if item.node in accesses}
     start = time.monotonic()
     deadline = start + timeout
     progress = Progress(f"waiting up to {timeout:g} s for the plugin to release the deleted pods' containers", emit)
     while True:
-        lines = {node: accesses[node].read_since(marks[node]) for node in {item.node for item in watched}}
-        pending = unreleased(watched, lines)
+        nodes = {item.node for item in watched} | {item.node for item in watched_unseen}
+        lines = {node: accesses[node].read_since(marks[node]) for node in nodes}
+        pending = unreleased(watched, lines) | unreleased_unseen(watched_unseen, lines)
         if not pending or time.monotonic() >= deadline:
             return time.monotonic() - start, pending
-        progress(lambda: f"{len(pending)} not released yet, e.g. {min(pending).describe()}")
+        progress(lambda: f"{len(pending)} not released yet, e.g. {min(item.describe() for item in pending)}")
         time.sleep(POLL_INTERVAL)  # polling the plugin logs: a bounded wait on state
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from CpusetLibrary.releases import StartedContainer, started_containers, unreleased, wait_until_released
+from CpusetLibrary.releases import (StartedContainer, UnseenPod, started_containers, unreleased, unseen_pods,
+                                    wait_until_released)
 
 CID_A = "a" * 64
 CID_B = "b" * 64
@@ -40,6 +41,9 @@ def test_only_containers_with_an_id_on_a_bound_node_are_waited_for() -> None:
     found = started_containers([pod("pod-a", "node-1", CID_A), pod("refused", "node-1", None),
                                 pod("unbound", None, CID_B)])
     assert found == {A}
+    unseen = unseen_pods([pod("pod-a", "node-1", CID_A), pod("refused", "node-1", None),
+                          pod("unbound", None, None)])
+    assert unseen == {UnseenPod("node-1", "ns/refused")}
 
 
 class _Access:
@@ -63,3 +67,27 @@ def test_nodes_without_access_are_not_waited_for() -> None:
     waited, pending = wait_until_released({A, B}, {"node-1": _Access(
         ["Removing container main from pod ns/pod-a"])}, {"node-1": object()}, timeout=5)
     assert pending == set() and waited < 1
+
+
+REFUSED = UnseenPod("node-1", "ns/refused")
+ADMITTED_DURING_DELETION = [
+    "DEBUG: CreateContainer called for annotated container ns/refused (container 321e6900b6d3)",
+    "DEBUG: Recorded annotated container 321e6900b6d3 with CPUs [1]",
+]
+
+
+def test_a_pod_admitted_during_its_deletion_is_awaited_until_removed() -> None:
+    access = _Access(ADMITTED_DURING_DELETION)
+    waited, pending = wait_until_released(set(), {"node-1": access}, {"node-1": object()}, timeout=0.2,
+                                          unseen={REFUSED})
+    assert pending == {REFUSED} and "ns/refused" in REFUSED.describe()
+    access.lines = [*ADMITTED_DURING_DELETION, "Removing container main from pod ns/refused"]
+    _, pending = wait_until_released(set(), {"node-1": access}, {"node-1": object()}, timeout=1, unseen={REFUSED})
+    assert pending == set()
+
+
+def test_an_unseen_pod_the_plugin_did_not_admit_is_not_awaited() -> None:
+    access = _Access(["DEBUG: CreateContainer called for annotated container ns/refused (container 103de61e626c)"])
+    waited, pending = wait_until_released({A}, {"node-1": access}, {"node-1": object()}, timeout=0.2,
+                                          unseen={REFUSED})
+    assert pending == {A}  # mixed kinds are reported together

@@ -18,7 +18,7 @@ from ..nodeplugins import NodeAccessUnavailable, access_for_node
 from ..nodeusage import read_node_usage
 from ..oracle import AccountingCorruption, judge_refusal
 from ..podstate import PodView, view
-from ..releases import delete_daemonsets, started_containers, wait_until_released
+from ..releases import delete_daemonsets, started_containers, unseen_pods, wait_until_released
 from .tables import table as _table
 
 MANAGED_BY = "nri-cpuset-acceptance"
@@ -77,19 +77,23 @@ class PodKeywords:
         # DaemonSets' pods, and the plugin release them, at once
         seen = cluster.list_pods(namespace)
         started = started_containers(seen)
-        accesses, unread = self._plugin_accesses({item.node for item in started})
+        unseen = unseen_pods(seen)
+        accesses, unread = self._plugin_accesses({item.node for item in started} | {item.node for item in unseen})
         marks = {node: access.mark() for node, access in accesses.items()}
         stopped = delete_daemonsets(cluster, namespace)
         if stopped:
             logger.info(f"Deleted DaemonSets (no pod of theirs is recreated): {', '.join(stopped)}")
         pods = cluster.list_pods(namespace)
         late = started_containers(pods) - started  # created by a DaemonSet since the first listing
-        if late:
-            more, more_unread = self._plugin_accesses({item.node for item in late} - set(accesses) - set(unread))
+        late_unseen = unseen_pods(pods) - unseen
+        if late or late_unseen:
+            nodes = {item.node for item in late} | {item.node for item in late_unseen}
+            more, more_unread = self._plugin_accesses(nodes - set(accesses) - set(unread))
             marks.update({node: access.mark() for node, access in more.items()})
             accesses.update(more)
             unread.update(more_unread)
             started |= late
+            unseen |= late_unseen
         remaining = [pod.metadata.name for pod in pods]
         if remaining:
             cluster.delete_pods(namespace, remaining, int(grace_period))
@@ -101,11 +105,11 @@ class PodKeywords:
         for node, why in sorted(unread.items()):
             logger.info(f"Release of the containers on node {node} not waited for: {why}")
         waited, pending = wait_until_released(started, accesses, marks, release_timeout.total_seconds(),
-                                              cluster.progress)
-        released = len([item for item in started if item.node in accesses]) - len(pending)
+                                              cluster.progress, unseen)
+        released = len([item for item in started if item.node in accesses and item not in pending])
         if pending:
             logger.warn(f"The plugin did not release within {release_timeout.total_seconds():g} s (no "
-                        f"RemoveContainer in its log): {'; '.join(item.describe() for item in sorted(pending))}. "
+                        f"RemoveContainer in its log): {'; '.join(sorted(item.describe() for item in pending))}. "
                         "Their CPUs may still be reserved for the next procedure on the node.")
         elif released:
             logger.info(f"The plugin released all {released} containers of the deleted pods {waited:.2f} s "
