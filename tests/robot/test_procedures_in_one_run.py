@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from robot.api import ExecutionResult
 
 pytestmark = pytest.mark.suite
 
@@ -32,3 +33,11 @@ def test_each_procedure_gets_its_own_cluster(robot_run) -> None:
     assert run.stdout.count("Target: SIMULATED cluster") == 3
     for info in clusters:  # each simulated cluster was stopped when its procedure ended
         assert not _pid_alive(int(info["pid"]))
+    # the top level says what the procedures share, and that the rest is each procedure's own
+    result = ExecutionResult(str(run.outdir / "output.xml")).suite
+    procedures = list(result.suites)
+    assert result.metadata["Target"] == procedures[0].metadata["Target"]
+    assert {p.metadata["Target"] for p in procedures} == {result.metadata["Target"]}
+    assert result.metadata["Cluster"] == "3 different values: see each procedure's own metadata"
+    assert len({p.metadata["Cluster"] for p in procedures}) == 3
+    assert result.metadata["Node"] == "sim-node-1"

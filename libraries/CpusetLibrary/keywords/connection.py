@@ -80,6 +80,19 @@ def _seconds(name: str, value: object, allow_zero: bool = False) -> float:
     return seconds
 
 
+#: metadata whose distinct values are short enough to list side by side at the top level
+JOINED_METADATA = ("Target", "Kubernetes", "Node", "CPUs", "Runtime", "Plugin model", "Library")
+
+
+def top_level_value(name: str, values: list[str]) -> str:
+    """The top-level suite's value of metadata ``name`` that procedures published as ``values``."""
+    if len(values) == 1:
+        return values[0]
+    if name in JOINED_METADATA:
+        return " / ".join(values)
+    return f"{len(values)} different values: see each procedure's own metadata"
+
+
 class ConnectionKeywords:
     def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
@@ -306,6 +319,30 @@ class ConnectionKeywords:
             "Plugin access": self.ctx.node_access.describe() if self.ctx.node_access else "not connected",
             "Library": f"CpusetLibrary {__version__}",
         }
+
+    @keyword
+    def publish_cluster_metadata(self, **overrides: str) -> dict:
+        """Set ``Cluster Metadata`` (with ``overrides``, e.g. ``Plugin access=...``) on the
+        current suite and on the top-level suite. Procedures run together (``robot suites/``)
+        each connect on their own: the top level keeps a value they all share; where they differ
+        it joins the distinct values for the short ones (``Target``, ``Plugin model``, ``Node``,
+        ...: a release gate must see every target) and names how many differ for the long ones
+        (``Cluster``, ``Plugin access``, ``Node lease``: each procedure's own metadata has them).
+
+        Example:
+        | Publish Cluster Metadata |
+        | Publish Cluster Metadata | Plugin access=daemonset pod kube-system/app=weka-nri-cpuset |
+        """
+        metadata = {**self.cluster_metadata(), **overrides}
+        builtin = BuiltIn()
+        suite = builtin.get_variable_value("${SUITE NAME}")
+        for name, value in metadata.items():
+            builtin.set_suite_metadata(name, value)
+            by_suite = self.ctx.published_metadata.setdefault(name, {})
+            by_suite[suite] = value  # a procedure that publishes again replaces its own value
+            distinct = list(dict.fromkeys(by_suite.values()))
+            builtin.set_suite_metadata(name, top_level_value(name, distinct), top=True)
+        return metadata
 
     @keyword
     def connect_to_plugin(self, node_access: str = "local", password: Secret | None = None,
