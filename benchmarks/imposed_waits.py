@@ -47,6 +47,7 @@ RESTARTED_RE = re.compile(r"DaemonSet (\S+) restarted at ")
 READY_RE = re.compile(r"Ready in [\d.]+ s: (.*)")
 SUCCEEDED_RE = re.compile(r"Succeeded in [\d.]+ s: (.*)")
 REFUSED_RE = re.compile(r"Plugin refused pod (\S+) (\d+) times")
+DAEMONSETS_DELETED = "Deleted DaemonSets (no pod of theirs is recreated)"
 RELEASED_RE = re.compile(r"Plugin released \d+ containers of (.*); release latency")
 ASSIGN_RE = re.compile(r"(\$\{\w+\}) = (.*)", re.S)
 BODY_NAME_RE = re.compile(r"'metadata': \{'name': '([^']+)'")
@@ -417,10 +418,16 @@ def _reserved_probe(record: KeywordRecord, t: Timeline) -> Imposed:
 def _delete_namespace(record: KeywordRecord, t: Timeline) -> Imposed:
     # the keyword deletes the pods still there with the step grace period, then the namespace
     grace = [int(m.group(1)) for msg in record.messages if (m := GRACE_RE.search(msg))]
+    released = any(RELEASED_ALL in msg for msg in record.messages)
     if not grace:
+        if released and any(DAEMONSETS_DELETED in msg for msg in record.messages):
+            # the DaemonSets' deletion deleted their pods (the garbage collector), then the release
+            if not test_pods_stop_on_sigterm():
+                raise ValueError(f"{record.where}: no rule for DaemonSet pods that ignore SIGTERM (their grace "
+                                 "period is not in output.xml)")
+            return Imposed(t.lat.removal_lag, f"the DaemonSets' pods: {stop_how()} + removal_lag (release)")
         return Imposed(0.0, "no pod left to stop")
     # then it waits until the plugin has released the pods' containers (removal_lag after the stop)
-    released = any(RELEASED_ALL in msg for msg in record.messages)
     return Imposed(stop_time(t.lat, grace[-1]) + (t.lat.removal_lag if released else 0.0),
                    f"{stop_how()} (grace {grace[-1]} s)" + (" + removal_lag (release)" if released else ""))
 

@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from robot.api import ExecutionResult  # noqa: E402
 
 from imposed_waits import KeywordRecord, imposed_table, keywords  # noqa: E402
-from nrisim.latency import profile  # noqa: E402
+from nrisim.latency import Latencies, profile  # noqa: E402
 
 SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
 CONTRACT = "plugin_contract"
@@ -241,11 +241,21 @@ def procedure_seconds(run: Run, sim_start: float) -> float:
     return sum(p.elapsed_time.total_seconds() for p in parts if p) - sim_start
 
 
+def run_latencies(run: Run) -> Latencies:
+    """The latencies the run's simulator applied (``nrisim/cluster.json``): the realistic
+    profile with the suite's own overrides (the name-reservation suite's ``SIM_LATENCIES``)."""
+    info = run.outdir / "nrisim" / "cluster.json"
+    values = json.loads(info.read_text()).get("latencies") if info.is_file() else None
+    if not values:
+        return profile("realistic")
+    return Latencies(**{name: float(value) for name, value in values.items()})
+
+
 def realistic_figures(run: Run, suite: Path, verbose: bool) -> RealisticFigures:
     """(b) for one realistic run: the per-wait table (``verbose``) and the suite's figures."""
     records = keywords(run.result)
     try:
-        rows = imposed_table(records, profile("realistic"))
+        rows = imposed_table(records, run_latencies(run))
     except ValueError as err:
         raise SystemExit(f"{suite.name}: cannot compute the imposed waits: {err}") from None
     imposed = sum(i.seconds for _, i in rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import tempfile
 import threading
@@ -14,6 +15,7 @@ from aiohttp import web
 from .apiserver.api import Api
 from .apiserver.cluster import Cluster
 from .config import SimConfig
+from .latency import Latencies
 from .kubeconfig import write_kubeconfig, write_restart_script
 
 __all__ = ["SimConfig", "SimulatedCluster"]
@@ -78,6 +80,9 @@ class SimulatedCluster:
                 "plugin_model": self.config.plugin_model, "cpus": self.config.cpus, "pid": os.getpid(),
                 "workdir": str(self.workdir), "numa_nodes": self.config.numa_nodes,
                 "offline_cpus": self.config.offline_cpus, "map_order_seed": self.config.map_order_seed,
+                # seconds; "inf" (strict JSON has no infinity) for a wait that never ends by itself
+                "latencies": {name: value if math.isfinite(value := getattr(self.config.latencies, name)) else "inf"
+                              for name in Latencies.names()},
                 "nodes": [{"name": n, "plugin_log": str(self.plugin_log_paths[n]),
                            "restart_command": self.restart_commands[n]} for n in self.node_names]}
 

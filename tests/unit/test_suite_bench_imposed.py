@@ -232,3 +232,10 @@ def test_deleting_the_namespace_waits_for_the_release_when_the_plugin_released_c
     assert imposed([kw("Delete Test Namespace", grace)]) == [0.0]  # no release logged: the stop only
     released = "The plugin released all 2 containers of the deleted pods 2.00 s after the namespace was gone"
     assert imposed([kw("Delete Test Namespace", grace, released)]) == [pytest.approx(LAT.removal_lag)]
+
+
+def test_deleting_the_namespaces_daemonsets_waits_for_their_pods_release():
+    daemonsets = "Deleted DaemonSets (no pod of theirs is recreated): annotated-test-ds, integer-test-ds"
+    released = "The plugin released all 6 containers of the deleted pods 2.02 s after the namespace was gone"
+    assert imposed([kw("Delete Test Namespace", daemonsets, released)]) == [pytest.approx(LAT.removal_lag)]
+    assert imposed([kw("Delete Test Namespace", daemonsets)]) == [0.0]  # nothing of theirs left to release
