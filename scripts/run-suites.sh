@@ -64,8 +64,10 @@ if [ ${#part_files[@]} -eq 0 ]; then
   echo "run-suites.sh: no suite produced an output (see the messages above)" >&2
   exit 252
 fi
+# the merged top level says which cluster(s) the procedures ran on (each part has its own)
+mapfile -t top_metadata < <("$VENV/bin/python" scripts/merged_metadata.py "${part_files[@]}" || true)
 "$VENV/bin/python" -m robot.rebot --outputdir "$outdir" --output "$output" --xunit xunit.xml \
-  --name Suites "${part_files[@]}" || rc=$?
+  --name Suites ${top_metadata[@]+"${top_metadata[@]}"} "${part_files[@]}" || rc=$?
 if [ "$rc" -eq 0 ] || [ ${#gate_args[@]} -gt 0 ]; then
   gate_rc=0
   "$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \

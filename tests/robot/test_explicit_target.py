@@ -53,6 +53,8 @@ def test_run_suites_gate_option_fails_a_simulated_run_and_honours_outputdir(tmp_
     assert "10 passed, 0 failed, 0 skipped" in done.stdout
     assert "--require-real-cluster: this run was made on the simulated cluster" in done.stdout
     assert (outdir / "output.xml").is_file()
+    top = ExecutionResult(str(outdir / "output.xml")).suite.metadata  # the merge's own top level
+    assert top["Target"].startswith("SIMULATED cluster (nrisim)") and top["Node"] == "sim-node-1", dict(top)
 
 
 def test_run_suites_with_output_none_is_judged_from_xunit(tmp_path):

@@ -43,3 +43,14 @@ def test_a_cluster_served_by_a_simulator_started_elsewhere_is_reported_as_simula
     # the library's own simulator is reported as before, whatever the variable says
     own = _metadata(simulated=True)
     assert own["Target"] == SIMULATED_TARGET and own["Plugin model"] == "head"
+
+
+def test_the_top_level_of_several_procedures_keeps_what_they_share_and_says_how_they_differ():
+    from CpusetLibrary.runmetadata import merged_metadata
+
+    first = {"Target": "SIMULATED cluster", "Node": "sim-node-1", "Cluster": "API ``http://127.0.0.1:1``"}
+    second = {"Target": "SIMULATED cluster", "Node": "sim-node-2", "Cluster": "API ``http://127.0.0.1:2``"}
+    assert merged_metadata([first, second, first]) == {
+        "Target": "SIMULATED cluster", "Node": "sim-node-1 / sim-node-2",
+        "Cluster": "2 different values: see each procedure's own metadata"}
+    assert merged_metadata([]) == {}

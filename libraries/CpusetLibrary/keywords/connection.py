@@ -15,6 +15,7 @@ from robot.utils import timestr_to_secs
 from ..cluster import Cluster, ClusterError, read_kubeconfig
 from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
+from ..runmetadata import top_level_value
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
 from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
@@ -78,19 +79,6 @@ def _seconds(name: str, value: object, allow_zero: bool = False) -> float:
     if not (seconds >= 0 if allow_zero else seconds > 0):
         raise ValueError(f"{name} must be a time {'>=' if allow_zero else '>'} 0, got {value!r}")
     return seconds
-
-
-#: metadata whose distinct values are short enough to list side by side at the top level
-JOINED_METADATA = ("Target", "Kubernetes", "Node", "CPUs", "Runtime", "Plugin model", "Library")
-
-
-def top_level_value(name: str, values: list[str]) -> str:
-    """The top-level suite's value of metadata ``name`` that procedures published as ``values``."""
-    if len(values) == 1:
-        return values[0]
-    if name in JOINED_METADATA:
-        return " / ".join(values)
-    return f"{len(values)} different values: see each procedure's own metadata"
 
 
 class ConnectionKeywords:
