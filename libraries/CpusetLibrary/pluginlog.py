@@ -150,6 +150,15 @@ def removals_per_pod(lines: list[str]) -> Counter[str]:
     return found
 
 
+def admitted_not_removed(lines: list[str], pods: set[str]) -> set[str]:
+    """The pods (``namespace/name``) of ``pods`` of which the plugin, since its last start in
+    ``lines``, admitted more containers with reserved CPUs than it has removed."""
+    lines = since_last_start(lines)
+    admitted = reserving_admissions(lines)
+    removed = removals_per_pod(lines)
+    return {pod for pod in pods if admitted[pod] > removed[pod]}
+
+
 def since_last_start(lines: list[str]) -> list[str]:
     """The lines from the plugin's last (re)start on (its last ``Synchronizing state with``):
     what it recorded before that is not in its state any more."""

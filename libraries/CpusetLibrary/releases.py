@@ -80,16 +80,12 @@ def unseen_pods(pods: Iterable[client.V1Pod]) -> set[UnseenPod]:
 def unreleased_unseen(unseen: Iterable[UnseenPod], lines_by_node: Mapping[str, list[str]]) -> set[UnseenPod]:
     """The unseen pods for which the plugin (since its last start in ``lines_by_node``, read
     from before the deletion) admitted more containers with reserved CPUs than it removed."""
-    counts: dict[str, tuple] = {}
-    pending = set()
+    by_node: dict[str, set[str]] = {}
     for item in unseen:
-        if item.node not in counts:
-            lines = pluginlog.since_last_start(lines_by_node.get(item.node, []))
-            counts[item.node] = (pluginlog.reserving_admissions(lines), pluginlog.removals_per_pod(lines))
-        admitted, removed = counts[item.node]
-        if admitted[item.pod] > removed[item.pod]:
-            pending.add(item)
-    return pending
+        by_node.setdefault(item.node, set()).add(item.pod)
+    pending_by_node = {node: pluginlog.admitted_not_removed(lines_by_node.get(node, []), pods)
+                       for node, pods in by_node.items()}
+    return {item for item in unseen if item.pod in pending_by_node[item.node]}
 
 
 def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, list[str]]) -> set[StartedContainer]:

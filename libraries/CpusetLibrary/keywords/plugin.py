@@ -188,10 +188,7 @@ class PluginKeywords:
         progress = Progress(f"waiting up to {timeout.total_seconds():g} s for the plugin to release containers "
                             "it admitted for pods being deleted", getattr(access, "progress", None))
         while True:
-            lines = pluginlog.since_last_start(self._run_lines())
-            admitted = pluginlog.reserving_admissions(lines)
-            removed = pluginlog.removals_per_pod(lines)
-            pending = sorted(keys[key] for key in keys if admitted[key] > removed[key])
+            pending = sorted(keys[key] for key in pluginlog.admitted_not_removed(self._run_lines(), set(keys)))
             if not pending:
                 return
             progress(lambda: "not released yet: " + ", ".join(pending))
