@@ -184,12 +184,19 @@ class PluginKeywords:
             return
         access = self.ctx.node_access
         keys = {f"{self.ctx.namespace}/{pod}": pod for pod in pods}
-        deadline = time.monotonic() + timeout.total_seconds()
+        start = time.monotonic()
+        deadline = start + timeout.total_seconds()
         progress = Progress(f"waiting up to {timeout.total_seconds():g} s for the plugin to release containers "
                             "it admitted for pods being deleted", getattr(access, "progress", None))
+        awaited: list[str] = []
         while True:
             pending = sorted(keys[key] for key in pluginlog.admitted_not_removed(self._run_lines(), set(keys)))
+            awaited = awaited or pending
             if not pending:
+                if awaited:
+                    logger.info(f"The plugin admitted a container for {', '.join(awaited)} while the pod was being "
+                                f"deleted (the test never saw it Running); released {time.monotonic() - start:.2f} s "
+                                "later")
                 return
             progress(lambda: "not released yet: " + ", ".join(pending))
             if time.monotonic() > deadline:
