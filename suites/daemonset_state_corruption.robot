@@ -12,8 +12,8 @@ Documentation     DaemonSet state corruption: the manual procedure `daemonset-st
 ...
 ...               On the simulated cluster: three nodes (`SIM_NODES`). On a real cluster:
 ...               `RUN_NODES` names the nodes; a plugin DaemonSet is restarted with a rollout restart
-...               (NODE_ACCESS=daemonset), a native plugin with its restart command
-...               (NODE_ACCESS=ssh, the target node alone).
+...               (NODE_ACCESS=daemonset), a native plugin with its restart command on every node
+...               (NODE_ACCESS=ssh, each node reached at its own address when SSH_HOST is empty).
 
 Resource          ../resources/daemonset_state_corruption.resource
 

@@ -4,8 +4,10 @@ is derived from the target node's (same kind, same options, that node's log and 
 - ``local`` (the simulated cluster): each simulated node has its own plugin log file and
   restart command (published by the simulator).
 - ``daemonset``: the plugin pod of the DaemonSet on that node (same namespace and label).
-- ``ssh`` reaches one host; a run over several nodes with a native plugin is not supported
-  (the error says so) — deploy the plugin as a DaemonSet or run per node.
+- ``ssh``: when no host was given (the target node was reached at its own address), another
+  node is reached at its address (``InternalIP``) with the same SSH options and plugin log
+  path (on the simulated cluster: that node's files). A host given explicitly names one
+  machine only: another node is then not reachable (the error says so).
 """
 from __future__ import annotations
 
@@ -52,6 +54,22 @@ def _derive(ctx: LibraryContext, access: NodeAccess, node: str) -> NodeAccess:
             raise NodeAccessUnavailable(str(err)) from None
         return LocalNodeAccess(files["plugin_log"], files["restart_command"], access.command_timeout,
                                sync_line=access.sync_line, poll_interval=access.poll_interval)
+    from .nodeaccess.ssh import SshNodeAccess  # late: paramiko is imported only when SSH is used
+
+    if isinstance(access, SshNodeAccess):
+        if not access.host_from_node:
+            raise NodeAccessUnavailable(
+                f"node '{node}': {access.describe()} was given its host (SSH_HOST), which names the target node "
+                "only; a procedure over several nodes reads every node's plugin log: leave SSH_HOST empty so "
+                "each node is reached at its own address with the same SSH options, or use NODE_ACCESS=daemonset")
+        files = {}
+        if ctx.simulator is not None:
+            try:
+                files = ctx.simulator.node_files(node)
+            except ValueError as err:
+                raise NodeAccessUnavailable(str(err)) from None
+        return access.for_host(ctx.require_cluster().node(node).address, files.get("plugin_log"),
+                               files.get("restart_command"))
     raise NodeAccessUnavailable(
         f"node '{node}': {access.describe()} reaches the target node only; a procedure over several "
         "nodes reads every node's plugin log: use NODE_ACCESS=daemonset (plugin deployed as a "

@@ -258,3 +258,16 @@ def test_restart_script_names_the_failure_and_exits_non_zero(tmp_path):
     done = subprocess.run([str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "restart-k3s: runtime restart failed" in done.stderr
+
+
+@pytest.mark.sshd
+def test_ssh_lane_over_three_nodes_restarts_and_reads_every_nodes_plugin(public_robot_run, sshd):
+    """The DaemonSet state corruption procedure with a native plugin on 3 simulated nodes: each
+    node's log is read and its plugin restarted over SSH at the node's own address."""
+    run = public_robot_run(*ssh_args(sshd), suite="suites/daemonset_state_corruption.robot")
+    assert run.rc == 0 and all(status == "PASS" for status, _ in run.statuses.values()), \
+        (run.statuses, run.stdout[-3000:])
+    log = (run.outdir / "output.xml").read_text()
+    for node in ("sim-node-1", "sim-node-2", "sim-node-3"):
+        assert f"Plugin on {node} restarted and synchronized in" in log
+    assert "The plugin synchronized on sim-node-1, sim-node-2, sim-node-3" in log

@@ -383,6 +383,7 @@ class ConnectionKeywords:
             if "restart_command_timeout" in opts:  # the local backend bounds only its restart command
                 opts["command_timeout"] = opts.pop("restart_command_timeout")
         elif kind == "ssh":
+            host_from_node = "host" not in opts
             opts.setdefault("host", node.address)
             if sim is not None:
                 files = sim.node_files(node.name)
@@ -392,6 +393,8 @@ class ConnectionKeywords:
             opts.setdefault("core_v1", cluster.core)
             opts.setdefault("node", node.name)
         access = create_node_access(kind, **opts)
+        if kind == "ssh":
+            access.host_from_node = host_from_node
         if kind == "local":  # fail now, naming the file, when this user cannot read the log
             try:
                 access.read_since(access.mark())

@@ -247,3 +247,34 @@ class NodeKeywords:
                                      f"{timeout.total_seconds():g} s: " + "; ".join(pending))
             time.sleep(POLL_INTERVAL)  # polling the plugin logs: a bounded wait on state
         logger.info(f"The plugin synchronized on {', '.join(nodes)}")
+
+    @keyword
+    def restart_plugins_on_nodes(self, *nodes: str, timeout: timedelta = timedelta(minutes=3)) -> None:
+        """Restart the plugin of each node with the run's node access (a native plugin: its
+        restart command on that node, e.g. over SSH; a DaemonSet plugin: that node's plugin pod),
+        one node after the other, each waiting for its sync line, all within ``timeout``; then
+        wait until the API server answers and the target node is Ready again (``systemctl
+        restart k3s`` on a server node takes the API down for a while).
+
+        Example:
+        | Mark Plugin Logs Of Nodes | before-restart | @{NODES} |
+        | Restart Plugins On Nodes | @{NODES} | timeout=3 min |
+        | Wait Until Plugins Have Synchronized | before-restart | @{NODES} | pods=${PODS} |
+        """
+        from ..apiwait import wait_until_api_answers
+
+        deadline = time.monotonic() + timeout.total_seconds()
+        for node in nodes:
+            access = access_for_node(self.ctx, node)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no time left within {timeout.total_seconds():g} s to restart the plugin on "
+                                     f"{node} (restarted before it: {', '.join(nodes[:nodes.index(node)])})")
+            result = access.restart_plugin(left)
+            logger.info(f"Plugin on {node} restarted and synchronized in {result.seconds:.2f} s via "
+                        f"{access.describe()}")
+        api = wait_until_api_answers(self.ctx.require_cluster(), self.ctx.require_node().name,
+                                     max(0.0, deadline - time.monotonic()))
+        if api.failures:
+            logger.info(f"The API server was unreachable after the restarts; it answered again, node Ready, "
+                        f"after {api.seconds:.2f} s ({api.failures} attempts; last problem: {api.last_problem})")

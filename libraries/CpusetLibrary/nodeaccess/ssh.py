@@ -90,6 +90,24 @@ class SshNodeAccess(NodeAccess):
         self.poll_interval = positive_seconds("poll_interval", poll_interval)
         self._lib: Any = None
         self._lock = threading.Lock()
+        #: the host is the target node's address (no host given): another node of a procedure
+        #: over several nodes is then reached at its own address with the same options
+        self.host_from_node = False
+
+    def for_host(self, host: str, log_path: str | None = None, restart_command: str | None = None) -> "SshNodeAccess":
+        """The same SSH options (user, key, password, passphrase, known hosts, sudo, journal unit,
+        timeouts) for another node at ``host``, with its own log path and restart command when
+        given (the simulated cluster's nodes have their own files)."""
+        other = SshNodeAccess(
+            host, self.port, user=self.user, key_file=self.key_file, password=self._password.value,
+            passphrase=self._passphrase.value, known_hosts=self.known_hosts, sudo=self.sudo,
+            log_path=log_path or self.log_path, journal_unit=self.journal_unit,
+            restart_command=restart_command or self.restart_command, command_timeout=self.command_timeout,
+            connect_timeout=self.connect_timeout, sync_line=self.sync_line, poll_interval=self.poll_interval,
+            restart_command_timeout=self.restart_command_timeout)
+        other.host_from_node = self.host_from_node
+        other.progress = self.progress
+        return other
 
     def __repr__(self) -> str:
         return f"SshNodeAccess({self.describe()!r})"
