@@ -68,8 +68,13 @@ def _derive(ctx: LibraryContext, access: NodeAccess, node: str) -> NodeAccess:
                 files = ctx.simulator.node_files(node)
             except ValueError as err:
                 raise NodeAccessUnavailable(str(err)) from None
-        return access.for_host(ctx.require_cluster().node(node).address, files.get("plugin_log"),
-                               files.get("restart_command"))
+        from .cluster import ClusterError
+
+        try:
+            address = ctx.require_cluster().node(node).address
+        except ClusterError as err:
+            raise NodeAccessUnavailable(str(err).replace("TARGET_NODE", "node")) from None
+        return access.for_host(address, files.get("plugin_log"), files.get("restart_command"))
     raise NodeAccessUnavailable(
         f"node '{node}': {access.describe()} reaches the target node only; a procedure over several "
         "nodes reads every node's plugin log: use NODE_ACCESS=daemonset (plugin deployed as a "

@@ -64,3 +64,9 @@ def test_a_host_given_explicitly_reaches_no_other_node(three_nodes, sshd) -> Non
     _ssh(three_nodes, sshd, host="127.0.0.1")
     with pytest.raises(NodeAccessUnavailable, match="leave SSH_HOST empty"):
         access_for_node(three_nodes.ctx, "sim-node-2")
+
+
+def test_a_node_that_does_not_exist_is_named(three_nodes, sshd) -> None:
+    _ssh(three_nodes, sshd)
+    with pytest.raises(NodeAccessUnavailable, match=r"no node 'sim-node-9' \(nodes: sim-node-1, sim-node-2, sim-node-3\)"):
+        three_nodes("Restart Plugins On Nodes", "sim-node-9")
