@@ -23,6 +23,11 @@ class SshdUnavailable(RuntimeError):
     """sshd cannot be started here (not installed, or no root/sudo)."""
 
 
+#: the journalctl stand-in the test sshd puts first on its sessions' PATH (copied next to the
+#: server's files, which every test user can reach)
+FAKE_JOURNALCTL = Path(__file__).resolve().parent / "fakebin" / "journalctl"
+
+
 def free_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -96,6 +101,11 @@ def start_sshd(timeout: float = 15.0) -> Sshd:
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / "client_key")])
     host_pub = (root / "host_key.pub").read_text().split()
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
+    (root / "journal").mkdir()
+    os.chmod(root / "journal", 0o755)
+    (root / "fakebin").mkdir()
+    shutil.copy(FAKE_JOURNALCTL, root / "fakebin" / "journalctl")
+    os.chmod(root / "fakebin" / "journalctl", 0o755)
     auth_dir = root / "authorized_keys"
     auth_dir.mkdir()
     (auth_dir / key_user).write_text((root / "client_key.pub").read_text())
@@ -117,7 +127,10 @@ def start_sshd(timeout: float = 15.0) -> Sshd:
             f"PidFile {root / 'sshd.pid'}", f"AuthorizedKeysFile {auth_dir}/%u",
             "UsePAM no", "StrictModes no", "PermitRootLogin no", "PasswordAuthentication yes",
             "KbdInteractiveAuthentication no", f"AllowUsers {key_user} {password_user}",
-            "MaxStartups 50", "LogLevel ERROR", "",
+            "MaxStartups 50", "LogLevel ERROR",
+            # a journalctl stand-in first on the sessions' PATH (no journald here), reading the
+            # journal files of FAKE_JOURNAL_DIR; nothing else on PATH changes
+            f"SetEnv PATH={root / 'fakebin'}:/usr/local/bin:/usr/bin:/bin FAKE_JOURNAL_DIR={root / 'journal'}", "",
         ]))
         _run([*priv, "mkdir", "-p", "/run/sshd"])  # privilege separation directory
         _run([*priv, SSHD, "-t", "-f", str(config)])

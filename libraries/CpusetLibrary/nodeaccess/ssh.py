@@ -326,7 +326,8 @@ class SshNodeAccess(NodeAccess):
 
     # -- log: journald -----------------------------------------------------------------
     def _journal_base(self) -> str:
-        return f"journalctl --no-pager -o cat -u {shlex.quote(self.journal_unit or '')}"
+        # -q: no "-- No entries --" line, which would read as a plugin log line
+        return f"journalctl --no-pager -q -o cat -u {shlex.quote(self.journal_unit or '')}"
 
     def _journal_mark(self) -> LogMark:
         script = self._journal_base() + " -n 1 --show-cursor"
