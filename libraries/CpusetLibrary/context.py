@@ -47,7 +47,7 @@ class LibraryContext:
     #: full name of the suite whose setup connected; its end disconnects (see ``shutdown``)
     connected_suite: str = ""
     simulators_started: int = 0  # in this robot run (each gets its own directory)
-    #: metadata name -> suite -> the value that suite (procedure) of this robot run published last
+    #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def require_cluster(self) -> Cluster:

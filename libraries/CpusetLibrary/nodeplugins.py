@@ -11,6 +11,7 @@ is derived from the target node's (same kind, same options, that node's log and 
 """
 from __future__ import annotations
 
+from .cluster import ClusterError
 from .context import LibraryContext
 from .nodeaccess.base import NodeAccess
 from .nodeaccess.daemonset import DaemonSetNodeAccess
@@ -68,8 +69,6 @@ def _derive(ctx: LibraryContext, access: NodeAccess, node: str) -> NodeAccess:
                 files = ctx.simulator.node_files(node)
             except ValueError as err:
                 raise NodeAccessUnavailable(str(err)) from None
-        from .cluster import ClusterError
-
         try:
             address = ctx.require_cluster().node(node).address
         except ClusterError as err:

@@ -159,13 +159,19 @@ def admitted_not_removed(lines: list[str], pods: set[str]) -> set[str]:
     return {pod for pod in pods if admitted[pod] > removed[pod]}
 
 
-def since_last_start(lines: list[str]) -> list[str]:
-    """The lines from the plugin's last (re)start on (its last ``Synchronizing state with``):
-    what it recorded before that is not in its state any more."""
+def last_start(lines: list[str]) -> int | None:
+    """Index of the last ``Synchronizing state with`` line (the plugin (re)started), or None."""
     for index in range(len(lines) - 1, -1, -1):
         if SYNC_START in lines[index]:
-            return lines[index:]
-    return lines
+            return index
+    return None
+
+
+def since_last_start(lines: list[str]) -> list[str]:
+    """The lines from the plugin's last (re)start on: what it recorded before that is not in
+    its state any more (all of ``lines`` when it did not restart in them)."""
+    start = last_start(lines)
+    return lines if start is None else lines[start:]
 
 
 def synchronized(lines: list[str]) -> set[str]:

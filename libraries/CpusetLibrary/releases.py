@@ -100,7 +100,7 @@ def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, 
         if item.node not in removed:  # each node's log is parsed once
             lines = lines_by_node.get(item.node, [])
             removed[item.node] = pluginlog.removed_pod_containers(lines)
-            restart = last_restart(lines)
+            restart = pluginlog.last_start(lines)
             resynced_by_node[item.node] = None if restart is None else pluginlog.synchronized(lines[restart:])
         if (item.pod, item.name) in removed[item.node]:
             continue
@@ -109,14 +109,6 @@ def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, 
             continue
         pending.add(item)
     return pending
-
-
-def last_restart(lines: list[str]) -> int | None:
-    """Index of the last ``Synchronizing state with`` line (the plugin (re)started), or None."""
-    for index in range(len(lines) - 1, -1, -1):
-        if pluginlog.SYNC_START in lines[index]:
-            return index
-    return None
 
 
 def wait_until_released(started: set[StartedContainer], accesses: Mapping[str, NodeAccess],

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from CpusetLibrary.cluster import NodeSummary
 from CpusetLibrary.context import LibraryContext
 from CpusetLibrary.keywords.plugin import PluginKeywords
 from CpusetLibrary.nodeaccess.base import LogMark
@@ -36,7 +37,9 @@ class GrowingLog:
 
 
 def keywords(log: GrowingLog) -> PluginKeywords:
-    return PluginKeywords(LibraryContext(node_access=log, namespace="ns", run_mark=LogMark("fake", 0)))
+    node = NodeSummary(name="node-1", ready=True, cpu_capacity=16, cpu_allocatable=16, address="10.0.0.1",
+                       runtime="containerd 2.0.5", kubelet="v1.36.1")
+    return PluginKeywords(LibraryContext(node=node, node_access=log, namespace="ns", run_mark=LogMark("fake", 0)))
 
 
 def test_waits_until_the_admitted_container_is_removed() -> None:

@@ -15,7 +15,7 @@ from robot.utils import timestr_to_secs
 from ..cluster import Cluster, ClusterError, read_kubeconfig
 from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
-from ..runmetadata import top_level_value
+from ..runmetadata import merged_metadata
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
 from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
@@ -323,13 +323,12 @@ class ConnectionKeywords:
         """
         metadata = {**self.cluster_metadata(), **overrides}
         builtin = BuiltIn()
-        suite = builtin.get_variable_value("${SUITE NAME}")
+        # a procedure that publishes again replaces its own metadata
+        self.ctx.published_metadata[builtin.get_variable_value("${SUITE NAME}")] = metadata
         for name, value in metadata.items():
             builtin.set_suite_metadata(name, value)
-            by_suite = self.ctx.published_metadata.setdefault(name, {})
-            by_suite[suite] = value  # a procedure that publishes again replaces its own value
-            distinct = list(dict.fromkeys(by_suite.values()))
-            builtin.set_suite_metadata(name, top_level_value(name, distinct), top=True)
+        for name, value in merged_metadata(self.ctx.published_metadata.values()).items():
+            builtin.set_suite_metadata(name, value, top=True)
         return metadata
 
     @keyword

@@ -261,7 +261,7 @@ class NodeKeywords:
         | Restart Plugins On Nodes | @{NODES} | timeout=3 min |
         | Wait Until Plugins Have Synchronized | before-restart | @{NODES} | pods=${PODS} |
         """
-        from ..apiwait import wait_until_api_answers
+        from .plugin import wait_for_api_after_restart
 
         deadline = time.monotonic() + timeout.total_seconds()
         for node in nodes:
@@ -273,8 +273,4 @@ class NodeKeywords:
             result = access.restart_plugin(left)
             logger.info(f"Plugin on {node} restarted and synchronized in {result.seconds:.2f} s via "
                         f"{access.describe()}")
-        api = wait_until_api_answers(self.ctx.require_cluster(), self.ctx.require_node().name,
-                                     max(0.0, deadline - time.monotonic()))
-        if api.failures:
-            logger.info(f"The API server was unreachable after the restarts; it answered again, node Ready, "
-                        f"after {api.seconds:.2f} s ({api.failures} attempts; last problem: {api.last_problem})")
+        wait_for_api_after_restart(self.ctx, deadline - time.monotonic())

@@ -20,6 +20,7 @@ from .tables import table as _table
 from ..nodeaccess.base import SYNC_DONE
 from ..podstate import view
 from ..progress import Progress
+from ..releases import UnseenPod, unreleased_unseen, wait_until_released
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
 
@@ -32,6 +33,15 @@ def _release_progress(wanted: dict[tuple[str, str], str], pending: set[tuple[str
     """``1 of 2 containers released; not yet: b (container c)``: a release wait's progress line."""
     waiting = ", ".join(sorted(f"{wanted[key]} (container {key[1]})" for key in pending))
     return f"{len(wanted) - len(pending)} of {len(wanted)} containers released; not yet: {waiting}"
+
+
+def wait_for_api_after_restart(ctx: LibraryContext, seconds: float) -> None:
+    """`systemctl restart k3s` takes the API server down too: wait, within what is left of the
+    restart's bound, until it answers and the target node is Ready, and say so when it was down."""
+    api = wait_until_api_answers(ctx.require_cluster(), ctx.require_node().name, seconds)
+    if api.failures:
+        logger.info(f"The API server was unreachable after the restart; it answered again, node Ready, "
+                    f"after {api.seconds:.2f} s ({api.failures} attempts; last problem: {api.last_problem})")
 
 
 class PluginKeywords:
@@ -177,33 +187,27 @@ class PluginKeywords:
         """Release wait for containers of ``pods`` the library never saw Running: a create the
         plugin admitted while the pod was being deleted (a refused pod's retry that succeeds once
         the pod holding its CPUs is removed first). Such a container reserves CPUs until its own
-        RemoveContainer, which comes after the pod is gone. Waits until the plugin has handled as
-        many removals of each pod as it admitted containers of it with reserved CPUs (judged from
-        its last start on; plugin versions whose create line names no pod are not covered)."""
+        RemoveContainer, which comes after the pod is gone (``releases.unreleased_unseen``: judged
+        from the plugin's last start on; plugin versions whose create line names no pod are not
+        covered)."""
         if not pods or self.ctx.node_access is None or not self.ctx.namespace:
             return
         access = self.ctx.node_access
-        keys = {f"{self.ctx.namespace}/{pod}": pod for pod in pods}
-        start = time.monotonic()
-        deadline = start + timeout.total_seconds()
-        progress = Progress(f"waiting up to {timeout.total_seconds():g} s for the plugin to release containers "
-                            "it admitted for pods being deleted", getattr(access, "progress", None))
-        awaited: list[str] = []
-        while True:
-            pending = sorted(keys[key] for key in pluginlog.admitted_not_removed(self._run_lines(), set(keys)))
-            awaited = awaited or pending
-            if not pending:
-                if awaited:
-                    logger.info(f"The plugin admitted a container for {', '.join(awaited)} while the pod was being "
-                                f"deleted (the test never saw it Running); released {time.monotonic() - start:.2f} s "
-                                "later")
-                return
-            progress(lambda: "not released yet: " + ", ".join(pending))
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"plugin did not release within {timeout.total_seconds():g} s the containers it admitted for "
-                    f"{', '.join(pending)} while they were being deleted (no RemoveContainer in its log)")
-            time.sleep(POLL_INTERVAL)  # polling the log file: a bounded wait on state
+        node = self.ctx.require_node().name
+        unseen = {UnseenPod(node, f"{self.ctx.namespace}/{pod}") for pod in pods}
+        mark = self.ctx.run_mark or access.mark()
+        awaited = unreleased_unseen(unseen, {node: access.read_since(mark)})
+        if not awaited:  # the usual case: nothing admitted behind the test's back
+            return
+        waited, pending = wait_until_released(set(), {node: access}, {node: mark}, timeout.total_seconds(),
+                                              getattr(access, "progress", None), awaited)
+        names = ", ".join(sorted(item.pod.split("/", 1)[1] for item in (pending or awaited)))
+        if pending:
+            raise AssertionError(
+                f"plugin did not release within {timeout.total_seconds():g} s the containers it admitted for "
+                f"{names} while they were being deleted (no RemoveContainer in its log)")
+        logger.info(f"The plugin admitted a container for {names} while the pod was being deleted (the test "
+                    f"never saw it Running); released {waited:.2f} s later")
 
     def _earliest_deletion_mark(self, pods: tuple[str, ...]):
         """The plugin log mark taken just before the earliest deletion of any of ``pods``
@@ -232,12 +236,7 @@ class PluginKeywords:
         # when the wait ended on the end-of-sync line, every Synchronize line is already written
         self._sync_complete = any(SYNC_DONE in line for line in result.log_lines)
         logger.info(f"Plugin restarted and synchronized in {result.seconds:.2f} s via {access.describe()}")
-        # `systemctl restart k3s` takes the API server down too: wait for it within the same bound
-        api = wait_until_api_answers(self.ctx.require_cluster(), self.ctx.require_node().name,
-                                     timeout.total_seconds() - (time.monotonic() - started))
-        if api.failures:
-            logger.info(f"The API server was unreachable after the restart; it answered again, node Ready, "
-                        f"after {api.seconds:.2f} s ({api.failures} attempts; last problem: {api.last_problem})")
+        wait_for_api_after_restart(self.ctx, timeout.total_seconds() - (time.monotonic() - started))
         return list(result.log_lines)
 
     @keyword
