@@ -77,7 +77,7 @@ def test_every_test_has_its_expected_status_and_message(tmp_path, verdict):
     got = [(name, status) for name, status, _ in outcome.tests]
     assert got == [(e.test, e.status) for e in expected], _mismatches(expected, outcome)
     problems = [p for e, (_, _, message) in zip(expected, outcome.tests) for p in V.problems(e, message)]
-    assert not problems, problems
+    assert not problems, "\n".join(problems)  # one per line, whole (a list's repr would be cut)
     assert outcome.rc == sum(e.status == "FAIL" for e in expected), outcome.output
 
 

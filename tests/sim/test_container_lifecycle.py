@@ -169,3 +169,37 @@ def test_a_container_created_after_its_pod_was_deleted_is_removed_too(tmp_path, 
         h.eventually(lambda: not any(uid in name for name in list(host.runtime.names))
                      and not host.runtime.containers_of_pod(uid), timeout=10)
         assert "Removing container weka-container from pod default/late-create" in sim.plugin_log_path.read_text()
+
+
+def _phases_seen_with_an_ended_container(api, name: str, rv: str, timeout: float = 15.0) -> list[str]:
+    """The pod's phase in every watch event (from its creation, ``rv``) whose container has
+    ended, until a final phase."""
+    seen = []
+    for ev in watch.Watch().stream(api.list_namespaced_pod, "default", field_selector=f"metadata.name={name}",
+                                   resource_version=rv, timeout_seconds=int(timeout)):
+        pod = ev["object"]
+        cs = (pod.status.container_statuses or [None])[0]
+        if cs is not None and cs.state.terminated is not None:
+            seen.append(pod.status.phase)
+        if pod.status.phase in ("Succeeded", "Failed"):
+            break
+    return seen
+
+
+@pytest.mark.parametrize("script, final", [("exit 0", "Succeeded"), ("exit 3", "Failed")])
+def test_a_watcher_never_sees_an_ended_container_under_a_running_phase(tmp_path, h, script, final):
+    """kubelet writes the container's end and the phase it implies in one status update."""
+    with h.make_sim(tmp_path, cpus=16) as sim:
+        api = client.CoreV1Api(config.new_client_from_config(str(sim.kubeconfig_path)))
+        rv = api.create_namespaced_pod("default", body(h, "ends", f"sleep 0.2; {script}", cpu="1")).metadata
+        assert _phases_seen_with_an_ended_container(api, "ends", rv.resource_version) == [final]
+
+
+def test_a_container_runc_cannot_start_is_seen_ended_only_with_the_failed_phase(tmp_path, h):
+    """The StartError of a pod that never restarts (annotation-not-validated admits CPU 999)."""
+    with h.make_sim(tmp_path, cpus=16, plugin_model="annotation-not-validated") as sim:
+        api = client.CoreV1Api(config.new_client_from_config(str(sim.kubeconfig_path)))
+        pod = h.pod_body("offline", cpu="100m", annotations={"weka.io/cores-ids": "999"})
+        pod["spec"]["restartPolicy"] = "Never"
+        rv = api.create_namespaced_pod("default", pod).metadata.resource_version
+        assert _phases_seen_with_an_ended_container(api, "offline", rv) == ["Failed"]

@@ -132,7 +132,11 @@ class Kubelet:
                 "restartCount": restart_count, "started": False, "state": {"waiting": waiting},
                 "lastState": last_state or {}, "volumeMounts": []}
 
-    def _set_container_status(self, work: PodWork, index: int, status: dict[str, Any]) -> None:
+    def _set_container_status(self, work: PodWork, index: int, status: dict[str, Any],
+                              with_phase: bool = False) -> None:
+        """Write one container's status; ``with_phase`` derives the pod's phase in the same write,
+        as kubelet's status manager does (a watcher never sees the container ended while the
+        phase still says it runs)."""
         pod = self._pod(work)
         if pod is None:
             return
@@ -140,6 +144,8 @@ class Kubelet:
         while len(statuses) <= index:
             statuses.append({})
         statuses[index] = status
+        if with_phase:
+            self._derive_phase(pod)
         self.port.store.update("pods", pod)
 
     def _last_state(self, work: PodWork, index: int) -> dict[str, Any]:
@@ -222,8 +228,10 @@ class Kubelet:
         work.containers[spec["name"]] = cid
         work.exited[spec["name"]] = 128
         pod = self._pod(work)
-        if pod is not None:
-            self._event(pod, "Warning", "Failed", f"Error: {message}", spec["name"])
+        if pod is None:
+            return
+        self._event(pod, "Warning", "Failed", f"Error: {message}", spec["name"])
+        restarts_never = pod["spec"].get("restartPolicy", "Always") == "Never"
         now = now_rfc3339()
         self._set_container_status(work, index, {
             "name": spec["name"], "image": spec["image"],
@@ -232,13 +240,8 @@ class Kubelet:
             "state": {"terminated": {"exitCode": 128, "reason": "StartError", "message": message,
                                      "startedAt": "1970-01-01T00:00:00Z", "finishedAt": now,
                                      "containerID": f"containerd://{cid}"}},
-            "lastState": last_state, "volumeMounts": []})
-        pod = self._pod(work)
-        if pod is None:
-            return
-        if pod["spec"].get("restartPolicy", "Always") == "Never":
-            self._sync_phase(work)
-        else:
+            "lastState": last_state, "volumeMounts": []}, with_phase=restarts_never)
+        if not restarts_never and self._pod(work) is not None:
             await self._restart(work, index, spec, start_error=message)
 
     async def _cri_create(self, work: PodWork, info: ContainerInfo, name: str) -> str | None:
@@ -265,18 +268,17 @@ class Kubelet:
         await asyncio.sleep(process.duration)
         if work.stop_task is not None or work.containers.get(spec["name"]) != cid:
             return
-        self._container_exited(work, index, spec, cid, process.exit_code)
         pod = self._pod(work)
-        if pod is None:
-            return
-        policy = pod["spec"].get("restartPolicy", "Always")
-        if policy == "Always" or (policy == "OnFailure" and process.exit_code != 0):
+        policy = pod["spec"].get("restartPolicy", "Always") if pod is not None else "Never"
+        restarts = policy == "Always" or (policy == "OnFailure" and process.exit_code != 0)
+        self._container_exited(work, index, spec, cid, process.exit_code, with_phase=not restarts)
+        if restarts and self._pod(work) is not None:
             await self._restart(work, index, spec)
-        else:
-            self._sync_phase(work)
 
-    def _container_exited(self, work: PodWork, index: int, spec: dict[str, Any], cid: str, code: int) -> None:
-        """The main process ended: the container is stopped (still there: the plugin is not told)."""
+    def _container_exited(self, work: PodWork, index: int, spec: dict[str, Any], cid: str, code: int,
+                          with_phase: bool = False) -> None:
+        """The main process ended: the container is stopped (still there: the plugin is not told);
+        ``with_phase``: the pod's phase is derived in the same status write."""
         self.runtime.stop_container(cid)
         work.exited[spec["name"]] = code
         pod = self._pod(work)
@@ -290,6 +292,8 @@ class Kubelet:
                                       "finishedAt": now_rfc3339(), "containerID": f"containerd://{cid}"}}
         st["ready"] = False
         st["started"] = False
+        if with_phase:
+            self._derive_phase(pod)
         self.port.store.update("pods", pod)
 
     async def _restart(self, work: PodWork, index: int, spec: dict[str, Any],
@@ -319,10 +323,15 @@ class Kubelet:
         self._sync_phase(work)
 
     def _sync_phase(self, work: PodWork) -> None:
-        """Phase and readiness from the containers, as kubelet derives them."""
         pod = self._pod(work)
         if pod is None:
             return
+        self._derive_phase(pod)
+        self.port.store.update("pods", pod)
+
+    @staticmethod
+    def _derive_phase(pod: dict[str, Any]) -> None:
+        """Phase and readiness from the containers, as kubelet derives them (not written)."""
         statuses = pod["status"].get("containerStatuses") or []
         states = [s.get("state") or {} for s in statuses]
         policy = pod["spec"].get("restartPolicy", "Always")
@@ -345,7 +354,6 @@ class Kubelet:
             message = "containers with unready status: [" + " ".join(unready) + "]"
             set_condition(pod, "Ready", "False", "ContainersNotReady", message)
             set_condition(pod, "ContainersReady", "False", "ContainersNotReady", message)
-        self.port.store.update("pods", pod)
 
     # -- stop -----------------------------------------------------------------------
     def terminate(self, uid: str, grace: int, object_already_gone: bool = False) -> None:
