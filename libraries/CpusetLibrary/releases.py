@@ -100,15 +100,27 @@ def unreleased(started: Iterable[StartedContainer], lines_by_node: Mapping[str, 
         if item.node not in removed:  # each node's log is parsed once
             lines = lines_by_node.get(item.node, [])
             removed[item.node] = pluginlog.removed_pod_containers(lines)
-            restart = pluginlog.last_start(lines)
-            resynced_by_node[item.node] = None if restart is None else pluginlog.synchronized(lines[restart:])
+            resynced_by_node[item.node] = resynced_since_restart(lines)
         if (item.pod, item.name) in removed[item.node]:
             continue
-        resynced = resynced_by_node[item.node]
-        if resynced is not None and pluginlog.short_id(item.container_id) not in resynced:
+        if dropped_by_restart([item.container_id], resynced_by_node[item.node]):
             continue
         pending.add(item)
     return pending
+
+
+def resynced_since_restart(lines: list[str]) -> set[str] | None:
+    """Short ids of the containers the plugin re-recorded at its last (re)start in ``lines``;
+    None when it did not restart in them."""
+    restart = pluginlog.last_start(lines)
+    return None if restart is None else pluginlog.synchronized(lines[restart:])
+
+
+def dropped_by_restart(container_ids: Iterable[str], resynced: set[str] | None) -> bool:
+    """True when the plugin restarted (``resynced`` from ``resynced_since_restart``) and
+    recorded none of ``container_ids`` again: it holds nothing of them, and no RemoveContainer
+    of them will be logged when the runtime removed them while no plugin was connected."""
+    return resynced is not None and not any(pluginlog.short_id(cid) in resynced for cid in container_ids)
 
 
 def wait_until_released(started: set[StartedContainer], accesses: Mapping[str, NodeAccess],

@@ -20,7 +20,7 @@ from .tables import table as _table
 from ..nodeaccess.base import SYNC_DONE
 from ..podstate import view
 from ..progress import Progress
-from ..releases import UnseenPod, unreleased_unseen, wait_until_released
+from ..releases import UnseenPod, dropped_by_restart, resynced_since_restart, unreleased_unseen, wait_until_released
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
 
@@ -145,8 +145,11 @@ class PluginKeywords:
     def wait_until_plugin_has_released_pods(self, *pods: str,
                                             timeout: timedelta = timedelta(minutes=2)) -> float:
         """Wait until the plugin log shows it handled RemoveContainer for every container of
-        the pods (the plugin frees a container's CPUs only then, not when it stops). Returns the release
-        latency in seconds, measured from the deletion when ``Note Deletion Time`` was used.
+        the pods (the plugin frees a container's CPUs only then, not when it stops), or that it
+        restarted since the deletion and did not record the pod's containers again (a container
+        removed while no plugin was connected gets no RemoveContainer, and nothing of it is
+        reserved). Returns the release latency in seconds, measured from the deletion when
+        ``Note Deletion Time`` was used.
 
         Example:
         | Delete Pods Together | annotated-a | annotated-b |
@@ -166,7 +169,9 @@ class PluginKeywords:
                             getattr(access, "progress", None))
         while True:
             lines = access.read_since(mark)
-            pending = set(wanted) - pluginlog.removed_pod_containers(lines)
+            resynced = resynced_since_restart(lines)
+            pending = {key for key in set(wanted) - pluginlog.removed_pod_containers(lines)
+                       if not dropped_by_restart(self.ctx.container_ids[wanted[key]], resynced)}
             if not pending:
                 break
             progress(lambda: _release_progress(wanted, pending))
