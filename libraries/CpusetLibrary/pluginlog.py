@@ -126,6 +126,11 @@ def reserving_admissions(lines: list[str]) -> Counter[str]:
     """``namespace/pod`` -> how many of its containers the plugin admitted with CPUs it
     reserves (an annotated record or an integer grant of a container whose create line names
     the pod). Plugin versions before the fix do not name the pod at create: nothing is found."""
+    return Counter(reserving_admitted_ids(lines).values())
+
+
+def reserving_admitted_ids(lines: list[str]) -> dict[str, str]:
+    """Short id -> ``namespace/pod`` of every container counted by ``reserving_admissions``."""
     pod_of: dict[str, str] = {}
     admitted: dict[str, str] = {}
     for line in lines:
@@ -137,7 +142,15 @@ def reserving_admissions(lines: list[str]) -> Counter[str]:
             match = pattern.search(line)
             if match and short_id(match.group("cid")) in pod_of:
                 admitted[short_id(match.group("cid"))] = pod_of[short_id(match.group("cid"))]
-    return Counter(admitted.values())
+    return admitted
+
+
+_REMOVE_BY_ID = re.compile(r"DEBUG: RemoveContainer (?:called for unknown container )?(?P<cid>[0-9a-f]{12,64})\b")
+
+
+def removed_ids(lines: list[str]) -> set[str]:
+    """Short ids named by the plugin's per-container RemoveContainer debug lines (from the fix on)."""
+    return {short_id(match.group("cid")) for line in lines if (match := _REMOVE_BY_ID.search(line))}
 
 
 def removals_per_pod(lines: list[str]) -> Counter[str]:
@@ -154,7 +167,10 @@ def admitted_not_removed(lines: list[str], pods: set[str]) -> set[str]:
     """The pods (``namespace/name``) of ``pods`` of which the plugin, since its last start in
     ``lines``, admitted more containers with reserved CPUs than it has removed."""
     lines = since_last_start(lines)
-    admitted = reserving_admissions(lines)
+    removed_by_id = removed_ids(lines)
+    if removed_by_id:  # per container: a pod's other (shared) container's removal does not count
+        return {pod for cid, pod in reserving_admitted_ids(lines).items() if pod in pods and cid not in removed_by_id}
+    admitted = reserving_admissions(lines)  # a build without the debug lines: counted per pod
     removed = removals_per_pod(lines)
     return {pod for pod in pods if admitted[pod] > removed[pod]}
 

@@ -145,3 +145,26 @@ def test_lines_since_the_last_start():
              "Synchronizing state with 0 pods and 0 containers", "c"]
     assert pluginlog.since_last_start(lines) == lines[3:]
     assert pluginlog.since_last_start(["a", "b"]) == ["a", "b"]
+
+
+MIXED_POD_LOG = [
+    "DEBUG: CreateContainer called for shared container ns/mixed (container 5a5a5a5a5a5a)",
+    "DEBUG: CreateContainer called for integer container ns/mixed (container 1b1b1b1b1b1b)",
+    "DEBUG: Successfully allocated integer container 1b1b1b1b1b1b with CPUs: [4 5]",
+    "Removing container sidecar from pod ns/mixed",
+    "DEBUG: RemoveContainer called for unknown container 5a5a5a5a5a5a (not in state)",
+]
+
+
+def test_a_mixed_pods_shared_removal_does_not_release_its_integer_container():
+    assert pluginlog.admitted_not_removed(MIXED_POD_LOG, {"ns/mixed"}) == {"ns/mixed"}
+    removed = [*MIXED_POD_LOG, "Removing container worker from pod ns/mixed",
+               "DEBUG: RemoveContainer 1b1b1b1b1b1b mode=integer CPUs=[4 5] (before removal: intOwner=2 entries, "
+               "annotRef=0 entries)"]
+    assert pluginlog.admitted_not_removed(removed, {"ns/mixed"}) == set()
+
+
+def test_without_per_container_removal_lines_removals_are_counted_per_pod():
+    lines = [*ADMISSION_LOG[:6]]
+    assert pluginlog.admitted_not_removed(lines, {"ns/integer"}) == {"ns/integer"}
+    assert pluginlog.admitted_not_removed(ADMISSION_LOG, {"ns/integer"}) == set()
