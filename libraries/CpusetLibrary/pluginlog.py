@@ -164,8 +164,9 @@ def removals_per_pod(lines: list[str]) -> Counter[str]:
 
 
 def admitted_not_removed(lines: list[str], pods: set[str]) -> set[str]:
-    """The pods (``namespace/name``) of ``pods`` of which the plugin, since its last start in
-    ``lines``, admitted more containers with reserved CPUs than it has removed."""
+    """The pods (``namespace/name``) of ``pods`` with a container the plugin, since its last
+    start in ``lines``, admitted with reserved CPUs and has not removed yet (matched by id; by
+    a per-pod count when the build logs no per-container removal lines)."""
     lines = since_last_start(lines)
     removed_by_id = removed_ids(lines)
     if removed_by_id:  # per container: a pod's other (shared) container's removal does not count

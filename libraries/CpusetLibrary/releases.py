@@ -79,7 +79,8 @@ def unseen_pods(pods: Iterable[client.V1Pod]) -> set[UnseenPod]:
 
 def unreleased_unseen(unseen: Iterable[UnseenPod], lines_by_node: Mapping[str, list[str]]) -> set[UnseenPod]:
     """The unseen pods for which the plugin (since its last start in ``lines_by_node``, read
-    from before the deletion) admitted more containers with reserved CPUs than it removed."""
+    from before the deletion) admitted a container with reserved CPUs that it has not removed
+    (``pluginlog.admitted_not_removed``)."""
     by_node: dict[str, set[str]] = {}
     for item in unseen:
         by_node.setdefault(item.node, set()).add(item.pod)

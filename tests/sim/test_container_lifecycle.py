@@ -191,8 +191,8 @@ def test_a_watcher_never_sees_an_ended_container_under_a_running_phase(tmp_path,
     """kubelet writes the container's end and the phase it implies in one status update."""
     with h.make_sim(tmp_path, cpus=16) as sim:
         api = client.CoreV1Api(config.new_client_from_config(str(sim.kubeconfig_path)))
-        rv = api.create_namespaced_pod("default", body(h, "ends", f"sleep 0.2; {script}", cpu="1")).metadata
-        assert _phases_seen_with_an_ended_container(api, "ends", rv.resource_version) == [final]
+        created = api.create_namespaced_pod("default", body(h, "ends", f"sleep 0.2; {script}", cpu="1"))
+        assert _phases_seen_with_an_ended_container(api, "ends", created.metadata.resource_version) == [final]
 
 
 def test_a_container_runc_cannot_start_is_seen_ended_only_with_the_failed_phase(tmp_path, h):
