@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Generate the keyword documentation (libdoc HTML) into docs/libdoc/.
 
-    python scripts/libdoc.py            # (re)write docs/libdoc/*.html
+    python scripts/libdoc.py            # (re)write the pages of docs/libdoc/ that changed
     python scripts/libdoc.py --check    # exit 1 naming the stale files, write nothing
 
 One page for the CpusetLibrary library and one per resource file in resources/. Source paths are
 written relative to the repository and line numbers left out (the pages do not depend on where
 it is checked out or on edits that only move code), so two generations differ only in their
 generation time, which ``--check`` (and
-tests/unit/test_libdoc.py, run in CI) ignores. Run it after changing a keyword or its docs.
+tests/unit/test_libdoc.py, run in CI) ignores. A page whose content did not change is left as it
+is (its old generation time too), so regenerating with nothing changed changes no file. Run it
+after changing a keyword or its docs.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -88,19 +91,42 @@ def stale(outdir: Path = OUT) -> list[str]:
         return problems
 
 
-def main() -> int:
+def update(outdir: Path = OUT) -> tuple[list[str], int]:
+    """Bring ``outdir`` up to date: write the pages whose content changed, remove pages of
+    nothing; returns what was written or removed, and how many pages were already current."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    changed: list[str] = []
+    current = 0
+    with tempfile.TemporaryDirectory() as fresh_dir:
+        fresh = {p.name: p for p in generate(Path(fresh_dir))}
+        for name, page in sorted(fresh.items()):
+            target = outdir / name
+            if target.is_file() and normalized(target) == normalized(page):
+                current += 1
+                continue
+            shutil.copyfile(page, target)
+            changed.append(f"wrote {_shown(target)}")
+    for extra in sorted(outdir.glob("*.html")):
+        if extra.name not in fresh:
+            extra.unlink()
+            changed.append(f"removed {_shown(extra)}")
+    return changed, current
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="report stale pages, write nothing")
-    args = parser.parse_args()
+    parser.add_argument("--outdir", type=Path, default=OUT, help="where the pages are (default docs/libdoc)")
+    args = parser.parse_args(argv)
     if args.check:
-        problems = stale()
+        problems = stale(args.outdir)
         for problem in problems:
             print(f"{problem}: run python scripts/libdoc.py")
         return 1 if problems else 0
-    for extra in OUT.glob("*.html"):
-        extra.unlink()
-    for page in generate(OUT):
-        print(page.relative_to(ROOT))
+    changed, current = update(args.outdir)
+    for line in changed:
+        print(line)
+    print(f"{current} page(s) already current{'' if changed else ', nothing written'}")
     return 0
 
 

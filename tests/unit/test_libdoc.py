@@ -45,3 +45,30 @@ def test_only_the_generation_time_is_ignored(tmp_path):
     second = tmp_path / "b.html"
     second.write_text(text.replace("Start Step", "Begin Step"), encoding="utf-8")
     assert libdoc.normalized(second) != libdoc.normalized(first)
+
+
+def test_regenerating_with_nothing_changed_rewrites_no_page(tmp_path, capsys):
+    """The user's path: run the script, run it again; the second run writes nothing, so no page
+    shows as modified only because its generation time moved."""
+    libdoc = _libdoc()
+    out = tmp_path / "libdoc"
+    assert libdoc.main(["--outdir", str(out)]) == 0
+    first = {p.name: p.read_bytes() for p in out.glob("*.html")}
+    assert len(first) == len(libdoc.sources())
+    capsys.readouterr()
+    assert libdoc.main(["--outdir", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "wrote" not in said and "nothing written" in said
+    assert {p.name: p.read_bytes() for p in out.glob("*.html")} == first
+    (out / "cpuset.html").unlink()
+    assert libdoc.main(["--outdir", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out and (out / "cpuset.html").is_file()
+
+
+def test_the_readme_links_every_page_and_regenerates_into_docs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (ROOT / "docs" / "libdoc").glob("*.html"))
+    assert pages, "docs/libdoc/ has no page"
+    missing = [name for name in pages if f"](docs/libdoc/{name})" not in readme]
+    assert missing == [], f"README.md does not link {missing}"
+    assert "python -m robot.libdoc" not in readme  # that command writes into the current directory
