@@ -125,3 +125,38 @@ def test_help_documents_nodes():
                          timeout=30).stdout
     assert "--nodes" in out and "restart-k3s-<node>" in out and "--reserved-memory" in out
     assert "stall-plugin" in out and "apps/v1 DaemonSets" in out and "failed to reserve container name" in out
+
+
+def test_manual_commands_on_the_standalone_simulator(cli_sim):
+    """The commands a QA engineer types from the manual: kubectl's typed `create namespace` sends
+    its object as protobuf; the simulator decodes it as an API server does."""
+    assert "namespace/qa-manual created" in kubectl(cli_sim, "create", "namespace", "qa-manual").stdout
+    assert "qa-manual" in kubectl(cli_sim, "get", "namespaces").stdout
+    assert "Status:       Active" in kubectl(cli_sim, "describe", "namespace", "qa-manual").stdout
+    kubectl(cli_sim, "run", "qa-pod", "-n", "qa-manual", "--image=busybox:latest", "--restart=Never", "--",
+            "sleep", "3600")
+    kubectl(cli_sim, "wait", "--for=condition=Ready", "pod/qa-pod", "-n", "qa-manual", "--timeout=30s")
+    assert "Running" in kubectl(cli_sim, "get", "pod", "qa-pod", "-n", "qa-manual").stdout
+    assert "qa-manual/qa-pod" in kubectl(cli_sim, "describe", "pod", "qa-pod", "-n", "qa-manual").stdout
+    logs = kubectl(cli_sim, "logs", "-n", "kube-system", "-l", "app=weka-nri-cpuset", "--tail=-1").stdout
+    assert "qa-manual/qa-pod" in logs
+    deleted = kubectl(cli_sim, "delete", "namespace", "qa-manual", "--wait")
+    assert 'namespace "qa-manual" deleted' in deleted.stdout
+    assert "qa-manual" not in kubectl(cli_sim, "get", "namespaces").stdout
+
+
+def test_a_protobuf_body_of_a_kind_not_decoded_is_refused_with_415(cli_sim):
+    """kubectl create configmap would send protobuf too; the simulator serves no ConfigMap, but a
+    protobuf body it cannot decode is answered 415 naming the kind, never a JSON decode error."""
+    import urllib.error
+    import urllib.request
+
+    type_meta = b"\x0a\x02v1\x12\x09ConfigMap"
+    body = b"k8s\x00" + b"\x0a" + bytes([len(type_meta)]) + type_meta + b"\x12\x00"
+    request = urllib.request.Request(f"{cli_sim['api_url']}/api/v1/namespaces", data=body, method="POST",
+                                     headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=10)
+    status = json.loads(err.value.read())
+    assert err.value.code == 415 and status["reason"] == "UnsupportedMediaType"
+    assert "ConfigMap" in status["message"] and "application/json" in status["message"]

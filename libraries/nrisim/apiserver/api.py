@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from . import faults, leases
+from . import faults, leases, protobuf
 from .cluster import Cluster
 from .discovery import (API_GROUPS, API_V1_RESOURCES, API_VERSIONS, APPS_GROUP, APPS_V1_RESOURCES, OPENAPI_V3_APPS,
                         OPENAPI_V3_CORE, OPENAPI_V3_ROOT, VERSION)
@@ -452,13 +452,26 @@ class Api:
 
 
 # -- request helpers ------------------------------------------------------------------------------
+#: the request body encodings this server decodes (a real API server also serves protobuf)
+_DECODED_MEDIA_TYPES = ("application/json", "application/yaml", "application/merge-patch+json",
+                        "application/strategic-merge-patch+json", "application/json-patch+json",
+                        "application/apply-patch+yaml")
+
 async def _body(request: web.Request) -> Any:
     raw = await request.read()
     if not raw:
         raise ApiError(400, "the request body is empty (expected a JSON object)")
     ctype = request.headers.get("Content-Type", "application/json")
+    media = ctype.split(";")[0].strip().lower()
+    if media == protobuf.MEDIA_TYPE:  # kubectl's typed commands (create namespace)
+        return protobuf.decode(raw)
+    if media not in _DECODED_MEDIA_TYPES:
+        # as an API server answers a content type it does not serve: 415, naming what it accepts
+        raise ApiError(415, f"the body of the request was in an unknown format - accepted media types "
+                            f"include: {', '.join((*_DECODED_MEDIA_TYPES, protobuf.MEDIA_TYPE))}",
+                       reason="UnsupportedMediaType")
     try:
-        if "yaml" in ctype:
+        if "yaml" in media:
             import yaml
             return yaml.safe_load(raw)
         return json.loads(raw)
