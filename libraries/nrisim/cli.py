@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import signal
 import sys
 import urllib.error
@@ -80,7 +81,11 @@ def _serve_parser() -> argparse.ArgumentParser:
                    help=f"built-in name ({', '.join(MODEL_NAMES)}) or module:Class")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
-    p.add_argument("--workdir", type=Path)
+    p.add_argument("--workdir", type=Path,
+                   help="where its files go (kubeconfig, plugin logs, restart commands); default a new "
+                        "temporary directory, removed when the simulator stops (SIGTERM, Ctrl-C)")
+    p.add_argument("--keep-workdir", action="store_true",
+                   help="keep the temporary work directory after the stop (its path is printed on stderr)")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--latency-profile", default="fast", choices=["fast", "realistic"])
     p.add_argument("--latency", action="append", default=[], metavar="NAME=SECONDS",
@@ -105,6 +110,15 @@ async def _serve(sim: SimulatedCluster) -> None:
         await sim.stop_async()
 
 
+def _leave_workdir(workdir: Path, temporary: bool, keep: bool) -> None:
+    """A temporary work directory (no --workdir) is removed on a normal stop (SIGTERM, Ctrl-C)
+    unless --keep-workdir; a kept one, or one the user named, is said on stderr."""
+    if temporary and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elif temporary:
+        print(f"nrisim: work directory kept (--keep-workdir): {workdir}", file=sys.stderr)
+
+
 def serve(argv: list[str]) -> int:
     args = _serve_parser().parse_args(argv)
     try:
@@ -119,7 +133,10 @@ def serve(argv: list[str]) -> int:
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
-        asyncio.run(_serve(sim))
+        try:
+            asyncio.run(_serve(sim))
+        finally:
+            _leave_workdir(sim.workdir, temporary=args.workdir is None, keep=args.keep_workdir)
     except (ValueError, OSError) as err:
         print(f"nrisim: error: {err}", file=sys.stderr)
         return 2

@@ -247,20 +247,30 @@ class Kubelet:
     async def _cri_create(self, work: PodWork, info: ContainerInfo, name: str) -> str | None:
         """One CRI CreateContainer as kubelet sees it: None on success, else the error text.
         containerd goes on with a call that outlives kubelet's timeout (or the pod's deletion)."""
-        task = self.port.spawn(self.runtime.create_container(info, name))
+        task = self.port.spawn(self._create_outcome(info, name))
         work.creating.add(task)
         task.add_done_callback(work.creating.discard)
         done, _ = await asyncio.wait({task}, timeout=self.port.latencies.runtime_request_timeout)
         if not done:
             task.add_done_callback(lambda t: t.cancelled() or t.exception())  # outcome seen later
             return "context deadline exceeded"
+        return task.result()
+
+    async def _create_outcome(self, info: ContainerInfo, name: str) -> str | None:
+        """The runtime's CreateContainer; a refusal (the plugin's, or a reserved name) is an
+        ordinary outcome: returned as kubelet's error text and logged as one line, not a failed
+        background task with a traceback."""
         try:
-            task.result()
+            await self.runtime.create_container(info, name)
         except NameReserved as err:
-            return str(err)
+            error = str(err)
         except PluginError as err:
-            return WRAP.format(err)
-        return None
+            error = WRAP.format(err)
+        else:
+            return None
+        log.warning("%s: CreateContainer %s of pod %s/%s failed: %s", self.node_name, info.name,
+                    info.pod_namespace, info.pod_name, error)
+        return error
 
     # -- containers that end -----------------------------------------------------------
     async def _run_to_end(self, work: PodWork, index: int, spec: dict[str, Any], cid: str,
