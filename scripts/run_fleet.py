@@ -199,6 +199,39 @@ def merge(outputs: list[Path], outdir: Path) -> Path:
     return outdir / "output.xml"
 
 
+def add_top_metadata(output: Path) -> None:
+    """Give the merged top suite the metadata a single run's top level has (``Target``,
+    ``Node``, ``Plugin model``, ... merged as scripts/merged_metadata.py does), from the
+    procedures' suites below it, and rewrite output, log, report and xunit with it: the gate and
+    a reader see the same ``Target`` as for one run."""
+    from robot import rebot
+    from robot.api import ExecutionResult
+
+    from CpusetLibrary.runmetadata import merged_metadata
+
+    result = ExecutionResult(str(output))
+    top = result.suite
+    if top.metadata.get("Target") or not top.suites:
+        return
+    procedures: list[dict[str, str]] = []
+
+    def walk(suite) -> None:
+        if suite.metadata.get("Target"):
+            procedures.append(dict(suite.metadata))
+        for child in suite.suites:
+            walk(child)
+
+    for child in top.suites:
+        walk(child)
+    if not procedures:
+        return
+    for name, value in merged_metadata(procedures).items():
+        top.metadata[name] = value
+    result.save(str(output))
+    rebot(str(output), outputdir=str(output.parent), output="output.xml", log="log.html",
+          report="report.html", xunit="xunit.xml", console="none")
+
+
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     if "--" in argv:
         cut = argv.index("--")
@@ -277,6 +310,7 @@ def main(argv: list[str]) -> int:
                 if (sub.parent / "evidence").is_dir():
                     shutil.copytree(sub.parent / "evidence", outdir / "evidence", dirs_exist_ok=True)
             output = merge(outputs, outdir)
+        add_top_metadata(output)
         missing = missing_results(output, nodes, suites)
     except (FleetError, Exception) as err:  # noqa: BLE001 - one clear line, then the status
         print(f"run_fleet: {err}", file=sys.stderr)

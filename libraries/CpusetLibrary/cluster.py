@@ -7,6 +7,7 @@ the keyword layer's job), so these methods are safe to call from worker threads.
 from __future__ import annotations
 
 import binascii
+import json
 import logging
 import os
 import time
@@ -182,6 +183,24 @@ class Cluster:
         except ClusterError as err:  # the retries are spent: name the kubeconfig that points there
             raise ClusterError(f"{err} (KUBECONFIG '{self.kubeconfig}')") from None
         return info.git_version
+
+    def simulator_info(self) -> dict | None:
+        """What a simulated cluster (nrisim) says about itself on its own API, ``/nrisim/v1/info``
+        (``plugin_model``, ``nodes``), whoever started it; None for any other API server (a real
+        one answers that path 404 or 403)."""
+        api = self._api_client
+        request = api.param_serialize("GET", "/nrisim/v1/info", header_params={"Accept": "application/json"},
+                                      auth_settings=["BearerToken"])
+        try:
+            response = api.call_api(*request, _request_timeout=self.request_timeout)
+            info = json.loads(response.data or b"null")
+        except (ApiException, ClusterError, ConnectionError, ValueError):
+            return None
+        return info if isinstance(info, dict) and "plugin_model" in info else None
+
+    def node_names(self) -> list[str]:
+        """The names of the cluster's nodes, sorted."""
+        return sorted(n.metadata.name for n in self.core.list_node(_request_timeout=self.request_timeout).items)
 
     def node(self, name: str) -> NodeSummary:
         try:

@@ -47,6 +47,10 @@ class LibraryContext:
     #: full name of the suite whose setup connected; its end disconnects (see ``shutdown``)
     connected_suite: str = ""
     simulators_started: int = 0  # in this robot run (each gets its own directory)
+    #: plugin model of a simulated cluster this run did not start (recognised by its own API)
+    simulated_elsewhere: str = ""
+    cluster_nodes: list[str] = field(default_factory=list)  # every node of the connected cluster
+    announced_suite: str = ""  # the suite whose target was last printed on the console
     #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -122,3 +126,5 @@ class LibraryContext:
         self.node_topology = None
         self.node_marks.clear()
         self.connected_suite = ""
+        self.simulated_elsewhere = ""
+        self.cluster_nodes = []

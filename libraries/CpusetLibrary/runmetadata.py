@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 #: metadata whose distinct values are short enough to list side by side at the top level (the
 #: release gate and a reader must see every target, node and plugin model the run covered)
-JOINED_METADATA = ("Target", "Kubernetes", "Node", "CPUs", "Runtime", "Plugin model", "Library")
+JOINED_METADATA = ("Target", "Kubernetes", "Node", "Nodes", "CPUs", "Runtime", "Plugin model", "Library")
 
 
 def top_level_value(name: str, values: list[str]) -> str:

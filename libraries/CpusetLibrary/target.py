@@ -15,6 +15,10 @@ SIMULATED_ELSEWHERE_VARIABLE = "SIMULATED_PLUGIN_MODEL"
 SIMULATED_BANNER = ("[CpusetLibrary] Target: SIMULATED cluster (nrisim, plugin model {model}, {cpus} CPUs), "
                     "not a real node. To test a real cluster pass -v KUBECONFIG:<path> -v TARGET_NODE:<node>.")
 
+#: what the console says about a procedure's target before its first step, from its metadata
+TARGET_LINE_FIELDS = (("cluster", "Cluster"), ("node", "Node"), ("nodes", "Nodes"),
+                      ("plugin access", "Plugin access"), ("plugin model", "Plugin model"))
+
 _TRUE = ("true", "yes", "1", "on")
 _FALSE = ("false", "no", "0", "off", "")
 
@@ -40,3 +44,11 @@ def check_simulated_target_allowed(environ: Mapping[str, str], allow: object) ->
             f"-v KUBECONFIG:{env_kubeconfig} -v TARGET_NODE:<node>; or run on the simulated cluster on purpose: "
             "-v ALLOW_SIMULATED_CLUSTER:true (or unset KUBECONFIG in the environment)"
         )
+
+
+def target_line(suite: str, metadata: Mapping[str, str]) -> str:
+    """One console line naming where ``suite`` runs: the target (simulated or real), the cluster
+    URL, the target node and how many nodes, how the plugin is reached and which plugin it is."""
+    parts = [f"{label} {str(metadata[key]).replace('``', '')}" for label, key in TARGET_LINE_FIELDS
+             if metadata.get(key)]
+    return f"Target of {suite}: {metadata.get(TARGET_METADATA, '?')}; " + "; ".join(parts)

@@ -53,6 +53,13 @@ def test_ten_step_suite_passes_on_four_simulated_nodes_in_parallel(tmp_path):
                 namespaces.add(m.group(1))
     assert len(namespaces) == 4, namespaces
 
+    # the merged top level says where the fleet ran, as one run's top level does
+    top = result.suite.metadata
+    assert top["Target"].startswith("SIMULATED cluster"), dict(top)
+    assert top["Node"] == " / ".join(NODES) and top["Plugin model"] == "head (simulated)"
+    assert top["Nodes"] == f"4 ({', '.join(NODES)})"
+    assert 'Target' in (outdir / "log.html").read_text()
+
     # the processes ran at the same time: every suite started before any ended
     assert max(s.start_time for s in suites.values()) < min(s.end_time for s in suites.values())
     sys.path.insert(0, str(ROOT / "scripts"))

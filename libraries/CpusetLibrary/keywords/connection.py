@@ -19,7 +19,7 @@ from ..runmetadata import merged_metadata
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
 from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
-                      check_simulated_target_allowed, flag)
+                      check_simulated_target_allowed, flag, target_line)
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -224,6 +224,13 @@ class ConnectionKeywords:
             node = cluster.node(target_node)
             if not node.ready:
                 raise ClusterError(f"TARGET_NODE '{target_node}' is not Ready")
+            self.ctx.cluster_nodes = cluster.node_names()
+            if not self.ctx.simulator:  # a simulator started elsewhere is still one: its own API says so
+                found = cluster.simulator_info()
+                self.ctx.simulated_elsewhere = str(found["plugin_model"]) if found else ""
+                if found:
+                    _console(f"{cluster.server} is a SIMULATED cluster (nrisim, plugin model "
+                             f"{self.ctx.simulated_elsewhere}: it serves /nrisim/v1/info), not a real one")
         except Exception:
             self.ctx.shutdown()
             raise
@@ -287,7 +294,8 @@ class ConnectionKeywords:
         cluster = self.ctx.require_cluster()
         node = self.ctx.require_node()
         sim = self.ctx.simulator
-        elsewhere = "" if sim else str(_run_variable(SIMULATED_ELSEWHERE_VARIABLE, "") or "").strip()
+        elsewhere = "" if sim else (self.ctx.simulated_elsewhere
+                                    or str(_run_variable(SIMULATED_ELSEWHERE_VARIABLE, "") or "").strip())
         return {
             "Target": SIMULATED_TARGET if sim or elsewhere else REAL_TARGET,
             # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
@@ -297,6 +305,7 @@ class ConnectionKeywords:
                         else f"``{cluster.server}`` (kubeconfig ``{cluster.kubeconfig}``)"),
             "Kubernetes": getattr(self, "_version", ""),
             "Node": node.name,
+            "Nodes": _nodes_metadata(self.ctx.cluster_nodes),
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
             "Runtime": node.runtime,
             "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
@@ -323,8 +332,12 @@ class ConnectionKeywords:
         """
         metadata = {**self.cluster_metadata(), **overrides}
         builtin = BuiltIn()
+        suite = builtin.get_variable_value("${SUITE NAME}")
+        if self.ctx.announced_suite != suite:  # once per procedure, before its first step
+            self.ctx.announced_suite = suite
+            _console(target_line(suite, metadata))
         # a procedure that publishes again replaces its own metadata
-        self.ctx.published_metadata[builtin.get_variable_value("${SUITE NAME}")] = metadata
+        self.ctx.published_metadata[suite] = metadata
         for name, value in metadata.items():
             builtin.set_suite_metadata(name, value)
         for name, value in merged_metadata(self.ctx.published_metadata.values()).items():
@@ -420,6 +433,14 @@ class ConnectionKeywords:
         problems = self.ctx.shutdown()
         if problems:
             raise ClusterError("; ".join(problems))
+
+
+def _nodes_metadata(names: list[str]) -> str:
+    """How many nodes the cluster had, and which."""
+    if not names:
+        return "unknown"
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    return f"{len(names)} ({shown})"
 
 
 def _latency_args(text: str) -> list[str]:
