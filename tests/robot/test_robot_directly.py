@@ -1,0 +1,50 @@
+"""`robot suites/` straight from a checkout, as the design's own entry point (issue 16, path 3):
+with the README's argument file the results go to results/, and whatever a run writes, with or
+without it, is ignored by git."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from checkout import checkout_copy, git_status, user_env
+
+pytestmark = pytest.mark.suite
+
+STEP_01 = ["--test", "Step 01*", "--console", "dotted", "suites/annotated_pod_state_corruption.robot"]
+
+
+def _robot(copy, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["robot", *args], cwd=copy, env=user_env(), capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_robot_with_the_argument_file_writes_into_results_and_git_sees_nothing(tmp_path):
+    copy = checkout_copy(tmp_path)
+    done = _robot(copy, "-A", "robot.args", *STEP_01)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    results = copy / "results"
+    for name in ("output.xml", "log.html", "report.html", "xunit.xml"):
+        assert (results / name).is_file(), name
+    assert list((results / "evidence").rglob("*.plugin.log"))
+    assert list(results.glob("nrisim*/**/cluster.json"))
+    assert not (copy / "output.xml").exists() and not (copy / "evidence").exists()
+    assert git_status(copy) == ""
+
+
+def test_plain_robot_in_the_checkout_root_leaves_nothing_git_shows(tmp_path):
+    copy = checkout_copy(tmp_path)
+    done = _robot(copy, "--xunit", "xunit.xml", *STEP_01)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (copy / "output.xml").is_file() and (copy / "evidence").is_dir()
+    assert git_status(copy) == ""
+
+
+def test_robotcode_configuration_names_results():
+    import tomllib
+
+    from checkout import ROOT
+    config = tomllib.loads((ROOT / "robot.toml").read_text())
+    assert config["output-dir"] == "results" and config["paths"] == ["suites"]
+    args = (ROOT / "robot.args").read_text().split()
+    assert args[args.index("--outputdir") + 1] == "results"
