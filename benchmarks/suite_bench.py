@@ -242,10 +242,10 @@ def procedure_seconds(run: Run, sim_start: float) -> float:
 
 
 def run_latencies(run: Run) -> Latencies:
-    """The latencies the run's simulator applied (``nrisim/cluster.json``): the realistic
+    """The latencies the run's simulator applied (``nrisim/<procedure>/cluster.json``): the realistic
     profile with the suite's own overrides (the name-reservation suite's ``SIM_LATENCIES``)."""
-    info = run.outdir / "nrisim" / "cluster.json"
-    values = json.loads(info.read_text()).get("latencies") if info.is_file() else None
+    found = sorted((run.outdir / "nrisim").glob("*/cluster.json"))
+    values = json.loads(found[0].read_text()).get("latencies") if found else None
     if not values:
         return profile("realistic")
     return Latencies(**{name: float(value) for name, value in values.items()})
@@ -370,9 +370,10 @@ def bench_fleet(tmp: Path, nodes: int) -> None:
 
 def bench_failure(tmp: Path, profile_name: str) -> None:
     outdir = tmp / f"leak-{profile_name}"
-    watcher = EventWatcher(outdir / "nrisim", timeout=600)
-    (outdir / "nrisim").mkdir(parents=True, exist_ok=True)
-    (outdir / "nrisim" / "cluster.json").unlink(missing_ok=True)
+    sim_dir = outdir / "nrisim" / SUITE.stem  # the procedure's simulated cluster's folder
+    watcher = EventWatcher(sim_dir, timeout=600)
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    (sim_dir / "cluster.json").unlink(missing_ok=True)
     watcher.start()
     run = run_suite(outdir, {"LATENCY_PROFILE": profile_name, "PLUGIN_MODEL": "leak-on-remove"})
     watcher.stop()

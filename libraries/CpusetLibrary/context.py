@@ -46,7 +46,8 @@ class LibraryContext:
     cleanups: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     #: full name of the suite whose setup connected; its end disconnects (see ``shutdown``)
     connected_suite: str = ""
-    simulators_started: int = 0  # in this robot run (each gets its own directory)
+    simulators_started: int = 0  # in this robot run
+    simulator_dirs: set[str] = field(default_factory=set)  # their folders under nrisim/, this run
     #: plugin model of a simulated cluster this run did not start (recognised by its own API)
     simulated_elsewhere: str = ""
     cluster_nodes: list[str] = field(default_factory=list)  # every node of the connected cluster

@@ -22,7 +22,7 @@ from CpusetLibrary.apiretry import RETRIES
 from nrisim.config import SimConfig
 from nrisim.latency import profile
 from nrisim.server import SimulatedCluster
-from robot_runner import ROOT, RobotRun, run_robot
+from robot_runner import ROOT, RobotRun, run_robot, simulator_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import verdicts as V  # noqa: E402
@@ -73,7 +73,7 @@ def fault_runs(tmp_path_factory) -> dict[str, RobotRun]:
 
 def injected(run: RobotRun) -> dict[str, int]:
     """How often each fault fired, as the simulator reported at its exit."""
-    text = (run.outdir / "nrisim" / "nrisim.stderr").read_text()
+    text = (simulator_dir(run.outdir) / "nrisim.stderr").read_text()
     found = re.findall(r"^nrisim: API faults injected: (\{.*\})$", text, re.M)
     return json.loads(found[-1]) if found else {}
 

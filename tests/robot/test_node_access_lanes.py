@@ -20,6 +20,7 @@ from nrisim.kubeconfig import write_restart_script
 from robot.api import ExecutionResult
 from sshd_server import Sshd, free_loopback_port
 from suite_steps import STATE_CORRUPTION, STATE_CORRUPTION_STEPS
+from robot_runner import simulator_dir
 
 RobotRun = Any  # conftest.RobotRun (conftest modules are not imported by name)
 
@@ -47,7 +48,7 @@ def plugin_access(run: RobotRun) -> str:
 
 
 def simulator_info(run: RobotRun) -> dict:
-    return json.loads((run.outdir / "nrisim" / "cluster.json").read_text())
+    return json.loads((simulator_dir(run.outdir) / "cluster.json").read_text())
 
 
 def step_evidence(run: RobotRun, step_file_name: str) -> str:
@@ -67,7 +68,7 @@ def assert_nothing_left_behind(run: RobotRun, *, pods_created: bool) -> None:
     pid = simulator_info(run)["pid"]
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
-    plugin_log = (run.outdir / "nrisim" / "weka-cpuset.log").read_text()
+    plugin_log = (simulator_dir(run.outdir) / "weka-cpuset.log").read_text()
     if not pods_created:
         assert "annotated-state-test" not in plugin_log
     else:

@@ -216,7 +216,7 @@ def test_the_simulator_dies_with_a_robot_killed_with_sigkill(tmp_path):
     outdir = tmp_path / "out"
     robot = robot_process(outdir, "-v", "LATENCY_PROFILE:realistic")
     try:
-        info_file = outdir / "nrisim" / "cluster.json"
+        info_file = outdir / "nrisim" / "annotated_pod_state_corruption" / "cluster.json"
         info = wait_for(lambda: info_file.is_file() and json.loads(info_file.read_text() or "{}"), 60,
                         "the simulator did not start")
         api = client.CoreV1Api(config.new_client_from_config(info["kubeconfig"]))

@@ -25,8 +25,11 @@ def test_each_procedure_gets_its_own_cluster(robot_run) -> None:
                     suite="suites/multiple_cpu_conflicts.robot")
     assert run.rc == 0, run.stdout[-3000:]
     assert all(status == "PASS" for status, _ in run.statuses.values()), run.statuses
-    clusters = [json.loads((run.outdir / name / "cluster.json").read_text())
-                for name in ("nrisim", "nrisim-2", "nrisim-3")]
+    # each procedure's cluster has its own folder, named after the procedure
+    clusters = [json.loads((run.outdir / "nrisim" / name / "cluster.json").read_text())
+                for name in ("relocate_cpu", "sibling_core_allocation_test", "multiple_cpu_conflicts")]
+    assert sorted(p.name for p in (run.outdir / "nrisim").iterdir()) == sorted(
+        ["relocate_cpu", "sibling_core_allocation_test", "multiple_cpu_conflicts"])
     # robot runs the data sources in the order given: relocate (3 nodes), sibling (1), conflicts (1)
     assert [len(info.get("nodes") or [info]) for info in clusters] == [3, 1, 1]
     assert len({info["api_url"] for info in clusters}) == 3
@@ -41,3 +44,7 @@ def test_each_procedure_gets_its_own_cluster(robot_run) -> None:
     assert result.metadata["Cluster"] == "3 different values: see each procedure's own metadata"
     assert len({p.metadata["Cluster"] for p in procedures}) == 3
     assert result.metadata["Node"] == "sim-node-1"
+    # each procedure says how many nodes its cluster had; the top level lists both counts
+    assert [p.metadata["Nodes"] for p in procedures] == [
+        "3 (sim-node-1, sim-node-2, sim-node-3)", "1 (sim-node-1)", "1 (sim-node-1)"]
+    assert result.metadata["Nodes"] == "3 (sim-node-1, sim-node-2, sim-node-3) / 1 (sim-node-1)"

@@ -17,6 +17,7 @@ from kubernetes import client, config
 
 from nrisim.config import SimConfig
 from nrisim.server import SimulatedCluster
+from robot_runner import simulator_dir
 
 pytestmark = pytest.mark.suite
 
@@ -167,6 +168,6 @@ def test_the_simulated_cluster_is_stopped_when_setup_fails(robot_run, tmp_path):
     """With no KUBECONFIG the library starts its own simulator; a bad TARGET_NODE must stop it."""
     run = robot_run("-v", "TARGET_NODE:no-such-node", suite=SUITES[1])
     stopped_in_suite_setup(run, "TARGET_NODE 'no-such-node' does not exist")
-    info = json.loads((tmp_path / "out" / "nrisim" / "cluster.json").read_text())
+    info = json.loads((simulator_dir(tmp_path / "out") / "cluster.json").read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(info["pid"], 0)

@@ -41,3 +41,13 @@ def run_robot(outdir: Path, *args: str, suite: str = "suites", timeout: float = 
     statuses = {test.name: (test.status, test.message) for test in result.suite.all_tests}
     return RobotRun(done.returncode, outdir, done.stdout + done.stderr, statuses,
                     result.suite.status, result.suite.message)
+
+
+def simulator_dir(outdir: Path, procedure: str = "") -> Path:
+    """The folder of a procedure's simulated cluster, ``<outdir>/nrisim/<procedure>`` (the suite
+    file's name without .robot); without ``procedure`` the run's only one."""
+    if procedure:
+        return outdir / "nrisim" / procedure
+    found = sorted(p for p in (outdir / "nrisim").glob("*") if p.is_dir())
+    assert len(found) == 1, f"expected one simulated cluster's folder under {outdir / 'nrisim'}: {found}"
+    return found[0]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -46,10 +48,33 @@ def _run_variable(name: str, default: object) -> object:
         return default
 
 
-def _simulator_dir(started_before: int) -> Path:
-    """``nrisim`` in the output directory for the run's first simulated cluster, ``nrisim-2``,
-    ``nrisim-3``... for the next procedures' (each keeps its plugin logs)."""
-    return _output_dir() / ("nrisim" if not started_before else f"nrisim-{started_before + 1}")
+def _procedure_name() -> str:
+    """The connecting procedure's name for its files: its suite file's name without ``.robot``
+    (``relocate_cpu``), or the suite's name with ``_`` for spaces; ``cluster`` outside a run."""
+    try:
+        source = BuiltIn().get_variable_value("${SUITE SOURCE}") or ""
+    except Exception:  # noqa: BLE001 - outside a robot run (unit tests)
+        source = ""
+    name = Path(source).stem if source and Path(source).suffix else _current_suite()
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "cluster"
+
+
+def _simulator_dir(used: set[str]) -> Path:
+    """``nrisim/<procedure>`` in the output directory: each procedure's simulated cluster keeps
+    its own files (kubeconfig, plugin logs, cluster.json), also when every procedure runs in its
+    own robot process into one output directory. A second cluster of one procedure in the same
+    run gets ``<procedure>-2``...; a folder left by an earlier run into the same directory is
+    emptied first (its plugin log would otherwise run on into this run's)."""
+    base = _procedure_name()
+    name, number = base, 1
+    while name in used:
+        number += 1
+        name = f"{base}-{number}"
+    used.add(name)
+    folder = _output_dir() / "nrisim" / name
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 def _current_suite() -> str:
@@ -198,7 +223,7 @@ class ConnectionKeywords:
                 raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
                                  "a random seed)")
             sim = start_simulator(
-                _simulator_dir(self.ctx.simulators_started), cpus=int(sim_cpus), plugin_model=plugin_model,
+                _simulator_dir(self.ctx.simulator_dirs), cpus=int(sim_cpus), plugin_model=plugin_model,
                 latency_profile=latency_profile, timeout=timeout, numa_nodes=int(sim_numa_nodes),
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
