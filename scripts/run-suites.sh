@@ -33,14 +33,32 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# Start from an empty output directory so no file of an earlier run is mistaken for this run's
-# evidence: results/ is emptied; in another directory only what a run writes is removed.
-mkdir -p "$outdir"
-if [ "$outdir" = results ]; then
-  find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+parts=$(mktemp -d)
+trap 'rm -rf "$parts"' EXIT
+# Which procedures to run, as robot would select them (data sources, --suite, --test,
+# --include/--exclude, --rerunfailed(suites)); each runs once, in its own robot process.
+"$VENV/bin/python" scripts/select_procedures.py "$parts" -- ${robot_args[@]+"${robot_args[@]}"} || exit 252
+mapfile -d '' -t suite_files < "$parts/files"
+mapfile -d '' -t robot_args < "$parts/args"
+rerun_names=()
+if [ -f "$parts/rerun" ]; then
+  # a rerun keeps the earlier run's files; the result is merged with the earlier output
+  mapfile -t rerun_lines < "$parts/rerun"
+  cp "${rerun_lines[0]}" "$parts/previous-output.kept"
+  rerun_names=("${rerun_lines[@]:1}")
+  mkdir -p "$outdir"
+  echo "run-suites.sh: rerunning ${#rerun_names[@]} procedure(s) with failed tests in ${rerun_lines[0]}:" \
+    "$(IFS=,; echo "${rerun_names[*]}" | sed 's/,/, /g')"
 else
-  rm -rf "$outdir/evidence" "$outdir/nrisim" "$outdir/output.xml" "$outdir/log.html" "$outdir/report.html" \
-    "$outdir/xunit.xml"
+  # Start from an empty output directory so no file of an earlier run is mistaken for this run's
+  # evidence: results/ is emptied; in another directory only what a run writes is removed.
+  mkdir -p "$outdir"
+  if [ "$outdir" = results ]; then
+    find results -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+  else
+    rm -rf "$outdir/evidence" "$outdir/nrisim" "$outdir/output.xml" "$outdir/log.html" "$outdir/report.html" \
+      "$outdir/xunit.xml"
+  fi
 fi
 case "$output" in
   NONE|none) output_path=NONE ;;
@@ -49,14 +67,18 @@ case "$output" in
 esac
 # One robot process per procedure: on the simulated cluster each suite gets a fresh cluster (a
 # procedure sizes itself from an idle node), and on a real one each starts after the previous
-# one has cleaned up. rebot merges the parts into one output, log, report and xunit.
-parts=$(mktemp -d)
-trap 'rm -rf "$parts"' EXIT
-for suite in suites/*.robot; do
+# one has cleaned up. rebot merges the parts into one output, log, report and xunit. When a
+# procedure finds that nothing can pass (cluster unreachable, a variable invalid), it says so
+# once in RUN_STOP_FILE and the later procedures are skipped as not run, with that reason.
+for suite in "${suite_files[@]}"; do
   name=$(basename "$suite" .robot)
   "$VENV/bin/python" -m robot --outputdir "$outdir" --output "$parts/$name.xml" --log NONE --report NONE \
-    --loglevel DEBUG:INFO ${robot_args[@]+"${robot_args[@]}"} "$suite" || true
+    --loglevel DEBUG:INFO --variable "RUN_STOP_FILE:$parts/stopped" ${robot_args[@]+"${robot_args[@]}"} \
+    "$suite" || true
 done
+if [ -s "$parts/stopped" ]; then
+  echo "run-suites.sh: stopped early: $(cat "$parts/stopped")" >&2
+fi
 rc=0
 shopt -s nullglob
 part_files=("$parts"/*.xml)
@@ -66,8 +88,15 @@ if [ ${#part_files[@]} -eq 0 ]; then
 fi
 # the merged top level says which cluster(s) the procedures ran on (each part has its own)
 mapfile -t top_metadata < <("$VENV/bin/python" scripts/merged_metadata.py "${part_files[@]}" || true)
-"$VENV/bin/python" -m robot.rebot --outputdir "$outdir" --output "$output" --xunit xunit.xml \
-  --name Suites ${top_metadata[@]+"${top_metadata[@]}"} "${part_files[@]}" || rc=$?
+if [ ${#rerun_names[@]} -gt 0 ]; then
+  # merged into the earlier output (a rerun test replaces the earlier one, as rebot --merge does);
+  # the top level says which procedures were rerun
+  "$VENV/bin/python" scripts/merge_rerun.py "$parts/previous-output.kept" "$outdir" "$output" \
+    "$(IFS=,; echo "${rerun_names[*]}" | sed 's/,/, /g')" "${part_files[@]}" || rc=$?
+else
+  "$VENV/bin/python" -m robot.rebot --outputdir "$outdir" --output "$output" --xunit xunit.xml \
+    --name Suites ${top_metadata[@]+"${top_metadata[@]}"} "${part_files[@]}" || rc=$?
+fi
 if [ "$rc" -eq 0 ] || [ ${#gate_args[@]} -gt 0 ]; then
   gate_rc=0
   "$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \

@@ -9,6 +9,7 @@ from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
 from .nodetopology import NodeTopology
 from .nodelease import NodeLease
+from .runstop import RunStop
 from .secrets import SecretRegistry
 from .simlauncher import SimulatedCluster
 
@@ -52,6 +53,7 @@ class LibraryContext:
     simulated_elsewhere: str = ""
     cluster_nodes: list[str] = field(default_factory=list)  # every node of the connected cluster
     announced_suite: str = ""  # the suite whose target was last printed on the console
+    run_stop: RunStop = field(default_factory=RunStop)  # set when nothing of this run can pass
     #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from ..cluster import Cluster, ClusterError, read_kubeconfig
 from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
 from ..nodelease import NodeBusy, NodeLease
 from ..runmetadata import merged_metadata
+from ..runstop import STOP_FILE_VARIABLE
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
 from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
@@ -126,6 +127,7 @@ class ConnectionKeywords:
         Example:
         | Check Run Variables | SIM_CPUS=${SIM_CPUS} | SSH_SUDO=${SSH_SUDO} | POD_READY_TIMEOUT=2 min |
         """
+        self._skip_if_run_stopped()
         checked = dict(variables)
         for name in ("LEASE_WAIT", "LEASE_DURATION", "REMOVE_LEFTOVERS", "ALLOW_SIMULATED_CLUSTER"):
             if name not in checked:
@@ -134,6 +136,7 @@ class ConnectionKeywords:
                     checked[name] = value
         problems = problems_with(checked)
         if problems:
+            self._stop_run("; ".join(problems))
             raise ValueError("; ".join(problems))
         ignored = simulator_only_given_for_real_cluster(checked)
         if ignored:
@@ -210,6 +213,7 @@ class ConnectionKeywords:
         Example:
         | ${metadata} = | Connect To Cluster | kubeconfig=${KUBECONFIG} | target_node=worker-1 | lease_wait=5 min |
         """
+        self._skip_if_run_stopped()
         wait = _seconds("LEASE_WAIT", _given(lease_wait, "LEASE_WAIT", "0"), allow_zero=True)
         duration = _seconds("LEASE_DURATION", _given(lease_duration, "LEASE_DURATION", "30 s"))
         remove = flag("REMOVE_LEFTOVERS", _given(remove_leftovers, "REMOVE_LEFTOVERS", "true"))
@@ -238,15 +242,20 @@ class ConnectionKeywords:
             kubeconfig, context = sim.kubeconfig, ""
             target_node = target_node or sim.node
         elif not target_node:
+            self._stop_run("TARGET_NODE is empty: name the node of the real cluster to test on")
             raise ClusterError("TARGET_NODE is empty: name the node of the real cluster to test on")
         try:
-            if not self.ctx.simulator:  # mask the kubeconfig's credentials before anything can log them
-                self.ctx.secrets.add(*kubeconfig_secrets(read_kubeconfig(kubeconfig, context or None)))
-            cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
-            cluster.progress = _console
-            self.ctx.cluster = cluster
-            version = cluster.version()
-            node = cluster.node(target_node)
+            try:  # what fails here fails every procedure of the run the same way
+                if not self.ctx.simulator:  # mask the kubeconfig's credentials before anything can log them
+                    self.ctx.secrets.add(*kubeconfig_secrets(read_kubeconfig(kubeconfig, context or None)))
+                cluster = Cluster(kubeconfig, context or None, request_timeout=timeout)
+                cluster.progress = _console
+                self.ctx.cluster = cluster
+                version = cluster.version()
+                node = cluster.node(target_node)
+            except ClusterError as err:
+                self._stop_run(str(err))
+                raise
             if not node.ready:
                 raise ClusterError(f"TARGET_NODE '{target_node}' is not Ready")
             self.ctx.cluster_nodes = cluster.node_names()
@@ -271,6 +280,16 @@ class ConnectionKeywords:
                     f"{node.cpu_capacity:g} CPUs, {node.cpu_allocatable:g} allocatable, {node.runtime}")
         self._version = version
         return self.cluster_metadata()
+
+    def _stop_run(self, cause: str) -> None:
+        """``cause`` fails every procedure of this run: the later ones are not run (``runstop``)."""
+        self.ctx.run_stop.record(_current_suite() or "?", self.ctx.secrets.scrub(cause),
+                                 str(_run_variable(STOP_FILE_VARIABLE, "") or ""))
+
+    def _skip_if_run_stopped(self) -> None:
+        reason = self.ctx.run_stop.current(str(_run_variable(STOP_FILE_VARIABLE, "") or ""))
+        if reason:
+            BuiltIn().skip(reason)
 
     def _hold_node(self, cluster: Cluster, node: str, wait: float, duration: float, remove: bool,
                    kubeconfig: str, context: str | None) -> None:
