@@ -27,9 +27,13 @@ def merged_result(previous: str, parts: list[str]):
     from robot.result.merger import Merger
 
     result = ExecutionResult(previous)
-    rerun = Result(suite=TestSuite(name=result.suite.name))
-    for part in parts:
-        rerun.suite.suites.append(ExecutionResult(part).suite)
+    if result.suite.tests and len(parts) == 1:  # the earlier run was one procedure: its top suite
+        rerun = ExecutionResult(parts[0])
+        rerun.suite.name = result.suite.name
+    else:
+        rerun = Result(suite=TestSuite(name=result.suite.name))
+        for part in parts:
+            rerun.suite.suites.append(ExecutionResult(part).suite)
     Merger(result, rpa=result.rpa).merge(rerun)
     return result
 

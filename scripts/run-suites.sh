@@ -80,8 +80,11 @@ if [ -s "$parts/stopped" ]; then
   echo "run-suites.sh: stopped early: $(cat "$parts/stopped")" >&2
 fi
 rc=0
-shopt -s nullglob
-part_files=("$parts"/*.xml)
+part_files=()  # in the order the procedures ran
+for suite in "${suite_files[@]}"; do
+  part="$parts/$(basename "$suite" .robot).xml"
+  if [ -f "$part" ]; then part_files+=("$part"); fi
+done
 if [ ${#part_files[@]} -eq 0 ]; then
   echo "run-suites.sh: no suite produced an output (see the messages above)" >&2
   exit 252

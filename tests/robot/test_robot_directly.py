@@ -48,3 +48,15 @@ def test_robotcode_configuration_names_results():
     assert config["output-dir"] == "results" and config["paths"] == ["suites"]
     args = (ROOT / "robot.args").read_text().split()
     assert args[args.index("--outputdir") + 1] == "results"
+
+
+def test_one_robot_run_stops_at_the_first_procedure_when_a_variable_is_invalid(tmp_path):
+    copy = checkout_copy(tmp_path)
+    done = _robot(copy, "-A", "robot.args", "-v", "RELEASE_TIMEOUT:later", "--console", "dotted",
+                  "suites/sibling_core_allocation_test.robot", "suites/invalid_annotation_test.robot")
+    assert done.returncode != 0
+    from robot.api import ExecutionResult
+    first, second = ExecutionResult(str(copy / "results" / "output.xml")).suite.suites
+    assert "RELEASE_TIMEOUT 'later'" in first.setup.message
+    assert {t.status for t in second.tests} == {"SKIP"}
+    assert "not run: procedure 'Sibling Core Allocation Test' found that no procedure can pass" in second.setup.message

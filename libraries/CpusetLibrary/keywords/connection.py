@@ -49,6 +49,15 @@ def _run_variable(name: str, default: object) -> object:
         return default
 
 
+def _procedure_title() -> str:
+    """The running suite's own name (``Relocate Cpu``, not ``Suites.Relocate Cpu``)."""
+    try:
+        from robot.running.context import EXECUTION_CONTEXTS
+        return str(EXECUTION_CONTEXTS.current.suite.name)
+    except Exception:  # noqa: BLE001 - outside a robot run
+        return _current_suite() or "?"
+
+
 def _procedure_name() -> str:
     """The connecting procedure's name for its files: its suite file's name without ``.robot``
     (``relocate_cpu``), or the suite's name with ``_`` for spaces; ``cluster`` outside a run."""
@@ -283,7 +292,7 @@ class ConnectionKeywords:
 
     def _stop_run(self, cause: str) -> None:
         """``cause`` fails every procedure of this run: the later ones are not run (``runstop``)."""
-        self.ctx.run_stop.record(_current_suite() or "?", self.ctx.secrets.scrub(cause),
+        self.ctx.run_stop.record(_procedure_title(), self.ctx.secrets.scrub(cause),
                                  str(_run_variable(STOP_FILE_VARIABLE, "") or ""))
 
     def _skip_if_run_stopped(self) -> None:
