@@ -11,6 +11,7 @@ from robot.api import logger
 from robotlibcore import DynamicCore
 
 from .context import LibraryContext
+from .doclinks import REPOSITORY_URL_VARIABLE, RELATIVE_LINK, portable_documentation, repository_url, revision
 from .cpusets import CpuSet
 from .keywords.batches import BatchKeywords
 from .keywords.connection import ConnectionKeywords
@@ -108,6 +109,9 @@ class CpusetLibrary(DynamicCore):
             return
         for note in notes:
             logger.console(f"[CpusetLibrary] {note}")
+        if RELATIVE_LINK.search(result.doc or ""):  # links that survive log.html being attached elsewhere
+            url = repository_url(str(builtin.get_variable_value(f"${{{REPOSITORY_URL_VARIABLE}}}", "") or ""))
+            result.doc = portable_documentation(result.doc, url, revision() if url else "")
 
     def log_message(self, message) -> None:
         if self._context.secrets:

@@ -60,3 +60,28 @@ def test_one_robot_run_stops_at_the_first_procedure_when_a_variable_is_invalid(t
     assert "RELEASE_TIMEOUT 'later'" in first.setup.message
     assert {t.status for t in second.tests} == {"SKIP"}
     assert "not run: procedure 'Sibling Core Allocation Test' found that no procedure can pass" in second.setup.message
+
+
+def _suite_doc_in_log(copy) -> str:
+    from robot.api import ExecutionResult
+    return ExecutionResult(str(copy / "results" / "output.xml")).suite.doc
+
+
+def test_log_html_links_the_procedure_page_at_the_tested_commit(tmp_path):
+    copy = checkout_copy(tmp_path)
+    done = _robot(copy, "-A", "robot.args", "-v", "REPOSITORY_URL:https://git.example.org/qa/acceptance", *STEP_01)
+    assert done.returncode == 0, done.stdout[-2000:]
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=copy, capture_output=True, text=True).stdout.strip()
+    doc = _suite_doc_in_log(copy)
+    assert (f"[https://git.example.org/qa/acceptance/blob/{commit}/docs/procedures/"
+            "annotated-pod-state-corruption.md|") in doc, doc
+    assert "../docs/" not in (copy / "results" / "log.html").read_text()
+
+
+def test_without_a_repository_url_log_html_carries_the_page(tmp_path):
+    copy = checkout_copy(tmp_path)  # a fresh repository without an origin remote
+    done = _robot(copy, "-A", "robot.args", *STEP_01)
+    assert done.returncode == 0, done.stdout[-2000:]
+    doc = _suite_doc_in_log(copy)
+    assert "../docs/" not in doc and "docs/procedures/annotated-pod-state-corruption.md" in doc
+    assert "What was wrong" in doc or "oracle" in doc, doc[-1500:]
