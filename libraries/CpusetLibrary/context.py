@@ -8,6 +8,7 @@ from typing import Callable
 from .cluster import Cluster, NodeSummary
 from .nodeaccess import LogMark, NodeAccess
 from .nodetopology import NodeTopology
+from .leftovers import LeftoverContainers
 from .nodelease import NodeLease
 from .runstop import RunStop
 from .secrets import SecretRegistry
@@ -54,6 +55,9 @@ class LibraryContext:
     cluster_nodes: list[str] = field(default_factory=list)  # every node of the connected cluster
     announced_suite: str = ""  # the suite whose target was last printed on the console
     run_stop: RunStop = field(default_factory=RunStop)  # set when nothing of this run can pass
+    #: containers of namespaces an earlier run left behind, removed at connection: their release
+    #: by the plugin is awaited once it can be read (Connect To Plugin)
+    leftover_containers: LeftoverContainers | None = None
     #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -131,3 +135,4 @@ class LibraryContext:
         self.connected_suite = ""
         self.simulated_elsewhere = ""
         self.cluster_nodes = []
+        self.leftover_containers = None

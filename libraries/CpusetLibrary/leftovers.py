@@ -7,13 +7,17 @@ holds a node's lease knows no other live run uses that node, so the tool's names
 """
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kubernetes.client.exceptions import ApiException
 
 from .cluster import Cluster
+from .nodeaccess.base import NodeAccess
 from .nodelease import MANAGED_BY, MANAGED_BY_LABEL, NODE_LABEL
+from .releases import StartedContainer, UnseenPod, started_containers, unseen_pods, wait_until_released
 
 RUN_LABEL = "nri-cpuset-acceptance/run"
 MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
@@ -69,3 +73,36 @@ def remove_namespaces(cluster: Cluster, names: list[str], timeout: float) -> lis
 def cleanup_command(kubeconfig: str, context: str | None, node: str) -> str:
     return CLEANUP_COMMAND.format(kubeconfig=kubeconfig, context=f" --context {context}" if context else "",
                                   node=node)
+
+
+@dataclass
+class LeftoverContainers:
+    """What the removed leftover namespaces' pods had on the nodes: the containers the plugin
+    may still hold CPUs for until it logs their removal."""
+
+    started: set[StartedContainer] = dataclasses.field(default_factory=set)
+    unseen: set[UnseenPod] = dataclasses.field(default_factory=set)
+
+    @property
+    def nodes(self) -> set[str]:
+        return {item.node for item in self.started} | {item.node for item in self.unseen}
+
+    def __bool__(self) -> bool:
+        return bool(self.started or self.unseen)
+
+
+def leftover_containers(cluster: Cluster, namespaces: list[str]) -> LeftoverContainers:
+    """The containers of the pods in ``namespaces`` (listed before they are deleted)."""
+    pods = [pod for name in namespaces for pod in cluster.list_pods(name)]
+    return LeftoverContainers(started_containers(pods), unseen_pods(pods))
+
+
+def await_leftover_release(left: LeftoverContainers, accesses: Mapping[str, NodeAccess], timeout: float,
+                           emit: Callable[[str], None] | None = None) -> tuple[float, set]:
+    """Wait, at most ``timeout`` s, until the plugin of each node in ``accesses`` has released
+    every leftover container (as ``Delete Test Namespace`` waits for its own): their removal,
+    or a restart that did not record them again, in the plugin's log read from its start (the
+    deletion happened before this run could read the log). Returns the seconds waited and what
+    is still unreleased."""
+    marks = {node: dataclasses.replace(access.mark(), offset=0) for node, access in accesses.items()}
+    return wait_until_released(left.started, accesses, marks, timeout, emit, left.unseen)

@@ -53,6 +53,34 @@ class Holder:
             return True
         return datetime.now(timezone.utc) > self.renewed + timedelta(seconds=self.duration)
 
+    @property
+    def seconds_to_expiry(self) -> float:
+        if self.renewed is None:
+            return 0.0
+        left = self.renewed + timedelta(seconds=self.duration) - datetime.now(timezone.utc)
+        return max(0.0, left.total_seconds())
+
+    def process_here(self) -> int | None:
+        """The holder's process id when it ran on this host (its ``from`` annotation,
+        ``<host> pid <n>``), else None."""
+        m = re.fullmatch(r"(\S+) pid (\d+)", self.origin.strip())
+        return int(m.group(2)) if m and m.group(1) == socket.gethostname() else None
+
+    @property
+    def provably_dead(self) -> bool:
+        """The holder ran on this host and its process is gone (a run killed here): its lease
+        can be taken over at once instead of waiting for it to expire."""
+        pid = self.process_here()
+        if pid is None or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # a process of another user has that id: alive
+            return False
+        return False
+
     def describe(self) -> str:
         age = ""
         if self.renewed is not None:
@@ -100,6 +128,7 @@ class NodeLease:
         self.namespaces_source: Callable[[], Any] | None = None
         self.problem = ""  # set by the renewer when the lease was lost or could not be renewed
         self.held = False
+        self.taken_over_why = ""  # why the holder returned by acquire() was taken over
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -128,8 +157,8 @@ class NodeLease:
             raise
 
     def try_acquire(self) -> Holder | None:
-        """Take the lease when it is free, released or expired. None when we hold it now,
-        else the live holder."""
+        """Take the lease when it is free, released, expired or held by a run that is provably
+        dead (``Holder.provably_dead``). None when we hold it now, else the live holder."""
         lease = self.read()
         try:
             if lease is None:
@@ -139,7 +168,7 @@ class NodeLease:
                     return holder_of(created)  # our create's answer was lost and another run's lease is there
             else:
                 holder = holder_of(lease)
-                if holder.run_id != self.run_id and not holder.expired:
+                if holder.run_id != self.run_id and not holder.expired and not holder.provably_dead:
                     return holder
                 transitions = int(lease.spec.lease_transitions or 0) + (holder.run_id != self.run_id)
                 self.api.replace_namespaced_lease(
@@ -155,18 +184,45 @@ class NodeLease:
         self.held = True
         return None
 
-    def acquire(self, wait: float, progress: Callable[[str], None], interval: float = 5.0) -> Holder | None:
+    def acquire(self, wait: float, progress: Callable[[str], None], interval: float = 5.0,
+                expiry_bound: float | None = None) -> Holder | None:
         """Take the lease, waiting up to ``wait`` seconds for a live holder to finish.
-        Returns the expired holder taken over (None if the lease was free); raises NodeBusy."""
+
+        A holder that is provably dead (it ran on this host and its process is gone) is taken
+        over at once. Any other holder may be a run killed elsewhere: while it does not renew
+        its lease, this waits for the lease to expire when that is at most ``expiry_bound``
+        seconds away (default twice this run's lease duration, at least 60 s), saying so; a
+        holder seen renewing is alive and blocks (``wait``, then NodeBusy). Returns the holder
+        taken over (expired or dead; None if the lease was free); raises NodeBusy."""
+        bound = max(60.0, 2.0 * self.duration) if expiry_bound is None else expiry_bound
         previous = self.read()
-        expired = holder_of(previous) if previous is not None and holder_of(previous).run_id else None
+        before = holder_of(previous) if previous is not None and holder_of(previous).run_id else None
         deadline = time.monotonic() + wait
         next_report = 0.0
+        watched: Holder | None = None  # the holder as first seen: has it renewed since?
+        expiry_deadline = 0.0
         while True:
             holder = self.try_acquire()
             if holder is None:
-                return expired if expired is not None and expired.expired else None
+                if before is not None and before.run_id != self.run_id and (before.expired or before.provably_dead):
+                    self.taken_over_why = ("its process is gone" if not before.expired else "its lease expired")
+                    return before
+                return None
             now = time.monotonic()
+            if watched is None or watched.run_id != holder.run_id:
+                watched, before = holder, holder
+                to_expiry = holder.seconds_to_expiry
+                expiry_deadline = now + to_expiry + 1.0 if to_expiry <= bound else 0.0
+            elif holder.renewed != watched.renewed:
+                expiry_deadline = 0.0  # it renewed its lease: a live run
+            if expiry_deadline > deadline and now < expiry_deadline:
+                if now >= next_report:
+                    progress(f"waiting for node {self.node}: held by {holder.describe()}, not renewed since this "
+                             f"run started looking; its lease expires in {holder.seconds_to_expiry:.0f} s (a live "
+                             "run renews it before that, and then holds the node)")
+                    next_report = now + interval
+                self._stop.wait(min(1.0, max(0.05, expiry_deadline - now)))
+                continue
             if now >= deadline:
                 waited = f" after waiting {wait:g} s" if wait > 0 else ""
                 raise NodeBusy(

@@ -15,7 +15,9 @@ from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
 from ..cluster import Cluster, ClusterError, read_kubeconfig
-from ..leftovers import cleanup_command, find_leftovers, remove_namespaces
+from ..leftovers import (await_leftover_release, cleanup_command, find_leftovers, leftover_containers,
+                         remove_namespaces)
+from ..nodeplugins import NodeAccessUnavailable, access_for_node
 from ..nodelease import NodeBusy, NodeLease
 from ..runmetadata import merged_metadata
 from ..runstop import STOP_FILE_VARIABLE
@@ -311,7 +313,12 @@ class ConnectionKeywords:
         self.ctx.lease = lease
         lease.namespaces_source = lambda: tuple(self.ctx.created_namespaces)
         if taken_over is not None:
-            logger.console(f"[CpusetLibrary] took over the expired lease of node {node} from {taken_over.describe()}")
+            if lease.taken_over_why == "its process is gone":
+                logger.console(f"[CpusetLibrary] took over the lease of node {node} from {taken_over.describe()}: "
+                               "that run's process is gone from this host")
+            else:
+                logger.console(f"[CpusetLibrary] took over the expired lease of node {node} from "
+                               f"{taken_over.describe()}")
         leftovers = find_leftovers(cluster, node, self.ctx.run_id)
         if leftovers:
             names = ", ".join(f"{item.namespace} (run {item.run_id or '?'}, {item.pods_on_node} pods on the node)"
@@ -322,6 +329,8 @@ class ConnectionKeywords:
                     f"with: {cleanup_command(kubeconfig, context, node)} (or run with -v REMOVE_LEFTOVERS:true)")
             logger.console(f"[CpusetLibrary] removing namespaces left behind on node {node} by earlier runs "
                            f"(their lease has expired): {names}")
+            # their containers' release is awaited once the plugin can be read (Connect To Plugin)
+            self.ctx.leftover_containers = leftover_containers(cluster, [item.namespace for item in leftovers])
             problems = remove_namespaces(cluster, [item.namespace for item in leftovers], timeout=120)
             if problems:
                 raise ClusterError(f"namespaces left behind by earlier runs could not be removed: "
@@ -472,7 +481,36 @@ class ConnectionKeywords:
         self.ctx.node_access = access
         self.ctx.run_mark = access.mark()
         logger.info(f"Plugin access: {access.describe()}")
+        self._await_leftover_release()
+        self.ctx.run_mark = access.mark()
         return access.describe()
+
+    def _await_leftover_release(self) -> None:
+        """Before the first step: the plugin has released every container of the namespaces an
+        earlier (killed) run left behind, as ``Delete Test Namespace`` waits for its own, so
+        no step meets CPUs the plugin still holds for pods that are gone."""
+        left, self.ctx.leftover_containers = self.ctx.leftover_containers, None
+        if not left:
+            return
+        accesses, unread = {}, {}
+        for node in sorted(left.nodes):
+            try:
+                accesses[node] = access_for_node(self.ctx, node)
+            except NodeAccessUnavailable as err:
+                unread[node] = str(err)
+        for node, why in unread.items():
+            logger.warn(f"the release of the containers left behind on node {node} is not waited for: {why}")
+        timeout = _seconds("RELEASE_TIMEOUT", _run_variable("RELEASE_TIMEOUT", "2 min"))
+        waited, pending = await_leftover_release(left, accesses, timeout, _console)
+        if pending:
+            raise ClusterError(
+                f"the plugin did not release within {timeout:g} s the containers of the pods an earlier run left "
+                f"behind (no RemoveContainer in its log): {'; '.join(sorted(p.describe() for p in pending))}; their "
+                "CPUs may still be reserved, so this run would judge a node that is not idle")
+        count = len([item for item in left.started if item.node in accesses]) + len(
+            [item for item in left.unseen if item.node in accesses])
+        _console(f"the plugin released the {count} container(s) left behind by earlier runs; waited {waited:.1f} s "
+                 "before the first step")
 
     @keyword
     def disconnect_from_cluster(self) -> None:
