@@ -4,6 +4,9 @@
 # arguments go to robot, e.g.  scripts/run-suites.sh --variablefile resources/real-cluster-ssh.yaml
 # except this script's own option:
 #   --require-real-cluster   the gate fails a run made on the simulated cluster (release pipelines)
+# Suite paths, --suite, --test, --include/--exclude select procedures as robot does (each runs
+# once, in its own robot process); --rerunfailedsuites/-S OUTPUT reruns the procedures with a
+# failed test and merges the rerun into that output (scripts/select_procedures.py, merge_rerun.py).
 # Exit status: robot's (number of failed tests), or 1 when the release gate (scripts/gate.py)
 # fails the run: a skipped test, no test run, or (with --require-real-cluster) a simulated run.
 set -euo pipefail
