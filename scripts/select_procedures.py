@@ -74,15 +74,26 @@ def _failed(output: str, tests: bool) -> tuple[list[Path], list[str], list[str]]
         failed = [t for t in suite.tests if t.status == "FAIL"]
         if not failed:
             continue
-        if not suite.source or not Path(suite.source).is_file():
+        source = Path(suite.source) if suite.source and Path(suite.source).is_file() else _file_named(suite.name)
+        if source is None:
             raise SelectionError(f"procedure '{suite.name}' in '{output}' has no suite file here "
-                                 f"({suite.source or 'no source recorded'})")
-        files.append(Path(suite.source))
+                                 f"({suite.source or 'no source recorded'}, and no suites/*.robot of that name)")
+        files.append(source)
         names.append(suite.name)
         patterns += [f"{suite.name}.{t.name}" for t in failed] if tests else []
     if not files:
         raise SelectionError(f"nothing to rerun: no procedure in '{output}' has a failed test")
     return files, names, patterns
+
+
+def _file_named(name: str) -> Path | None:
+    """The suite file in suites/ that robot names ``name`` (an output made in another checkout)."""
+    from robot.running import TestSuiteBuilder
+
+    for path in sorted((ROOT / "suites").glob("*.robot")):
+        if TestSuiteBuilder().build(str(path)).name == name:
+            return path
+    return None
 
 
 def _leaf_suites(suite):
