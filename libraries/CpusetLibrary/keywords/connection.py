@@ -133,7 +133,9 @@ class ConnectionKeywords:
         ``LEASE_WAIT``, ``LEASE_DURATION``, ``REMOVE_LEFTOVERS`` and ``ALLOW_SIMULATED_CLUSTER``
         are checked too when not given. With ``KUBECONFIG`` given, simulator-only variables
         (``SIM_CPUS``, ``PLUGIN_MODEL``, ``LATENCY_PROFILE``) that differ from their defaults
-        produce a warning: they do nothing on a real cluster.
+        produce a warning: they do nothing on a real cluster. A bad variable fails every
+        procedure alike, so the later procedures of the run are skipped as not run, naming it
+        (across ``scripts/run-suites.sh``'s processes through ``RUN_STOP_FILE``).
 
         Example:
         | Check Run Variables | SIM_CPUS=${SIM_CPUS} | SSH_SUDO=${SSH_SUDO} | POD_READY_TIMEOUT=2 min |
@@ -207,9 +209,16 @@ class ConnectionKeywords:
         renewed every third of ``lease_duration``, deleted at the end). When another live run
         holds it, this one waits up to ``lease_wait`` (``0``: fail at once) and then fails
         naming that run, its namespace and when it started; a lease not renewed for
-        ``lease_duration`` (a killed run) is taken over. Once the node is held, namespaces of
-        this tool left on it by earlier runs are deleted, or with ``remove_leftovers=false`` the
-        run stops naming them and the command that removes them. The three default to the
+        ``lease_duration`` (a killed run) is taken over, at once when its holder ran on this
+        host and its process is gone; a holder that cannot be judged and does not renew is
+        waited for until its lease expires (if within twice ``lease_duration``, at least 60 s).
+        Once the node is held, namespaces of this tool left on it by earlier runs are deleted
+        (``Connect To Plugin`` then waits until the plugin has released their containers,
+        saying how long), or with ``remove_leftovers=false`` the run stops naming them and the
+        command that removes them. A simulated cluster started outside this run is recognised
+        by its own API and reported as simulated. When the kubeconfig is unusable, the API
+        server unreachable or the target node missing, the later procedures of the run are
+        skipped as not run, with that reason. The three default to the
         variables ``LEASE_WAIT`` (0), ``LEASE_DURATION`` (30 s) and ``REMOVE_LEFTOVERS`` (true).
 
         ``sim_faults`` (simulated cluster only) injects API faults, e.g.
@@ -341,11 +350,12 @@ class ConnectionKeywords:
     @keyword
     def cluster_metadata(self) -> dict:
         """What a report should say about where it ran (no secrets): ``Target`` (which the
-        release gate reads), ``Cluster``, ``Kubernetes``, ``Node``, ``CPUs``, ``Runtime``,
-        ``Plugin model``, ``Node lease``, ``Plugin access`` and ``Library``. A cluster named by
-        ``KUBECONFIG`` is reported as simulated when the variable ``SIMULATED_PLUGIN_MODEL``
-        names the model of the simulator that serves it (``scripts/run_fleet.py --simulated``
-        passes it to every node's process).
+        release gate reads), ``Cluster``, ``Kubernetes``, ``Node``, ``Nodes`` (how many the
+        cluster has, and which), ``CPUs``, ``Runtime``, ``Plugin model``, ``Node lease``,
+        ``Plugin access`` and ``Library``. A cluster named by ``KUBECONFIG`` is reported as
+        simulated when it serves the simulator's own API (``/nrisim/v1/info``), whoever started
+        it, or when the variable ``SIMULATED_PLUGIN_MODEL`` names the model of the simulator
+        that serves it (``scripts/run_fleet.py --simulated`` passes it to every node's process).
 
         Example:
         | ${metadata} = | Cluster Metadata |
@@ -502,11 +512,12 @@ class ConnectionKeywords:
             logger.warn(f"the release of the containers left behind on node {node} is not waited for: {why}")
         timeout = _seconds("RELEASE_TIMEOUT", _run_variable("RELEASE_TIMEOUT", "2 min"))
         waited, pending = await_leftover_release(left, accesses, timeout, _console)
-        if pending:
-            raise ClusterError(
+        if pending:  # as Delete Test Namespace does: the steps' own leak checks judge the plugin
+            logger.warn(
                 f"the plugin did not release within {timeout:g} s the containers of the pods an earlier run left "
                 f"behind (no RemoveContainer in its log): {'; '.join(sorted(p.describe() for p in pending))}; their "
-                "CPUs may still be reserved, so this run would judge a node that is not idle")
+                "CPUs may still be reserved on the node")
+            return
         count = len([item for item in left.started if item.node in accesses]) + len(
             [item for item in left.unseen if item.node in accesses])
         _console(f"the plugin released the {count} container(s) left behind by earlier runs; waited {waited:.1f} s "
