@@ -78,6 +78,9 @@ def _serve_parser() -> argparse.ArgumentParser:
                         "<workdir>/bin/restart-k3s")
     p.add_argument("--plugin-model", default="head",
                    help=f"built-in name ({', '.join(MODEL_NAMES)}) or module:Class")
+    p.add_argument("--plugin-binary", default=None, metavar="PATH",
+                   help="host this NRI plugin binary on every node instead of a model (needs root and "
+                        "Linux mount namespaces)")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
     p.add_argument("--workdir", type=Path)
@@ -116,7 +119,7 @@ def serve(argv: list[str]) -> int:
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
                            reserved_memory=args.reserved_memory,
                            nodes=args.nodes,
-                           plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
+                           plugin_model=args.plugin_model, plugin_binary=args.plugin_binary, workdir=args.workdir, kubeconfig=args.kubeconfig,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
         asyncio.run(_serve(sim))

@@ -94,6 +94,10 @@ class RuntimeSide(Runtime):
         """Apply a plugin's UpdateContainers under the runtime's lock; the failed ids."""
 
     @abstractmethod
+    def apply_locked(self, container_id: str, cpus: str, mems: str) -> bool:
+        """Apply one cpuset change while the runtime's lock is held; False when it failed."""
+
+    @abstractmethod
     def plugin_process_exited(self, connection: PluginConnection, code: int) -> None:
         """A plugin process ended (by itself, or after the runtime closed it)."""
 

@@ -312,6 +312,32 @@ class SimRuntime(RuntimeSide):
                 except Exception:
                     log.exception("plugin model failed in RemoveContainer")
 
+    async def update_container(self, cid: str, **resources: int | None) -> None:
+        """CRI UpdateContainerResources (``cpu_quota``, ``cpu_period``, ``cpu_shares``,
+        ``memory_limit``): the plugin sees UpdateContainer and its own update of the container,
+        if any, replaces the cpuset. A refusal leaves the container as it was."""
+        async with self.lock:
+            c = self.containers.get(cid)
+            if c is None:
+                return
+            c.info = replace(c.info, **resources)
+            connection = self.connection
+            if await self._plugin_answers("UpdateContainer") and connection is not None:
+                info = replace(c.info, current_cpus=format_cpu_list(c.cpus) if c.cpus is not None else "")
+                try:
+                    update = await connection.update_container(info)
+                except PluginGone as gone:
+                    self._connection_closed(connection, gone.reason)
+                    return
+                except PluginError as err:
+                    log.info("plugin refused UpdateContainer of %s: %s", cid[:12], err)
+                    return
+                except Exception:
+                    log.exception("plugin model failed in UpdateContainer")
+                    return
+                if update is not None:
+                    self._apply(cid, update.cpus, update.mems)
+
     # -- Runtime interface for the model ------------------------------------------
     def update_containers(self, updates: Sequence[ContainerUpdate],
                           on_done: Callable[[list[str]], None] | None = None) -> None:
@@ -331,6 +357,9 @@ class SimRuntime(RuntimeSide):
         task = asyncio.get_running_loop().create_task(apply())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def apply_locked(self, container_id: str, cpus: str, mems: str) -> bool:
+        return self._apply(container_id, cpus, mems)
 
     async def apply_plugin_updates(self, updates: Sequence[ContainerUpdate]) -> list[str]:
         """A binary's own UpdateContainers call: applied under the runtime's lock, as

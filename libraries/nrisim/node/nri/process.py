@@ -19,7 +19,7 @@ PR_SET_PDEATHSIG = 1
 BIND_AND_EXEC = 'mount --bind "$0" /sys/devices/system && exec "$@"'
 
 
-class PluginBinaryError(Exception):
+class PluginBinaryError(ValueError):
     """The plugin binary cannot be run here; the message says what is wrong and what is needed."""
 
 
