@@ -177,6 +177,15 @@ func (p *plugin) RemoveContainer(_ context.Context, pod *api.PodSandbox, c *api.
 	return nil
 }
 
+// sysfs is one file of /sys/devices/system as this process sees it ("-" when absent)
+func sysfs(name string) string {
+	data, err := os.ReadFile("/sys/devices/system/" + name)
+	if err != nil {
+		return "-"
+	}
+	return strings.TrimSpace(string(data))
+}
+
 func main() {
 	socket := flag.String("socket", "", "NRI socket to dial")
 	flag.Parse()
@@ -199,6 +208,9 @@ func main() {
 	}
 	p.stub = s
 	say("STARTING pid=%d", os.Getpid())
+	say("TOPOLOGY online=%s offline=%s possible=%s siblings0=%s node0=%s node1=%s", sysfs("cpu/online"),
+		sysfs("cpu/offline"), sysfs("cpu/possible"), sysfs("cpu/cpu0/topology/thread_siblings_list"),
+		sysfs("node/node0/cpulist"), sysfs("node/node1/cpulist"))
 	if err := s.Run(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "plugin exited with error: %v\n", err)
 		os.Exit(1)

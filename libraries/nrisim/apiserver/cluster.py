@@ -127,6 +127,8 @@ class Cluster:
             log.error("background task failed", exc_info=task.exception())
 
     async def shutdown(self) -> None:
+        for host in self.nodes.values():
+            await host.end_plugin()
         tasks = set(self._tasks)
         for host in self.nodes.values():
             tasks |= host.background_tasks()

@@ -77,6 +77,10 @@ class PluginLauncher(ABC):
     @abstractmethod
     async def launch(self, runtime: "RuntimeSide") -> PluginConnection: ...
 
+    async def aclose(self) -> None:
+        """End every process it started and wait for them (then :meth:`close`)."""
+        self.close()
+
     def close(self) -> None:
         """Release what the launcher holds (sockets, temp dirs); no process is left."""
 

@@ -68,6 +68,11 @@ class NodeHost:
     def background_tasks(self) -> set[asyncio.Task]:
         return set(self.runtime._tasks)
 
+    async def end_plugin(self) -> None:
+        """The simulator stops: the plugin process ends and is waited for."""
+        self.runtime.stop_plugin()
+        await self.runtime.launcher.aclose()
+
     def close(self) -> None:
         """Ends the plugin process (a binary: killed; its socket and sysfs removed)."""
         self.runtime.stop_plugin()

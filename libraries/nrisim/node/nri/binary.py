@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import secrets
 import shutil
 from collections import deque
 from pathlib import Path
@@ -139,7 +141,9 @@ class BinaryLauncher(PluginLauncher):
         self.binary = check_binary(binary)
         self.workdir = workdir
         self.registration_timeout = registration_timeout
-        self.socket_path = workdir / "nri.sock"
+        # an abstract unix socket (Linux): it vanishes with the listener, even when the simulator
+        # is killed, and the plugin dials it as ``@name`` (Go's convention for abstract names)
+        self.socket_path = f"@nrisim-{os.getpid()}-{workdir.name}-{secrets.token_hex(4)}"
         self.sysfs_root = workdir / "sysfs"
         self.description = f"binary {self.binary}"
         self._server: asyncio.AbstractServer | None = None
@@ -158,9 +162,7 @@ class BinaryLauncher(PluginLauncher):
         def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             queue.put_nowait((reader, writer))
 
-        if self.socket_path.exists():
-            self.socket_path.unlink()
-        self._server = await asyncio.start_unix_server(accepted, path=str(self.socket_path))
+        self._server = await asyncio.start_unix_server(accepted, path="\0" + self.socket_path[1:])
 
     async def launch(self, runtime: RuntimeSide) -> PluginConnection:
         await self._listen(runtime)
@@ -223,6 +225,18 @@ class BinaryLauncher(PluginLauncher):
     def metadata(self) -> dict[str, str]:
         return {"path": str(self.binary), "sha256": sha256(self.binary),
                 "version": binary_version(self.binary) or "unknown (no --version output)"}
+
+    async def aclose(self) -> None:
+        """End every process (SIGTERM, SIGKILL after a second) and wait for it; then close."""
+        for connection in self._connections:
+            connection.stopped = True
+            connection.wire.close()
+        await asyncio.gather(*(p.terminate(1.0) for p in self._processes), return_exceptions=True)
+        for connection in self._connections:
+            for task in list(connection._tasks):
+                task.cancel()
+            await asyncio.gather(*connection._tasks, return_exceptions=True)
+        self.close()
 
     def close(self) -> None:
         """Kill every process still running (SIGCONT first), stop listening, remove the socket

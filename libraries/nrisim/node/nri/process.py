@@ -76,10 +76,10 @@ def binary_version(path: Path) -> str:
 class PluginProcess:
     """``binary --socket SOCKET`` in its own mount namespace; every output line goes to ``on_line``."""
 
-    def __init__(self, binary: Path, socket_path: Path, sysfs_root: Path,
+    def __init__(self, binary: Path, socket_path: str, sysfs_root: Path,
                  on_line: Callable[[str], None]) -> None:
         self.binary = binary
-        self.argv = [str(binary), "--socket", str(socket_path)]
+        self.argv = [str(binary), "--socket", socket_path]
         self.sysfs_root = sysfs_root
         self.on_line = on_line
         self.proc: asyncio.subprocess.Process | None = None
