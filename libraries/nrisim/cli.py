@@ -119,7 +119,8 @@ def serve(argv: list[str]) -> int:
                            reserved_cpu=args.reserved_cpu, memory=args.memory, node_name=args.node_name,
                            reserved_memory=args.reserved_memory,
                            nodes=args.nodes,
-                           plugin_model=args.plugin_model, plugin_binary=args.plugin_binary, workdir=args.workdir, kubeconfig=args.kubeconfig,
+                           plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
+                           plugin_binary=args.plugin_binary,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
         asyncio.run(_serve(sim))

@@ -272,3 +272,30 @@ def test_hosting_a_binary_without_root_says_what_it_needs(tmp_path, h, conform, 
     with pytest.raises(ValueError, match=r"hosting a plugin binary needs root \(it runs in a private mount "
                                          r"namespace"):
         h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform)).start()
+
+
+def test_the_library_starts_a_simulator_hosting_the_binary_and_names_it(tmp_path, conform):
+    from CpusetLibrary.keywords.connection import _binary_description
+    from CpusetLibrary.simlauncher import start_simulator
+
+    sim = start_simulator(tmp_path / "sim", cpus=8, plugin_binary=str(conform))
+    try:
+        assert sim.plugin_binary["path"] == str(conform)
+        assert "CONFIGURE runtime=containerd" in Path(sim.plugin_log).read_text()
+        described = _binary_description(sim.plugin_binary)
+        assert described.startswith(f"binary ``{conform}`` (sha256 {sim.plugin_binary['sha256']}, version ")
+    finally:
+        sim.stop()
+    pid = int(re.search(r"PID: (\d+)", Path(sim.plugin_log).read_text()).group(1))
+    assert not alive(pid)
+
+
+def test_the_library_shows_why_a_binary_did_not_start(tmp_path):
+    from CpusetLibrary.simlauncher import SimulatorError, start_simulator
+
+    binary = tmp_path / "bad-plugin"
+    binary.write_text("#!/bin/sh\necho cannot read my config\nexit 4\n")
+    binary.chmod(0o755)
+    with pytest.raises(SimulatorError, match=r"exited with code 4 before registering; it printed:\n"
+                                             r"    cannot read my config"):
+        start_simulator(tmp_path / "sim", cpus=8, plugin_binary=str(binary))

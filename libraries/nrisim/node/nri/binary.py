@@ -27,7 +27,7 @@ log = logging.getLogger("nrisim.nri")
 
 REGISTRATION_TIMEOUT = 5.0  # containerd's default plugin_registration_timeout
 STOP_GRACE = 5.0
-TAIL = 40  # output lines shown when a binary fails to start
+TAIL = 12  # output lines shown when a binary fails to start (the launcher shows 15 lines of stderr)
 
 
 class BinaryConnection(PluginConnection):
