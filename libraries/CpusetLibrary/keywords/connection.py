@@ -304,7 +304,8 @@ class ConnectionKeywords:
             "Node": node.name,
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
             "Runtime": node.runtime,
-            "Plugin model": (_binary_description(sim.plugin_binary) if sim and sim.plugin_binary
+            "Plugin model": (_binary_description(sim.plugin_binary)
+                             if sim and getattr(sim, "plugin_binary", None)
                              else sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
                                                       if sim.map_order_seed is not None else "")
                              if sim else f"{elsewhere} (simulated)" if elsewhere else "real plugin"),
