@@ -299,3 +299,33 @@ def test_the_library_shows_why_a_binary_did_not_start(tmp_path):
     with pytest.raises(SimulatorError, match=r"exited with code 4 before registering; it printed:\n"
                                              r"    cannot read my config"):
         start_simulator(tmp_path / "sim", cpus=8, plugin_binary=str(binary))
+
+
+def test_a_large_synchronize_is_split_and_the_stub_joins_it(tmp_path, h, conform, monkeypatch):
+    from nrisim.node.nri.binary import BinaryConnection
+
+    monkeypatch.setattr(BinaryConnection, "sync_message_limit", 1500)
+    with h.make_sim(tmp_path, cpus=16, plugin_binary=str(conform)) as sim:
+        api = api_of(sim)
+        for index in range(12):
+            api.create_namespaced_pod("default", h.pod_body(f"many-{index}", cpu="100m"))
+        for index in range(12):
+            h.wait_running(api, f"many-{index}")
+        sim.call(sim.cluster.first_node.restart_runtime)
+        h.eventually(lambda: "SYNCHRONIZE pods=12 containers=12" in plugin_log(sim))
+        assert runtime_of(sim).connection.sync_messages > 1
+
+
+def test_deleting_the_plugin_pod_stops_the_process_and_starts_a_new_one(tmp_path, h, conform):
+    with h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform)) as sim:
+        api = api_of(sim)
+        h.eventually(lambda: "SYNCHRONIZE" in plugin_log(sim))
+        first = plugin_pids(sim)[0]
+        old = api.list_namespaced_pod("kube-system", label_selector="app=weka-nri-cpuset").items[0]
+        api.delete_namespaced_pod(old.metadata.name, "kube-system")
+        new = h.eventually(lambda: [p for p in api.list_namespaced_pod(
+            "kube-system", label_selector="app=weka-nri-cpuset").items
+            if p.metadata.name != old.metadata.name and p.status.container_statuses[0].ready])
+        h.eventually(lambda: len(plugin_pids(sim)) == 2 and not alive(first))
+        assert alive(plugin_pids(sim)[1])
+        assert "CONFIGURE runtime=containerd" in api.read_namespaced_pod_log(new[0].metadata.name, "kube-system")

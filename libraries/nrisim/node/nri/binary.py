@@ -20,7 +20,7 @@ from . import convert
 from .process import PluginBinaryError, PluginProcess, binary_version, check_binary, check_host, sha256
 from .schema import CREATE_CONTAINER, REMOVE_CONTAINER, RUN_POD_SANDBOX, UPDATE_CONTAINER, M
 from .sysfs import write_sysfs
-from .ttrpc import RpcError
+from .ttrpc import MAX_MESSAGE, RpcError
 from .wire import NriWire, PluginClosed
 
 log = logging.getLogger("nrisim.nri")
@@ -32,6 +32,8 @@ TAIL = 12  # output lines shown when a binary fails to start (the launcher shows
 
 class BinaryConnection(PluginConnection):
     real_stall = True
+    #: the largest Synchronize message sent whole (ttrpc's 4 MiB less the request's envelope)
+    sync_message_limit = MAX_MESSAGE - 64 * 1024
 
     def __init__(self, wire: NriWire, process: PluginProcess, instance, runtime: RuntimeSide) -> None:
         self.wire = wire
@@ -39,6 +41,7 @@ class BinaryConnection(PluginConnection):
         self.instance = instance
         self.runtime = runtime
         self.stopped = False
+        self.sync_messages = 0  # how many messages the last Synchronize took
         self._tasks: set[asyncio.Task] = set()
 
     # -- the runtime's requests ---------------------------------------------------------
@@ -50,11 +53,37 @@ class BinaryConnection(PluginConnection):
             raise PluginGone(closed.reason) from None
 
     async def synchronize(self, containers: Sequence[ContainerInfo]) -> list[ContainerUpdate]:
-        pods = {c.sandbox_id: convert.pod_sandbox(c) for c in containers}
-        msgs = [convert.container(c, "running") for c in containers]
-        reply = await self._call("Synchronize", M.SynchronizeRequest(pods=list(pods.values()), containers=msgs),
-                                 M.SynchronizeResponse)
-        return [convert.update(u) for u in reply.update]
+        """Every pod and container in one message, or, when that exceeds ttrpc's message size,
+        in pieces with ``more`` set, as containerd splits them (each piece a share of the
+        objects scaled by max size / size, at most 0.9; the pieces' replies must be empty)."""
+        pods = list({c.sandbox_id: convert.pod_sandbox(c) for c in containers}.values())
+        ctrs = [convert.container(c, "running") for c in containers]
+        pods_per, ctrs_per = len(pods), len(ctrs)
+        self.sync_messages = 0
+        while True:
+            request = M.SynchronizeRequest(pods=pods[:pods_per], containers=ctrs[:ctrs_per],
+                                           more=len(pods) > pods_per or len(ctrs) > ctrs_per)
+            size = request.ByteSize()
+            if size > self.sync_message_limit:
+                factor = min(0.9, self.sync_message_limit / size)
+                pods_per, ctrs_per = int(pods_per * factor), int(ctrs_per * factor)
+                if pods_per + ctrs_per < 8:
+                    pods_per, ctrs_per = min(4, len(pods)), min(4, len(ctrs))
+                    if M.SynchronizeRequest(pods=pods[:pods_per], containers=ctrs[:ctrs_per]).ByteSize() \
+                            > self.sync_message_limit:
+                        self.wire.close()
+                        raise PluginGone("failed to synchronize plugin with split messages")
+                continue
+            self.sync_messages += 1
+            reply = await self._call("Synchronize", request, M.SynchronizeResponse)
+            if not request.more:
+                return [convert.update(u) for u in reply.update]
+            if len(reply.update) or reply.more != request.more:
+                self.wire.close()
+                raise PluginGone(f"closing plugin {self.wire.plugin_id}: plugin does not handle split sync "
+                                 "requests")
+            pods, ctrs = pods[pods_per:], ctrs[ctrs_per:]
+            pods_per, ctrs_per = min(pods_per, len(pods)), min(ctrs_per, len(ctrs))
 
     async def run_pod_sandbox(self, namespace: str, name: str) -> None:
         if self.wire.subscribed(RUN_POD_SANDBOX):
