@@ -329,3 +329,13 @@ def test_deleting_the_plugin_pod_stops_the_process_and_starts_a_new_one(tmp_path
         h.eventually(lambda: len(plugin_pids(sim)) == 2 and not alive(first))
         assert alive(plugin_pids(sim)[1])
         assert "CONFIGURE runtime=containerd" in api.read_namespaced_pod_log(new[0].metadata.name, "kube-system")
+
+
+def test_hosting_a_binary_without_mount_namespaces_says_what_it_needs(tmp_path, h, conform, monkeypatch):
+    import nrisim.node.nri.process as process
+
+    refused = subprocess.CompletedProcess(["unshare"], 1, "", "unshare: unshare failed: Operation not permitted")
+    monkeypatch.setattr(process.subprocess, "run", lambda *a, **k: refused)
+    with pytest.raises(ValueError, match=r"needs Linux mount namespaces \(`unshare -m` failed: unshare: unshare "
+                                         r"failed: Operation not permitted\)"):
+        h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform)).start()
