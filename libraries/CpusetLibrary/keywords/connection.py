@@ -196,7 +196,8 @@ class ConnectionKeywords:
             return self.cluster_metadata()
         if not kubeconfig:
             check_simulated_target_allowed(os.environ, _run_variable("ALLOW_SIMULATED_CLUSTER", ""))
-            logger.console(SIMULATED_BANNER.format(model=plugin_model, cpus=sim_cpus))
+            shown = f"binary {str(plugin_binary).strip()}" if str(plugin_binary or "").strip() else plugin_model
+            logger.console(SIMULATED_BANNER.format(model=shown, cpus=sim_cpus))
             seed = str(sim_map_order_seed).strip()
             if seed and not seed.lstrip("-").isdigit():
                 raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
