@@ -110,7 +110,8 @@ func (p *plugin) remember(c *api.Container) {
 }
 
 func (p *plugin) RunPodSandbox(_ context.Context, pod *api.PodSandbox) error {
-	say("RUN-POD %s/%s", pod.GetNamespace(), pod.GetName())
+	say("RUN-POD %s/%s uid=%s sandbox=%d annotations=%d", pod.GetNamespace(), pod.GetName(), pod.GetUid(),
+		len(pod.GetId()), len(pod.GetAnnotations()))
 	return nil
 }
 

@@ -95,7 +95,8 @@ def test_adjustment_refusal_update_and_removal(tmp_path, h, conform):
         assert h.exec_cpus(api, "adj") == "2-3"
         cid = container_id(api, "adj")
         assert runtime_of(sim).effective_mems(cid) == {1}
-        assert "RUN-POD default/adj" in plugin_log(sim)
+        uid = api.read_namespaced_pod("adj", "default").metadata.uid
+        assert f"RUN-POD default/adj uid={uid} sandbox=64 annotations=2" in plugin_log(sim)
         assert ('CREATE default/adj weka-container cpus="" quota=100000 period=100000 shares=1024 '
                 f"memory={64 * 1024 * 1024}") in plugin_log(sim)
         # a refusal, wrapped as containerd wraps it

@@ -8,7 +8,7 @@ import itertools
 import logging
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginModel, Runtime)
 from ..plugin.maporder import MapOrder
@@ -43,7 +43,8 @@ class PluginConnection(ABC):
     async def synchronize(self, containers: Sequence[ContainerInfo]) -> list[ContainerUpdate]: ...
 
     @abstractmethod
-    async def run_pod_sandbox(self, namespace: str, name: str) -> None: ...
+    async def run_pod_sandbox(self, namespace: str, name: str, uid: str = "", sandbox_id: str = "",
+                              annotations: Mapping[str, str] | None = None) -> None: ...
 
     @abstractmethod
     async def create_container(self, info: ContainerInfo) -> Adjustment:
@@ -120,7 +121,8 @@ class ModelConnection(PluginConnection):
     async def synchronize(self, containers: Sequence[ContainerInfo]) -> list[ContainerUpdate]:
         return list(self.model.synchronize(containers) or [])
 
-    async def run_pod_sandbox(self, namespace: str, name: str) -> None:
+    async def run_pod_sandbox(self, namespace: str, name: str, uid: str = "", sandbox_id: str = "",
+                              annotations: Mapping[str, str] | None = None) -> None:
         self.model.run_pod_sandbox(namespace, name)
 
     async def create_container(self, info: ContainerInfo) -> Adjustment:

@@ -233,12 +233,13 @@ class SimRuntime(RuntimeSide):
         return [c for c in self.containers.values() if c.info.pod_uid == pod_uid]
 
     # -- hooks -------------------------------------------------------------------
-    async def run_pod_sandbox(self, namespace: str, name: str) -> None:
+    async def run_pod_sandbox(self, namespace: str, name: str, uid: str = "", sandbox_id: str = "",
+                              annotations: dict[str, str] | None = None) -> None:
         async with self.lock:
             connection = self.connection
             if await self._plugin_answers("RunPodSandbox") and connection is not None:
                 try:
-                    await connection.run_pod_sandbox(namespace, name)
+                    await connection.run_pod_sandbox(namespace, name, uid, sandbox_id, annotations or {})
                 except PluginGone as gone:
                     self._connection_closed(connection, gone.reason)
                 except Exception:

@@ -11,7 +11,7 @@ import secrets
 import shutil
 from collections import deque
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ...plugin.interface import Adjustment, ContainerInfo, ContainerUpdate, PluginError
 from ..connection import (RUNTIME_NAME, RUNTIME_VERSION, PluginConnection, PluginGone, PluginLauncher,
@@ -85,9 +85,12 @@ class BinaryConnection(PluginConnection):
             pods, ctrs = pods[pods_per:], ctrs[ctrs_per:]
             pods_per, ctrs_per = min(pods_per, len(pods)), min(ctrs_per, len(ctrs))
 
-    async def run_pod_sandbox(self, namespace: str, name: str) -> None:
+    async def run_pod_sandbox(self, namespace: str, name: str, uid: str = "", sandbox_id: str = "",
+                              annotations: Mapping[str, str] | None = None) -> None:
         if self.wire.subscribed(RUN_POD_SANDBOX):
-            await self._state_change(RUN_POD_SANDBOX, M.PodSandbox(name=name, namespace=namespace), None)
+            pod = M.PodSandbox(id=sandbox_id, name=name, uid=uid, namespace=namespace,
+                               annotations=dict(annotations or {}))
+            await self._state_change(RUN_POD_SANDBOX, pod, None)
 
     async def _state_change(self, event: int, pod: object, container: object | None) -> None:
         request = M.StateChangeEvent(event=event, pod=pod)
