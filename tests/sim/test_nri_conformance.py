@@ -340,3 +340,35 @@ def test_hosting_a_binary_without_mount_namespaces_says_what_it_needs(tmp_path, 
     with pytest.raises(ValueError, match=r"needs Linux mount namespaces \(`unshare -m` failed: unshare: unshare "
                                          r"failed: Operation not permitted\)"):
         h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform)).start()
+
+
+def test_a_plugins_update_containers_waits_for_the_runtimes_lock(tmp_path):
+    """The plugin's UpdateContainers is applied under the same lock as every NRI event, as
+    containerd's adaptation holds one lock across both."""
+    import asyncio
+
+    from nrisim.node.pluginlog import PluginLogSink
+    from nrisim.node.runtime import SimContainer, SimRuntime
+    from nrisim.plugin.head import HeadModel
+    from nrisim.plugin.interface import ContainerUpdate
+    from nrisim.topology import Topology
+    from plugin_fakes import shared
+
+    sink = PluginLogSink(tmp_path / "plugin.log")
+    runtime = SimRuntime(Topology(8, 2, 1), HeadModel, sink, profile("fast").with_overrides({"update_apply": 0}))
+    info = shared()
+    runtime.containers[info.container_id] = SimContainer(info, cpus=frozenset({1}), state="running")
+
+    async def scenario() -> tuple[bool, frozenset[int], list[str]]:
+        async with runtime.lock:  # an event in progress
+            update = asyncio.ensure_future(runtime.apply_plugin_updates(
+                [ContainerUpdate(info.container_id, "3"), ContainerUpdate("f" * 64, "3")]))
+            await asyncio.sleep(0.05)
+            waited = not update.done() and runtime.effective_cpus(info.container_id) == {1}
+        failed = await update
+        return waited, runtime.effective_cpus(info.container_id), failed
+
+    waited, cpus, failed = asyncio.run(scenario())
+    sink.close()
+    assert waited, "applied while an event held the lock"
+    assert cpus == {3} and failed == ["f" * 64]
