@@ -23,6 +23,12 @@ LINES: tuple[str, ...] = (
     "the same failure and message as on `head` with the same topology | 1 min 49 s |",
     "| 7132bc2 | 64 CPUs, 1 NUMA node | race | FAIL at Step 04 (`integer CPUs wrong: integer-x and integer-y "
     "share CPUs 4,36`), 3 later SKIP: the lost reallocation, as on `pre-fix` | 10 s |",
+    "| 7132bc2 | 64 CPUs, 1 NUMA node | all 11, with `-v \"PLUGIN_SYNC_LINE:Synchronizing state with\"` "
+    "(this build logs no line when its Synchronize ends; without it ten-step's Step 09 waits out "
+    "`RESTART_TIMEOUT`) | every suite's verdict equals the `pre-fix` row: race FAIL at Step 04; contract FAIL "
+    "*empty annotation* (`no CPU list in adjustment`) and *impossible move* (`cannot reallocate conflicting "
+    "integer containers: …`); relocate FAIL at Step 06 (log lines of HEAD missing); impossible FAIL at "
+    "Step 11; the 7 other suites PASS | 1 min 50 s |",
     "",
     "With 645b11f hosted, the contract suite alone took 10.6 s (4-7 s on the `head` model,",
     "[benchmarks](benchmarks.md)); the real plugin waits 500 ms of wall time before each shared-pool",
