@@ -25,6 +25,7 @@ class SimConfig:
     nodes: int = 1
     plugin_model: str = "head"
     plugin_binary: str | None = None  # an NRI plugin binary hosted on every node instead of the model
+    shadow_model: str | None = None  # with plugin_binary: a model beside it; the first differing decision is reported
     workdir: Path | None = None  # None: a new temporary directory
     kubeconfig: Path | None = None  # None: <workdir>/kubeconfig
     log_file: Path | None = None  # None: <workdir>/weka-cpuset.log
@@ -68,6 +69,8 @@ class SimConfig:
             raise ValueError(f"nodes must be 1..64, got {self.nodes}")
         if self.plugin_binary is not None and (not isinstance(self.plugin_binary, str) or not self.plugin_binary):
             raise ValueError(f"plugin_binary must be the path of an executable, got {self.plugin_binary!r}")
+        if self.shadow_model is not None and not self.plugin_binary:
+            raise ValueError(f"shadow_model {self.shadow_model!r} needs plugin_binary (it shadows a hosted binary)")
         for name in ("workdir", "kubeconfig", "log_file"):
             value = getattr(self, name)
             if value is not None:

@@ -372,3 +372,30 @@ def test_a_plugins_update_containers_waits_for_the_runtimes_lock(tmp_path):
     sink.close()
     assert waited, "applied while an event held the lock"
     assert cpus == {3} and failed == ["f" * 64]
+
+
+def test_a_shadow_model_reports_the_first_decision_where_it_differs_from_the_binary(tmp_path, h, conform):
+    with h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform), shadow_model="head") as sim:
+        api = api_of(sim)
+        same = {"weka.io/cores-ids": "3", "conform/cpus": "3", "conform/mems": "0"}
+        api.create_namespaced_pod("default", h.pod_body("agreed", annotations=same))
+        h.wait_running(api, "agreed")
+        assert "nrisim shadow model" not in plugin_log(sim)
+        for name in ("differs", "differs-too"):
+            api.create_namespaced_pod("default", h.pod_body(name, annotations={"weka.io/cores-ids": "2"}))
+            h.wait_running(api, name)
+        assert h.exec_cpus(api, "differs") == "0-7", "the binary's answer is applied"
+        cid = container_id(api, "differs")
+        line = (f"nrisim shadow model head: first divergence at CreateContainer of default/differs/weka-container "
+                f"({cid[:12]}): binary cpus (unchanged) mems (unchanged); model cpus 2 mems 0")
+        h.eventually(lambda: line in plugin_log(sim))
+        assert plugin_log(sim).count("nrisim shadow model") == 1, "only the first divergence"
+        report = json.loads((sim.workdir / "shadow-divergence.json").read_text())
+        assert report["event"] == "CreateContainer" and report["model_answer"] == "cpus 2 mems 0"
+        assert json.loads((sim.workdir / "cluster.json").read_text())["plugin_binary"]["shadow_model"] == "head"
+        assert (sim.workdir / "shadow-divergence.model.log").read_text().strip(), "the model's own output"
+
+
+def test_a_shadow_model_needs_a_binary(tmp_path, h):
+    with pytest.raises(ValueError, match=r"shadow_model 'head' needs plugin_binary"):
+        h.make_sim(tmp_path, cpus=8, shadow_model="head")

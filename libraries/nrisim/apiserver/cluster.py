@@ -14,7 +14,9 @@ from ..clock import now_rfc3339
 from ..config import SimConfig
 from ..node.host import NodeHost, NodeSpec
 from ..node.models import load_plugin_model
+from ..node.connection import PluginLauncher
 from ..node.nri.binary import BinaryLauncher, check_host
+from ..node.shadow import ShadowLauncher
 from ..node.nri.process import check_binary
 from ..node.podstatus import qos_class, set_condition
 from ..node.scheduler import Scheduler
@@ -70,16 +72,24 @@ class Cluster:
         self._seq = itertools.count()
         self._tasks: set[asyncio.Task] = set()
 
-    def _launcher(self, node: str, log_path: Path) -> BinaryLauncher | None:
-        """With ``plugin_binary``: the node's own launcher (socket and sysfs beside its log)."""
+    def _launcher(self, node: str, log_path: Path) -> PluginLauncher | None:
+        """With ``plugin_binary``: the node's own launcher (socket and sysfs beside its log),
+        shadowed by ``shadow_model`` when given (its report beside the log)."""
         if self.plugin_binary is None:
             return None
-        return BinaryLauncher(str(self.plugin_binary), log_path.parent / f"nri-{node}")
+        launcher: PluginLauncher = BinaryLauncher(str(self.plugin_binary), log_path.parent / f"nri-{node}")
+        if self.config.shadow_model:
+            report = log_path.parent / (f"shadow-divergence-{node}.json" if len(self.config.node_names()) > 1
+                                        else "shadow-divergence.json")
+            launcher = ShadowLauncher(launcher, load_plugin_model(self.config.shadow_model),
+                                      self.config.shadow_model, report)
+        return launcher
 
     def plugin_metadata(self) -> dict[str, str]:
         """What the run's metadata says about the plugin binary ({} with a model)."""
-        host = self.first_node.runtime.launcher
-        return host.metadata() if isinstance(host, BinaryLauncher) else {}
+        launcher = self.first_node.runtime.launcher
+        metadata = getattr(launcher, "metadata", None)
+        return metadata() if callable(metadata) else {}
 
     @property
     def first_node(self) -> NodeHost:

@@ -68,6 +68,10 @@ class PluginConnection(ABC):
         """Whether a background UpdateContainers queued with ``token`` belongs to this process."""
         return False
 
+    def is_process(self, connection: "PluginConnection") -> bool:
+        """Whether ``connection`` is this process's (a wrapper answers for what it wraps)."""
+        return connection is self
+
 
 class PluginLauncher(ABC):
     """Starts one plugin process for a node's runtime and returns it registered."""

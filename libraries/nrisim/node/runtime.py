@@ -210,7 +210,7 @@ class SimRuntime(RuntimeSide):
             self.instance = None
 
     def plugin_process_exited(self, connection: PluginConnection, code: int) -> None:
-        if self.connection is connection:
+        if self.connection is not None and self.connection.is_process(connection):
             self.connection = None
             self.instance = None
         if self.on_plugin_exited is not None:
