@@ -396,6 +396,17 @@ def test_a_shadow_model_reports_the_first_decision_where_it_differs_from_the_bin
         assert (sim.workdir / "shadow-divergence.model.log").read_text().strip(), "the model's own output"
 
 
+def test_the_library_names_a_shadow_model_in_the_metadata(tmp_path, conform):
+    from CpusetLibrary.keywords.connection import _binary_description
+    from CpusetLibrary.simlauncher import start_simulator
+
+    sim = start_simulator(tmp_path / "sim", cpus=8, plugin_binary=str(conform), extra_args=["--shadow-model", "head"])
+    try:
+        assert _binary_description(sim.plugin_binary).endswith(", shadowed by model head)")
+    finally:
+        sim.stop()
+
+
 def test_a_shadow_model_needs_a_binary(tmp_path, h):
     with pytest.raises(ValueError, match=r"shadow_model 'head' needs plugin_binary"):
         h.make_sim(tmp_path, cpus=8, shadow_model="head")

@@ -137,6 +137,7 @@ class ConnectionKeywords:
         sim_latencies: str = "",
         sim_threads_per_core: int = 2,
         plugin_binary: str = "",
+        sim_shadow_model: str = "",
     ) -> dict:
         """Connect to the cluster, check the target node and hold it for this run; returns run
         metadata.
@@ -158,7 +159,9 @@ class ConnectionKeywords:
         ``sim_threads_per_core`` is the node's SMT width (1: no hyper-threading).
         ``plugin_binary`` hosts that NRI plugin binary on every simulated node instead of the
         model (needs root and Linux mount namespaces; ``Plugin model`` then names the binary,
-        its sha256 and the version it reports).
+        its sha256 and the version it reports). ``sim_shadow_model`` runs that model beside the
+        binary on the same events: the first decision where the two differ is written to the
+        plugin log (so a failing step's evidence shows it) and ``shadow-divergence.json``.
 
         ``sim_latencies`` overrides single latencies of the profile, ``name=seconds`` separated
         by commas (``plugin_shutdown=1.5,runtime_request_timeout=0.4``; names in
@@ -212,7 +215,8 @@ class ConnectionKeywords:
                 extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
                             for arg in ("--fault", fault.strip())]
                 + _latency_args(sim_latencies)
-                + ["--threads-per-core", str(int(sim_threads_per_core))],
+                + ["--threads-per-core", str(int(sim_threads_per_core))]
+                + (["--shadow-model", str(sim_shadow_model).strip()] if str(sim_shadow_model or "").strip() else []),
             )
             self.ctx.simulator = sim
             self.ctx.simulators_started += 1
@@ -459,5 +463,6 @@ def _as_bool(value: object) -> bool:
 
 def _binary_description(binary: dict[str, str]) -> str:
     """``Plugin model`` of a run that hosts a plugin binary: what exactly ran."""
+    shadow = f", shadowed by model {binary['shadow_model']}" if binary.get("shadow_model") else ""
     return (f"binary ``{binary.get('path', '?')}`` (sha256 {binary.get('sha256', '?')}, "
-            f"version {binary.get('version', '?')})")
+            f"version {binary.get('version', '?')}{shadow})")
