@@ -410,3 +410,26 @@ def test_the_library_names_a_shadow_model_in_the_metadata(tmp_path, conform):
 def test_a_shadow_model_needs_a_binary(tmp_path, h):
     with pytest.raises(ValueError, match=r"shadow_model 'head' needs plugin_binary"):
         h.make_sim(tmp_path, cpus=8, shadow_model="head")
+
+
+def test_a_killed_run_of_the_library_leaves_no_plugin_process(tmp_path, conform):
+    """robot killed with SIGKILL: the simulator the library started dies with it, and the
+    plugin processes die with the simulator."""
+    script = ("import sys, time\n"
+              "from CpusetLibrary.simlauncher import start_simulator\n"
+              f"sim = start_simulator({str(tmp_path / 'sim')!r}, cpus=8, plugin_binary={str(conform)!r})\n"
+              "print(sim.plugin_log, flush=True)\n"
+              "time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": LIBRARIES}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        log_path = Path(proc.stdout.readline().strip())
+        pid = int(re.search(r"PID: (\d+)", log_path.read_text()).group(1))
+        assert alive(pid)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    deadline = time.monotonic() + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
