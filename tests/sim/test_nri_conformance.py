@@ -433,3 +433,12 @@ def test_a_killed_run_of_the_library_leaves_no_plugin_process(tmp_path, conform)
     while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(pid)
+
+
+def test_the_version_probe_cannot_reach_a_runtime(tmp_path):
+    from nrisim.node.nri.process import binary_version
+
+    probe = tmp_path / "plugin"
+    probe.write_text('#!/bin/sh\necho "v9 socket-fd=$NRI_PLUGIN_SOCKET socket=$NRI_SOCKET"\n')
+    probe.chmod(0o755)
+    assert binary_version(probe) == "v9 socket-fd=none socket=@nrisim-version-probe-nobody-listens"

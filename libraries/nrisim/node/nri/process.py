@@ -61,12 +61,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: for the ``--version`` probe: a plugin that ignores the flag and starts must not reach any
+#: runtime (the stub refuses a socket fd that is not a number; no one listens on that name)
+VERSION_PROBE_ENV = {"NRI_PLUGIN_SOCKET": "none", "NRI_SOCKET": "@nrisim-version-probe-nobody-listens"}
+
+
 def binary_version(path: Path) -> str:
     """What ``PATH --version`` prints first (outside any namespace; "" when it prints nothing
     within 5 s or fails)."""
     try:
         out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=5,
-                             preexec_fn=_die_with_parent)
+                             env={**os.environ, **VERSION_PROBE_ENV}, preexec_fn=_die_with_parent)
     except (OSError, subprocess.TimeoutExpired):
         return ""
     text = (out.stdout or out.stderr).strip().splitlines()
