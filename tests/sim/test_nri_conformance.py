@@ -442,3 +442,9 @@ def test_the_version_probe_cannot_reach_a_runtime(tmp_path):
     probe.write_text('#!/bin/sh\necho "v9 socket-fd=$NRI_PLUGIN_SOCKET socket=$NRI_SOCKET"\n')
     probe.chmod(0o755)
     assert binary_version(probe) == "v9 socket-fd=none socket=@nrisim-version-probe-nobody-listens"
+
+
+def test_an_nri_socket_in_the_environment_does_not_divert_the_plugin(tmp_path, h, conform, monkeypatch):
+    monkeypatch.setenv("NRI_PLUGIN_SOCKET", "3")
+    with h.make_sim(tmp_path, cpus=8, plugin_binary=str(conform)) as sim:
+        h.eventually(lambda: "SYNCHRONIZE pods=0 containers=0" in plugin_log(sim))

@@ -104,6 +104,8 @@ class PluginProcess:
             "unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", BIND_AND_EXEC,
             str(self.sysfs_root), *self.argv,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            # a socket inherited from the environment would win over --socket in NRI's stub
+            env={k: v for k, v in os.environ.items() if k not in VERSION_PROBE_ENV},
             preexec_fn=_die_with_parent, start_new_session=True)
         self._pump = asyncio.get_running_loop().create_task(self._read_output())
         return self.proc.pid
