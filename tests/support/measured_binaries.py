@@ -18,6 +18,7 @@ LINES: tuple[str, ...] = (
     "| 645b11f | 64 CPUs, 1 NUMA node | all 11 (96 tests) | every test PASS, as on `head` | 1 min 58 s |",
     "| 645b11f | 128 CPUs | all 11 | every test PASS, as on `head` | 2 min 38 s |",
     "| 645b11f | 64 CPUs, 2 NUMA nodes | all 11 | every test PASS, as on `head` | 1 min 57 s |",
+    "| 645b11f | 128 CPUs, 2 NUMA nodes | all 11 | every test PASS, as on `head` | 2 min 12 s |",
     "| 645b11f | 64 CPUs, CPUs 5,7 offline | all 11 | 9 suites PASS; **ten-step** and **ds-state** FAIL at "
     "Step 02 (their plan annotates `0-13` / `0-21`, which name offline CPUs: `CPU(s) not online: [5 7]`), "
     "the same failure and message as on `head` with the same topology | 1 min 49 s |",
