@@ -159,7 +159,7 @@ def test_update_containers_applied_and_failed_one_reported(tmp_path, h, conform)
 
 
 def test_answer_slower_than_request_timeout_closes_the_plugin(tmp_path, h, conform):
-    lat = profile("fast").with_overrides({"plugin_request_timeout": 0.5, "plugin_restart": 1.5})
+    lat = profile("fast").with_overrides({"plugin_request_timeout": 0.5, "plugin_restart": 4.0})
     with h.make_sim(tmp_path, cpus=8, latencies=lat, plugin_binary=str(conform)) as sim:
         api = api_of(sim)
         h.eventually(lambda: "SYNCHRONIZE" in plugin_log(sim))
