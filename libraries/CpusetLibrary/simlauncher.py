@@ -41,6 +41,8 @@ class SimulatedCluster:
     #: every node's files: [{"name", "plugin_log", "restart_command"}, ...] (the fields above are
     #: the first node's)
     nodes: list[dict[str, str]] = field(default_factory=list)
+    #: with a plugin binary hosted instead of a model: {"path", "sha256", "version"}
+    plugin_binary: dict[str, str] = field(default_factory=dict)
 
     def node_files(self, node: str) -> dict[str, str]:
         """The plugin log and restart command of one node; ValueError naming the known nodes."""
@@ -80,6 +82,7 @@ def start_simulator(
     shuffle_map_order: bool = False,
     map_order_seed: int | None = None,
     nodes: int = 1,
+    plugin_binary: str = "",
 ) -> SimulatedCluster:
     """Start the simulator and wait (bounded) until it has published ``cluster.json``.
 
@@ -102,6 +105,7 @@ def start_simulator(
         *(["--shuffle-map-order"] if shuffle_map_order else []),
         *(["--map-order-seed", str(map_order_seed)] if map_order_seed is not None else []),
         "--nodes", str(nodes),
+        *(["--plugin-binary", str(Path(plugin_binary).resolve())] if plugin_binary else []),
         *(extra_args or []),
     ]
     env = dict(os.environ)
@@ -143,4 +147,5 @@ def start_simulator(
         offline_cpus=info.get("offline_cpus", offline_cpus), map_order_seed=info.get("map_order_seed"),
         nodes=list(info.get("nodes") or [{"name": info["node"], "plugin_log": info["plugin_log"],
                                           "restart_command": info["restart_command"]}]),
+        plugin_binary=dict(info.get("plugin_binary") or {}),
     )

@@ -79,6 +79,12 @@ def _serve_parser() -> argparse.ArgumentParser:
                         "<workdir>/bin/restart-k3s")
     p.add_argument("--plugin-model", default="head",
                    help=f"built-in name ({', '.join(MODEL_NAMES)}) or module:Class")
+    p.add_argument("--plugin-binary", default=None, metavar="PATH",
+                   help="host this NRI plugin binary on every node instead of a model (needs root and "
+                        "Linux mount namespaces)")
+    p.add_argument("--shadow-model", default=None, metavar="MODEL",
+                   help="with --plugin-binary: run this model beside the binary on the same events and report "
+                        "the first decision where they differ (plugin log, shadow-divergence.json)")
     p.add_argument("--kubeconfig", type=Path)
     p.add_argument("--log-file", type=Path)
     p.add_argument("--workdir", type=Path,
@@ -131,6 +137,7 @@ def serve(argv: list[str]) -> int:
                            reserved_memory=args.reserved_memory,
                            nodes=args.nodes,
                            plugin_model=args.plugin_model, workdir=args.workdir, kubeconfig=args.kubeconfig,
+                           plugin_binary=args.plugin_binary, shadow_model=args.shadow_model,
                            log_file=args.log_file, port=args.port, latencies=latencies)
         sim = SimulatedCluster(config)
         try:

@@ -24,6 +24,8 @@ class SimConfig:
     node_name: str = "sim-node-1"  # with nodes > 1: <node_name without -N>-1 .. -N
     nodes: int = 1
     plugin_model: str = "head"
+    plugin_binary: str | None = None  # an NRI plugin binary hosted on every node instead of the model
+    shadow_model: str | None = None  # with plugin_binary: a model beside it; the first differing decision is reported
     workdir: Path | None = None  # None: a new temporary directory
     kubeconfig: Path | None = None  # None: <workdir>/kubeconfig
     log_file: Path | None = None  # None: <workdir>/weka-cpuset.log
@@ -65,6 +67,10 @@ class SimConfig:
             raise ValueError(f"node_name must be a non-empty string, got {self.node_name!r}")
         if not 1 <= self.nodes <= 64:
             raise ValueError(f"nodes must be 1..64, got {self.nodes}")
+        if self.plugin_binary is not None and (not isinstance(self.plugin_binary, str) or not self.plugin_binary):
+            raise ValueError(f"plugin_binary must be the path of an executable, got {self.plugin_binary!r}")
+        if self.shadow_model is not None and not self.plugin_binary:
+            raise ValueError(f"shadow_model {self.shadow_model!r} needs plugin_binary (it shadows a hosted binary)")
         for name in ("workdir", "kubeconfig", "log_file"):
             value = getattr(self, name)
             if value is not None:

@@ -52,7 +52,11 @@ class SimulatedCluster:
         self.loop = asyncio.get_running_loop()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cluster = Cluster(self.config, self.plugin_log_paths)
-        await self.cluster.start()
+        try:
+            await self.cluster.start()
+        except BaseException:
+            await self.cluster.shutdown()  # a plugin binary that failed to start leaves nothing behind
+            raise
         api = Api(self.cluster)
         self._runner = web.AppRunner(api.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -77,7 +81,8 @@ class SimulatedCluster:
     def info(self) -> dict[str, Any]:
         return {"api_url": self.api_url, "kubeconfig": str(self.kubeconfig_path), "node": self.node_name,
                 "plugin_log": str(self.plugin_log_path), "restart_command": self.restart_command,
-                "plugin_model": self.config.plugin_model, "cpus": self.config.cpus, "pid": os.getpid(),
+                "plugin_model": self.config.plugin_model,
+                "plugin_binary": self.cluster.plugin_metadata() if self.cluster else {}, "cpus": self.config.cpus, "pid": os.getpid(),
                 "workdir": str(self.workdir), "numa_nodes": self.config.numa_nodes,
                 "offline_cpus": self.config.offline_cpus, "map_order_seed": self.config.map_order_seed,
                 # seconds; "inf" (strict JSON has no infinity) for a wait that never ends by itself

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "libraries"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
+from measured_binaries import LINES as MEASURED_BINARIES  # noqa: E402
 from suite_steps import (DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS,  # noqa: E402
                          RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION, STATE_CORRUPTION_STEPS)
 
@@ -1279,6 +1280,7 @@ def render_markdown() -> str:
               "", "Run it: `python -m pytest tests/robot/test_verdicts.py -q` (36 runs, two at a time: about 4.5 min on 2 cores).",
               "", f"`{CUSTOM_MODEL}` is a user's model in `tests/robot/custom_model/`, loaded by",
               "`-v PLUGIN_MODEL:" + CUSTOM_MODEL + "` with that directory on `PYTHONPATH`.", ""]
+    lines += [*MEASURED_BINARIES[1:], ""]
     return "\n".join(lines)
 
 

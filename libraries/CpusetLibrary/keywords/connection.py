@@ -177,6 +177,8 @@ class ConnectionKeywords:
         sim_faults: str = "",
         sim_latencies: str = "",
         sim_threads_per_core: int = 2,
+        plugin_binary: str = "",
+        sim_shadow_model: str = "",
     ) -> dict:
         """Connect to the cluster, check the target node and hold it for this run; returns run
         metadata.
@@ -196,6 +198,11 @@ class ConnectionKeywords:
         random order as Go does on a real node, seeded by ``sim_map_order_seed`` (empty: a
         random seed, shown in the run metadata so a failure can be replayed).
         ``sim_threads_per_core`` is the node's SMT width (1: no hyper-threading).
+        ``plugin_binary`` hosts that NRI plugin binary on every simulated node instead of the
+        model (needs root and Linux mount namespaces; ``Plugin model`` then names the binary,
+        its sha256 and the version it reports). ``sim_shadow_model`` runs that model beside the
+        binary on the same events: the first decision where the two differ is written to the
+        plugin log (so a failing step's evidence shows it) and ``shadow-divergence.json``.
 
         ``sim_latencies`` overrides single latencies of the profile, ``name=seconds`` separated
         by commas (``plugin_shutdown=1.5,runtime_request_timeout=0.4``; names in
@@ -241,7 +248,8 @@ class ConnectionKeywords:
             return self.cluster_metadata()
         if not kubeconfig:
             check_simulated_target_allowed(os.environ, _run_variable("ALLOW_SIMULATED_CLUSTER", ""))
-            logger.console(SIMULATED_BANNER.format(model=plugin_model, cpus=sim_cpus))
+            shown = f"binary {str(plugin_binary).strip()}" if str(plugin_binary or "").strip() else plugin_model
+            logger.console(SIMULATED_BANNER.format(model=shown, cpus=sim_cpus))
             seed = str(sim_map_order_seed).strip()
             if seed and not seed.lstrip("-").isdigit():
                 raise ValueError(f"sim_map_order_seed '{sim_map_order_seed}' is not an integer (or empty for "
@@ -252,10 +260,12 @@ class ConnectionKeywords:
                 offline_cpus=str(sim_offline_cpus or "").strip(),
                 shuffle_map_order=_as_bool(sim_shuffle_map_order),
                 map_order_seed=int(seed) if seed else None, nodes=int(sim_nodes),
+                plugin_binary=str(plugin_binary or "").strip(),
                 extra_args=[arg for fault in str(sim_faults or "").split(",") if fault.strip()
                             for arg in ("--fault", fault.strip())]
                 + _latency_args(sim_latencies)
-                + ["--threads-per-core", str(int(sim_threads_per_core))],
+                + ["--threads-per-core", str(int(sim_threads_per_core))]
+                + (["--shadow-model", str(sim_shadow_model).strip()] if str(sim_shadow_model or "").strip() else []),
             )
             self.ctx.simulator = sim
             self.ctx.simulators_started += 1
@@ -380,8 +390,10 @@ class ConnectionKeywords:
             "Nodes": _nodes_metadata(self.ctx.cluster_nodes),
             "CPUs": f"{node.cpu_capacity:g} (allocatable {node.cpu_allocatable:g})",
             "Runtime": node.runtime,
-            "Plugin model": (sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
-                                                 if sim.map_order_seed is not None else "")
+            "Plugin model": (_binary_description(sim.plugin_binary)
+                             if sim and getattr(sim, "plugin_binary", None)
+                             else sim.plugin_model + (f" (map order seed {sim.map_order_seed})"
+                                                      if sim.map_order_seed is not None else "")
                              if sim else f"{elsewhere} (simulated)" if elsewhere else "real plugin"),
             "Node lease": (f"default/{self.ctx.lease.name} held by run {self.ctx.run_id}" if self.ctx.lease
                            else "none"),
@@ -570,3 +582,10 @@ def _as_bool(value: object) -> bool:
             return False
         raise ValueError(f"sim_shuffle_map_order '{value}' is not True or False")
     return bool(value)
+
+
+def _binary_description(binary: dict[str, str]) -> str:
+    """``Plugin model`` of a run that hosts a plugin binary: what exactly ran."""
+    shadow = f", shadowed by model {binary['shadow_model']}" if binary.get("shadow_model") else ""
+    return (f"binary ``{binary.get('path', '?')}`` (sha256 {binary.get('sha256', '?')}, "
+            f"version {binary.get('version', '?')}{shadow})")

@@ -14,6 +14,10 @@ from ..clock import now_rfc3339
 from ..config import SimConfig
 from ..node.host import NodeHost, NodeSpec
 from ..node.models import load_plugin_model
+from ..node.connection import PluginLauncher
+from ..node.nri.binary import BinaryLauncher, check_host
+from ..node.shadow import ShadowLauncher
+from ..node.nri.process import check_binary
 from ..node.podstatus import qos_class, set_condition
 from ..node.scheduler import Scheduler
 from ..quantity import cpu_millis, parse_quantity, to_int_ceil
@@ -52,17 +56,40 @@ class Cluster:
         spec = NodeSpec(config.cpus, config.threads_per_core, config.numa_nodes, reserved, memory, reserved_memory,
                         frozenset(config.offline_cpu_ids), config.map_order_seed, config.shuffle_map_order)
         self.model_cls = load_plugin_model(config.plugin_model)
+        self.plugin_binary = None
+        if config.plugin_binary:
+            self.plugin_binary = check_binary(config.plugin_binary)
+            check_host()
         self.store = Store()
         for ns in SYSTEM_NAMESPACES:
             self.store.create("namespaces", _namespace(ns))
         self.nodes: dict[str, NodeHost] = {
-            name: NodeHost(self, name, index, spec, self.model_cls, path)
+            name: NodeHost(self, name, index, spec, self.model_cls, path, self._launcher(name, path))
             for index, (name, path) in enumerate(log_paths.items())}
         self.scheduler = Scheduler(self, lambda: list(self.nodes.values()))
         self.daemonsets = DaemonSetController(self)
         self.pod_seq: dict[str, int] = {}
         self._seq = itertools.count()
         self._tasks: set[asyncio.Task] = set()
+
+    def _launcher(self, node: str, log_path: Path) -> PluginLauncher | None:
+        """With ``plugin_binary``: the node's own launcher (socket and sysfs beside its log),
+        shadowed by ``shadow_model`` when given (its report beside the log)."""
+        if self.plugin_binary is None:
+            return None
+        launcher: PluginLauncher = BinaryLauncher(str(self.plugin_binary), log_path.parent / f"nri-{node}")
+        if self.config.shadow_model:
+            report = log_path.parent / (f"shadow-divergence-{node}.json" if len(self.config.node_names()) > 1
+                                        else "shadow-divergence.json")
+            launcher = ShadowLauncher(launcher, load_plugin_model(self.config.shadow_model),
+                                      self.config.shadow_model, report)
+        return launcher
+
+    def plugin_metadata(self) -> dict[str, str]:
+        """What the run's metadata says about the plugin binary ({} with a model)."""
+        launcher = self.first_node.runtime.launcher
+        metadata = getattr(launcher, "metadata", None)
+        return metadata() if callable(metadata) else {}
 
     @property
     def first_node(self) -> NodeHost:
@@ -110,6 +137,8 @@ class Cluster:
             log.error("background task failed", exc_info=task.exception())
 
     async def shutdown(self) -> None:
+        for host in self.nodes.values():
+            await host.end_plugin()
         tasks = set(self._tasks)
         for host in self.nodes.values():
             tasks |= host.background_tasks()

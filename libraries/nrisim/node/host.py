@@ -9,6 +9,7 @@ from pathlib import Path
 from ..plugin.interface import PluginModel
 from ..plugin.maporder import MapOrder
 from ..topology import Topology
+from .connection import PluginLauncher
 from .kubelet import Kubelet
 from .nodeobject import build_node
 from .plugin_pod import PluginPod
@@ -34,7 +35,7 @@ class NodeSpec:
 
 class NodeHost:
     def __init__(self, port: ClusterPort, name: str, index: int, spec: NodeSpec,
-                 model_cls: type[PluginModel], log_path: Path) -> None:
+                 model_cls: type[PluginModel], log_path: Path, launcher: PluginLauncher | None = None) -> None:
         self.port = port
         self.name = name
         self.index = index
@@ -44,7 +45,7 @@ class NodeHost:
                                index, spec.reserved_memory_bytes)
         self.sink = PluginLogSink(log_path)
         map_order = MapOrder(spec.map_order_seed) if spec.shuffle_map_order else None
-        self.runtime = SimRuntime(self.topology, model_cls, self.sink, port.latencies, map_order)
+        self.runtime = SimRuntime(self.topology, model_cls, self.sink, port.latencies, map_order, launcher)
         self.kubelet = Kubelet(port, name, index, self.runtime)
         self.plugin_pod = PluginPod(port, name, self.runtime)
         self.runtime.on_plugin_started = self.plugin_pod.plugin_started
@@ -54,7 +55,7 @@ class NodeHost:
         """The kubelet registers the Node; the plugin's DaemonSet pod starts the plugin."""
         self.port.store.create("nodes", self.node)
         self.plugin_pod.create_pod()
-        await self.runtime.start_plugin()
+        await self.runtime.start_plugin(raise_errors=True)
 
     async def restart_runtime(self) -> None:
         """``systemctl restart k3s`` on this node."""
@@ -67,5 +68,13 @@ class NodeHost:
     def background_tasks(self) -> set[asyncio.Task]:
         return set(self.runtime._tasks)
 
+    async def end_plugin(self) -> None:
+        """The simulator stops: the plugin process ends and is waited for."""
+        self.runtime.stop_plugin()
+        await self.runtime.launcher.aclose()
+
     def close(self) -> None:
+        """Ends the plugin process (a binary: killed; its socket and sysfs removed)."""
+        self.runtime.stop_plugin()
+        self.runtime.launcher.close()
         self.sink.close()

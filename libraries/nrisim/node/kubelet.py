@@ -110,7 +110,8 @@ class Kubelet:
         status["containerStatuses"] = [self._status_waiting(c, "ContainerCreating") for c in pod["spec"]["containers"]]
         self.port.store.update("pods", pod)
         await asyncio.sleep(lat.sandbox_start)
-        await self.runtime.run_pod_sandbox(work.namespace, work.name)
+        await self.runtime.run_pod_sandbox(work.namespace, work.name, uid=work.uid, sandbox_id=work.sandbox_id,
+                                           annotations=dict(pod["metadata"].get("annotations") or {}))
         pod = self._pod(work)
         if pod is None:
             return

@@ -30,11 +30,11 @@ class PluginLogSink:
         self._lock = threading.Lock()
         self.instances: list[PluginInstanceLog] = []
 
-    def start_instance(self, pid: int) -> PluginInstanceLog:
+    def start_instance(self, pid: int, command: str = f"{PLUGIN_BINARY} ") -> PluginInstanceLog:
         inst = PluginInstanceLog(pid)
         self.instances.append(inst)
         self._file_line(f"Starting Weka NRI Plugin (PID: {pid})")
-        self._file_line(f"Command: {PLUGIN_BINARY} ")
+        self._file_line(f"Command: {command}")
         return inst
 
     def _file_line(self, line: str) -> None:

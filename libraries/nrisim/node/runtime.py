@@ -3,7 +3,6 @@ background UpdateContainers, plugin (re)starts and Synchronize."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import secrets
 from dataclasses import dataclass, replace
@@ -11,16 +10,15 @@ from typing import Callable, Sequence
 
 from ..latency import Latencies
 from ..plugin.interface import (Adjustment, ContainerInfo, ContainerUpdate, PluginError,
-                               PluginExit, PluginModel, Runtime)
+                               PluginExit, PluginModel)
 from ..plugin.maporder import MapOrder
-from .pluginlog import EVENTS, PLUGIN_ID, PluginInstanceLog, PluginLogSink
+from .connection import (RUNTIME_NAME, RUNTIME_VERSION, ModelLauncher, PluginConnection,  # noqa: F401
+                         PluginGone, PluginLauncher, RuntimeSide)
+from .pluginlog import PLUGIN_ID, PluginInstanceLog, PluginLogSink
 from .procfs import format_cpu_list, parse_cpu_list
 from ..topology import Topology
 
 log = logging.getLogger("nrisim.runtime")
-
-RUNTIME_NAME = "containerd"
-RUNTIME_VERSION = "v2.0.5-k3s1"
 
 
 def new_container_id() -> str:
@@ -54,23 +52,27 @@ def runc_cpuset_error(cgroup_dir: str, cpus_text: str) -> str:
             f"write {cgroup_dir}/cpuset.cpus: invalid argument: unknown")
 
 
-class SimRuntime(Runtime):
+class SimRuntime(RuntimeSide):
     """All mutation happens on the simulator loop. ``lock`` is FIFO (asyncio.Lock), so hook
     calls and background updates reach the plugin in arrival order, as the NRI adaptation's
-    mutex does."""
+    mutex does. The plugin is whatever ``launcher`` starts (a model, or a binary)."""
 
-    def __init__(self, topology: Topology, model_cls: type[PluginModel], sink: PluginLogSink,
-                 latencies: Latencies, map_order: MapOrder | None = None) -> None:
+    def __init__(self, topology: Topology, model_cls: type[PluginModel] | None, sink: PluginLogSink,
+                 latencies: Latencies, map_order: MapOrder | None = None,
+                 launcher: PluginLauncher | None = None) -> None:
         self.topology = topology
-        self.model_cls = model_cls
+        if launcher is None:
+            assert model_cls is not None, "a plugin model or a launcher"
+            launcher = ModelLauncher(model_cls)
+        self.launcher = launcher
         self.sink = sink
         self.latencies = latencies
+        self.request_timeout = latencies.plugin_request_timeout
         self.map_order = map_order or MapOrder()
         self.lock = asyncio.Lock()
         self.containers: dict[str, SimContainer] = {}
-        self.model: PluginModel | None = None
+        self.connection: PluginConnection | None = None
         self.instance: PluginInstanceLog | None = None
-        self._pids = itertools.count(4242, 97)
         self._tasks: set[asyncio.Task] = set()
         self.on_plugin_started: Callable[[PluginInstanceLog], None] | None = None
         #: called with the exit code when the plugin process ends on its own (connection closed)
@@ -107,64 +109,75 @@ class SimRuntime(Runtime):
         return True
 
     # -- plugin process --------------------------------------------------------
-    def _plugin_log(self, inst: PluginInstanceLog) -> Callable[[str], None]:
-        def write(line: str) -> None:
-            self.sink.line(inst, line)
-        return write
+    @property
+    def model(self) -> PluginConnection | None:
+        """The connected plugin (None: no plugin connected); kept under its old name."""
+        return self.connection
 
-    def _start_plugin_locked(self) -> None:
+    async def _start_plugin_locked(self, raise_errors: bool = False) -> None:
         """A new plugin process registers: Configure, then Synchronize (lock held)."""
-        inst = self.sink.start_instance(next(self._pids))
-        self.instance = inst
-        self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Created plugin {PLUGIN_ID} '
-                             f'(weka-cpuset, handles {EVENTS})"')
-        self.sink.line(inst, f'time="{_logrus_now()}" level=info msg="Registering plugin {PLUGIN_ID}..."')
-        model = self.model_cls(self.topology, self._plugin_log(inst), self)
-        model.map_order = self.map_order
-        self.model = model
         try:
-            model.configure(RUNTIME_NAME, RUNTIME_VERSION)
+            connection = await self.launcher.launch(self)
+        except Exception:
+            if raise_errors:
+                raise
+            log.exception("plugin process did not start")
+            return
+        self.connection = connection
+        self.instance = connection.instance
+        try:
             infos = [replace(c.info, current_cpus=format_cpu_list(c.cpus) if c.cpus is not None else "",
                              exited=False)
                      for c in self.containers.values() if c.state in ("created", "running")]
-            updates = model.synchronize(infos) or []
+            updates = await connection.synchronize(infos)
             for u in updates:
                 self._apply(u.container_id, u.cpus, u.mems)
+        except PluginGone as gone:
+            self._connection_closed(connection, gone.reason)
+            return
         except Exception:  # a broken model must not take the simulator down
             log.exception("plugin model failed during configure/synchronize")
         if self.on_plugin_started:
-            self.on_plugin_started(inst)
+            self.on_plugin_started(connection.instance)
 
-    async def start_plugin(self) -> None:
+    async def start_plugin(self, raise_errors: bool = False) -> None:
         async with self.lock:
-            self._start_plugin_locked()
+            await self._start_plugin_locked(raise_errors)
 
     async def restart_runtime(self) -> None:
         """``systemctl restart k3s``: containerd restarts and relaunches the plugin; running
         containers keep running. Hooks wait until the runtime is back."""
         async with self.lock:
-            self.model = None
+            self._end_connection()
             await asyncio.sleep(self.latencies.plugin_restart)
-            self._start_plugin_locked()
+            await self._start_plugin_locked()
+
+    def _end_connection(self) -> None:
+        connection, self.connection = self.connection, None
+        self.instance = None
+        self.unresponsive_until = None
+        if connection is not None:
+            connection.stop()
 
     def stop_plugin(self) -> None:
         """The plugin process ends (its pod was deleted); containers created meanwhile are
         not adjusted, as with no plugin connected."""
-        self.model = None
-        self.instance = None
-        self.unresponsive_until = None
+        self._end_connection()
 
     def make_unresponsive(self, seconds: float) -> None:
         """The plugin stops answering NRI requests for ``seconds`` (math.inf: until containerd
         closes it). Its process stays connected meanwhile."""
+        if self.connection is not None and self.connection.real_stall:
+            self.connection.stall(seconds)
+            return
         self.unresponsive_until = asyncio.get_running_loop().time() + seconds
 
     async def _plugin_answers(self, hook: str) -> bool:
         """Lock held. False when the plugin did not answer: containerd waited up to
         ``plugin_request_timeout``, closed the connection, and the plugin process exited 0
         (the NRI stub exits when its connection closes); the request goes on without it."""
-        if self.model is None or self.unresponsive_until is None:
-            return self.model is not None
+        if self.connection is None or self.unresponsive_until is None:
+            return self.connection is not None
         loop = asyncio.get_running_loop()
         silent_for = self.unresponsive_until - loop.time()
         if silent_for <= 0:
@@ -188,6 +201,21 @@ class SimRuntime(Runtime):
         if self.on_plugin_exited is not None:
             self.on_plugin_exited(code)
 
+    def _connection_closed(self, connection: PluginConnection, reason: str) -> None:
+        """The runtime closed a binary during a request: it is gone now, and its process's exit
+        (reported by :meth:`plugin_process_exited`) restarts it as any exit does."""
+        log.info("%s", reason)
+        if self.connection is connection:
+            self.connection = None
+            self.instance = None
+
+    def plugin_process_exited(self, connection: PluginConnection, code: int) -> None:
+        if self.connection is not None and self.connection.is_process(connection):
+            self.connection = None
+            self.instance = None
+        if self.on_plugin_exited is not None:
+            self.on_plugin_exited(code)
+
     # -- CRI names ---------------------------------------------------------------
     def reserve_name(self, name: str, cid: str) -> None:
         holder = self.names.get(name)
@@ -205,11 +233,15 @@ class SimRuntime(Runtime):
         return [c for c in self.containers.values() if c.info.pod_uid == pod_uid]
 
     # -- hooks -------------------------------------------------------------------
-    async def run_pod_sandbox(self, namespace: str, name: str) -> None:
+    async def run_pod_sandbox(self, namespace: str, name: str, uid: str = "", sandbox_id: str = "",
+                              annotations: dict[str, str] | None = None) -> None:
         async with self.lock:
-            if await self._plugin_answers("RunPodSandbox") and self.model is not None:
+            connection = self.connection
+            if await self._plugin_answers("RunPodSandbox") and connection is not None:
                 try:
-                    self.model.run_pod_sandbox(namespace, name)
+                    await connection.run_pod_sandbox(namespace, name, uid, sandbox_id, annotations or {})
+                except PluginGone as gone:
+                    self._connection_closed(connection, gone.reason)
                 except Exception:
                     log.exception("plugin model failed in RunPodSandbox")
 
@@ -228,11 +260,14 @@ class SimRuntime(Runtime):
     async def _create_container(self, info: ContainerInfo, cri_name: str) -> SimContainer:
         async with self.lock:
             adjustment = Adjustment()
-            if await self._plugin_answers("CreateContainer") and self.model is not None:
+            connection = self.connection
+            if await self._plugin_answers("CreateContainer") and connection is not None:
                 try:
-                    adjustment = self.model.create_container(info) or Adjustment()
+                    adjustment = await connection.create_container(info)
                 except PluginError:
                     raise
+                except PluginGone as gone:
+                    self._connection_closed(connection, gone.reason)
                 except Exception as err:  # a model bug surfaces as a refusal, not a crash
                     log.exception("plugin model failed in CreateContainer")
                     raise PluginError(f"plugin model error: {err}") from err
@@ -267,25 +302,54 @@ class SimRuntime(Runtime):
             c.state = "removed"
             if self.names.get(c.cri_name) == cid:
                 del self.names[c.cri_name]
-            if await self._plugin_answers("RemoveContainer") and self.model is not None:
+            connection = self.connection
+            if await self._plugin_answers("RemoveContainer") and connection is not None:
                 try:
-                    self.model.remove_container(replace(c.info, exited=True))
+                    await connection.remove_container(replace(c.info, exited=True))
                 except PluginExit as ended:  # the process died in the hook: kubelet restarts it
                     self._plugin_gone(ended.code, None)
+                except PluginGone as gone:
+                    self._connection_closed(connection, gone.reason)
                 except Exception:
                     log.exception("plugin model failed in RemoveContainer")
+
+    async def update_container(self, cid: str, **resources: int | None) -> None:
+        """CRI UpdateContainerResources (``cpu_quota``, ``cpu_period``, ``cpu_shares``,
+        ``memory_limit``): the plugin sees UpdateContainer and its own update of the container,
+        if any, replaces the cpuset. A refusal leaves the container as it was."""
+        async with self.lock:
+            c = self.containers.get(cid)
+            if c is None:
+                return
+            c.info = replace(c.info, **resources)
+            connection = self.connection
+            if await self._plugin_answers("UpdateContainer") and connection is not None:
+                info = replace(c.info, current_cpus=format_cpu_list(c.cpus) if c.cpus is not None else "")
+                try:
+                    update = await connection.update_container(info)
+                except PluginGone as gone:
+                    self._connection_closed(connection, gone.reason)
+                    return
+                except PluginError as err:
+                    log.info("plugin refused UpdateContainer of %s: %s", cid[:12], err)
+                    return
+                except Exception:
+                    log.exception("plugin model failed in UpdateContainer")
+                    return
+                if update is not None:
+                    self._apply(cid, update.cpus, update.mems)
 
     # -- Runtime interface for the model ------------------------------------------
     def update_containers(self, updates: Sequence[ContainerUpdate],
                           on_done: Callable[[list[str]], None] | None = None) -> None:
-        model = self.model
+        connection = self.connection
         updates = list(updates)
 
         async def apply() -> None:
             await asyncio.sleep(self.latencies.update_apply)
             async with self.lock:
                 failed = [u.container_id for u in updates if not self._apply(u.container_id, u.cpus, u.mems)]
-                if on_done is not None and self.model is model and model is not None:
+                if on_done is not None and self.connection is connection and connection is not None:
                     try:
                         on_done(failed)
                     except Exception:
@@ -295,7 +359,12 @@ class SimRuntime(Runtime):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def apply_locked(self, container_id: str, cpus: str, mems: str) -> bool:
+        return self._apply(container_id, cpus, mems)
 
-def _logrus_now() -> str:
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async def apply_plugin_updates(self, updates: Sequence[ContainerUpdate]) -> list[str]:
+        """A binary's own UpdateContainers call: applied under the runtime's lock, as
+        containerd's adaptation does; the ids it could not update."""
+        await asyncio.sleep(self.latencies.update_apply)
+        async with self.lock:
+            return [u.container_id for u in updates if not self._apply(u.container_id, u.cpus, u.mems)]
