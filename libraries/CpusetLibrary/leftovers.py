@@ -21,7 +21,7 @@ from .releases import StartedContainer, UnseenPod, started_containers, unseen_po
 
 RUN_LABEL = "nri-cpuset-acceptance/run"
 MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
-CLEANUP_COMMAND = "python scripts/cleanup.py --kubeconfig {kubeconfig}{context} --node {node}"
+CLEANUP_COMMAND = "nricpuset-cleanup --kubeconfig {kubeconfig}{context} --node {node}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ from typing import Any
 
 import yaml
 
-#: the repository's ``manifests/`` directory
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifests"
+#: the pod templates: inside the installed package (a wheel ships them as package data), else
+#: the checkout's ``manifests/`` directory
+_PACKAGED_MANIFESTS = Path(__file__).resolve().parent / "manifests"
+MANIFEST_DIR = (_PACKAGED_MANIFESTS if _PACKAGED_MANIFESTS.is_dir()
+                else Path(__file__).resolve().parents[2] / "manifests")
 
 
 ANNOTATED_POD = "annotated-pod.yaml"

@@ -8,10 +8,10 @@ annotations, and the command.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import yaml
 
+from .manifests import MANIFEST_DIR
 from .quantity import parse_cpu, parse_memory
 
 CORES_ANNOTATION = "weka.io/cores-ids"
@@ -19,7 +19,7 @@ FORBID_ANNOTATION = "weka.io/forbid-core-ids"
 MANAGED_BY = ("app.kubernetes.io/managed-by", "nri-cpuset-acceptance")
 RUN_LABEL = "nri-cpuset-acceptance/run"
 #: the template whose container command every pod of a run shares (so all stop the same way)
-COMMAND_TEMPLATE = Path(__file__).resolve().parents[2] / "manifests" / "integer-pod.yaml"
+COMMAND_TEMPLATE = MANIFEST_DIR / "integer-pod.yaml"
 NO_LIMIT = "none"
 
 

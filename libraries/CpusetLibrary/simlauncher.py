@@ -4,6 +4,7 @@ The library never imports the simulator: it runs ``python -m nrisim`` and then t
 result like any cluster (a kubeconfig) plus a node (a log file and a restart command)."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -15,7 +16,17 @@ from pathlib import Path
 
 from .parentdeath import die_with_parent_hook
 
-LIBRARIES_DIR = Path(__file__).resolve().parents[1]
+
+
+def simulator_import_root() -> Path:
+    """The directory the ``nrisim`` package is imported from (site-packages for an installed
+    distribution, ``libraries/`` in the checkout), found without importing it; the simulator's
+    process gets it first on PYTHONPATH so it runs the same simulator this process would."""
+    spec = importlib.util.find_spec("nrisim")
+    if spec is None or not spec.submodule_search_locations:
+        raise SimulatorError("the simulated cluster's package 'nrisim' is not importable: install "
+                             "robotframework-nricpuset (pip install .) or put libraries/ on PYTHONPATH")
+    return Path(next(iter(spec.submodule_search_locations))).resolve().parent
 
 
 class SimulatorError(Exception):
@@ -109,7 +120,7 @@ def start_simulator(
         *(extra_args or []),
     ]
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LIBRARIES_DIR), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(simulator_import_root()), env.get("PYTHONPATH")]))
     stdout = open(work / "nrisim.stdout", "wb")  # noqa: SIM115 - owned by the child
     stderr = open(work / "nrisim.stderr", "wb")  # noqa: SIM115
     try:

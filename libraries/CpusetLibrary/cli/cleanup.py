@@ -1,7 +1,7 @@
 """Remove every namespace nri-cpuset-acceptance created on a cluster (label
 app.kubernetes.io/managed-by=nri-cpuset-acceptance), e.g. after runs killed with SIGKILL.
 
-    python scripts/cleanup.py --kubeconfig PATH [--context NAME] [--node NODE] [--include-active]
+    nricpuset-cleanup --kubeconfig PATH [--context NAME] [--node NODE] [--include-active]
 
 Namespaces of a run that still holds a live node lease are kept unless --include-active; the
 expired leases of this tool are deleted too. Exit status 0 when nothing of ours is left.
@@ -20,7 +20,7 @@ from CpusetLibrary.nodelease import LEASE_NAMESPACE, MANAGED_BY, MANAGED_BY_LABE
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cleanup.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nricpuset-cleanup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--context")
     parser.add_argument("--node", help="only what was left on this node")

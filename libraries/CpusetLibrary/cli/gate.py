@@ -6,7 +6,7 @@ gate that only reads the exit status can pass a run that proved nothing. The gat
 output.xml; a run made with ``-o NONE`` is judged from its xunit.xml, and with neither the
 gate fails saying so.
 
-    python scripts/gate.py [--require-real-cluster] [--xunit XUNIT] [OUTPUT_XML]
+    nricpuset-gate [--require-real-cluster] [--xunit XUNIT] [OUTPUT_XML]
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def read_verdict(output: Path, xunit: Path | None) -> Verdict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="gate.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="nricpuset-gate", description=__doc__.split("\n\n")[0])
     parser.add_argument("output", nargs="?", default="results/output.xml", type=Path)
     parser.add_argument("--xunit", type=Path, help="xunit.xml to judge when there is no output.xml")
     parser.add_argument("--require-real-cluster", action="store_true",

@@ -16,20 +16,20 @@ node at once would fight over its CPUs, so one node never runs two processes.
 
 Real fleet::
 
-    scripts/run_fleet.py --variablefile resources/real-cluster-ssh.yaml \\
+    nricpuset-fleet --variablefile resources/real-cluster-ssh.yaml \\
         --node worker-1 --node worker-2 --node worker-3
-    scripts/run_fleet.py -V fleet.yaml --nodes-file nodes.txt -- --loglevel DEBUG:INFO
+    nricpuset-fleet -V fleet.yaml --nodes-file nodes.txt -- --loglevel DEBUG:INFO
 
 A node may carry its own variable file (``--node worker-2=worker-2.yaml``) for what differs per
 node; ``TARGET_NODE`` is always the node. Simulated fleet (starts ``python -m nrisim --nodes N``
 and points each process at its kubeconfig with that node's plugin log and restart command)::
 
-    scripts/run_fleet.py --simulated 4 [--latency-profile realistic]
+    nricpuset-fleet --simulated 4 [--latency-profile realistic]
 
 Results: ``<outputdir>/output.xml``, ``log.html``, ``report.html``, ``xunit.xml``; the raw plugin
 log of every step under ``<outputdir>/evidence/<suite>/`` (the links in log.html point there);
 each process's own files under ``<outputdir>/pabot_results/``. Exit status: the gate's
-(scripts/gate.py: any failed or skipped test fails), or 1 when a node reported no result.
+(nricpuset-gate: any failed or skipped test fails), or 1 when a node reported no result.
 """
 from __future__ import annotations
 
@@ -41,11 +41,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+#: the checkout holding this module (an editable install), else the current directory: the
+#: default suite and output directory are relative to it
+_CHECKOUT = Path(__file__).resolve().parents[3]
+ROOT = _CHECKOUT if (_CHECKOUT / "suites").is_dir() else Path.cwd()
 sys.path.insert(0, str(ROOT / "libraries"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import gate  # noqa: E402
+from CpusetLibrary.cli import gate  # noqa: E402
 from CpusetLibrary.simlauncher import SimulatedCluster, start_simulator  # noqa: E402
 
 DEFAULT_SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
@@ -279,8 +282,8 @@ def resolve_inputs(args: argparse.Namespace, robot_args: list[str]) -> tuple[lis
     return suites, varfiles
 
 
-def main(argv: list[str]) -> int:
-    args, robot_args = parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    args, robot_args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         suites, varfiles = resolve_inputs(args, robot_args)
         nodes = ([parse_node(text) for text in args.node] if args.node

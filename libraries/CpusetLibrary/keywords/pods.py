@@ -12,7 +12,7 @@ from robot.api.deco import keyword
 
 from ..cluster import ClusterError
 from ..context import LibraryContext
-from ..manifests import render_manifest
+from ..manifests import MANIFEST_DIR, render_manifest
 from ..nodeaccess.base import NodeAccess
 from ..nodeplugins import NodeAccessUnavailable, access_for_node
 from ..nodeusage import read_node_usage
@@ -22,7 +22,6 @@ from ..releases import delete_daemonsets, started_containers, unseen_pods, wait_
 from .tables import table as _table
 
 MANAGED_BY = "nri-cpuset-acceptance"
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 class PodKeywords:
@@ -140,7 +139,7 @@ class PodKeywords:
         """
         path = Path(manifest)
         if not path.is_absolute() and not path.exists():
-            path = PROJECT_ROOT / "manifests" / manifest
+            path = MANIFEST_DIR / manifest
         values = {"NAMESPACE": self.ctx.require_namespace(), "NODE": self.ctx.require_node().name,
                   "RUN_ID": self.ctx.run_id, **{k: str(v) for k, v in variables.items()}}
         return render_manifest(path, values)
