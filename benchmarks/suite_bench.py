@@ -26,7 +26,7 @@ Prints figures; asserts nothing about time. Four measurements:
     script reads the events while robot runs (namespaces and their events are deleted in
     suite teardown). The message time is the end time, in output.xml, of the keyword that
     raised it (and of the step).
-(d) ``scripts/run_fleet.py --simulated N --latency-profile realistic``: the wall time of the pabot
+(d) ``nricpuset-fleet --simulated N --latency-profile realistic``: the wall time of the pabot
     fleet run of the ten-step suite on 4 simulated nodes against the same on one node.
 
 Run: ``python benchmarks/suite_bench.py [--runs 5] [--skip-fast] [--skip-realistic] [--suite S]
@@ -341,9 +341,9 @@ def catalog(fast: dict[str, FastFigures], realistic: list[RealisticFigures]) -> 
 
 
 def run_fleet(outdir: Path, nodes: int) -> tuple[float, object]:
-    """scripts/run_fleet.py on a simulated cluster of ``nodes`` nodes (realistic profile), timed
+    """nricpuset-fleet on a simulated cluster of ``nodes`` nodes (realistic profile), timed
     from process start to exit (simulator start, pabot, merge and gate included)."""
-    command = [sys.executable, str(ROOT / "scripts" / "run_fleet.py"), "--simulated", str(nodes),
+    command = [str(Path(sys.executable).with_name("nricpuset-fleet")), "--simulated", str(nodes),
                "--latency-profile", "realistic", "-d", str(outdir)]
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     t0 = time.perf_counter()
@@ -361,7 +361,7 @@ def bench_fleet(tmp: Path, nodes: int) -> None:
     many_wall, many = run_fleet(tmp / f"fleet-{nodes}", nodes)
     per_node = sorted(s.elapsed_time.total_seconds() for s in many.suite.suites)
     one_suite = one.suite.elapsed_time.total_seconds()  # one node: its suite is the top suite
-    print("(d) pabot fleet run (scripts/run_fleet.py --simulated N, realistic profile), ten-step suite, every "
+    print("(d) pabot fleet run (nricpuset-fleet --simulated N, realistic profile), ten-step suite, every "
           "test PASS on every node")
     print(f"    1 node:  wall {one_wall:.2f} s (suite {one_suite:.2f} s)")
     print(f"    {nodes} nodes: wall {many_wall:.2f} s (suites {', '.join(f'{s:.2f}' for s in per_node)} s) "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: suite metadata key and values the release gate reads (scripts/gate.py --require-real-cluster)
+#: suite metadata key and values the release gate reads (nricpuset-gate --require-real-cluster)
 TARGET_METADATA = "Target"
 SIMULATED_TARGET = "SIMULATED cluster (nrisim): no real node or plugin was tested"
 REAL_TARGET = "real cluster"
 #: robot variable naming the plugin model of a simulated cluster started outside this run
-#: (``scripts/run_fleet.py --simulated`` starts one for every node's process and passes it with
+#: (``nricpuset-fleet --simulated`` starts one for every node's process and passes it with
 #: its ``KUBECONFIG``): the run reports that cluster as simulated, not as a real one
 SIMULATED_ELSEWHERE_VARIABLE = "SIMULATED_PLUGIN_MODEL"
 SIMULATED_BANNER = ("[CpusetLibrary] Target: SIMULATED cluster (nrisim, plugin model {model}, {cpus} CPUs), "

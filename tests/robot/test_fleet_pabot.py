@@ -1,4 +1,4 @@
-"""A fleet run with pabot (scripts/run_fleet.py): the ten-step procedure on 4 simulated nodes at
+"""A fleet run with pabot (nricpuset-fleet): the ten-step procedure on 4 simulated nodes at
 once, one robot process per node, merged by rebot into one report that names each suite's node."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from robot.api import ExecutionResult
 
 ROOT = Path(__file__).resolve().parents[2]
-FLEET = ROOT / "scripts" / "run_fleet.py"
+FLEET = Path(sys.executable).with_name("nricpuset-fleet")
 NODES = [f"sim-node-{i}" for i in range(1, 5)]
 
 pytestmark = pytest.mark.suite
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.suite
 
 def _run_fleet(outdir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
-    return subprocess.run([sys.executable, str(FLEET), "-d", str(outdir), *args], cwd=outdir.parent, env=env,
+    return subprocess.run([str(FLEET), "-d", str(outdir), *args], cwd=outdir.parent, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -63,7 +63,7 @@ def test_ten_step_suite_passes_on_four_simulated_nodes_in_parallel(tmp_path):
     # the processes ran at the same time: every suite started before any ended
     assert max(s.start_time for s in suites.values()) < min(s.end_time for s in suites.values())
     sys.path.insert(0, str(ROOT / "scripts"))
-    import gate
+    from CpusetLibrary.cli import gate
     assert gate.main(["--require-real-cluster", str(outdir / "output.xml")]) == 1  # not a real fleet
     report = (outdir / "report.html").read_text()
     for node in NODES:

@@ -202,10 +202,10 @@ def test_leftovers_can_stop_the_run_naming_them_and_the_cleanup_command(robot_ru
     run = robot_run(*on(slow_sim), "-v", "LEASE_WAIT:60 s", "-v", "REMOVE_LEFTOVERS:false", suite=SUITE)
     assert run.rc != 0
     assert leftover in run.suite_message
-    assert f"python scripts/cleanup.py --kubeconfig {slow_sim.kubeconfig_path} --node sim-node-1" \
+    assert f"nricpuset-cleanup --kubeconfig {slow_sim.kubeconfig_path} --node sim-node-1" \
         in run.suite_message
     assert leftover in {ns.metadata.name for ns in core.list_namespace().items}
-    done = subprocess.run([sys.executable, "scripts/cleanup.py", "--kubeconfig", str(slow_sim.kubeconfig_path)],
+    done = subprocess.run([str(Path(sys.executable).with_name("nricpuset-cleanup")), "--kubeconfig", str(slow_sim.kubeconfig_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"removing namespace {leftover}" in done.stdout

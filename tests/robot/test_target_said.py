@@ -52,5 +52,5 @@ def test_a_simulator_started_outside_the_run_is_reported_as_simulated(robot_run,
     assert metadata["Target"].startswith("SIMULATED cluster"), dict(metadata)
     assert metadata["Plugin model"] == "head (simulated)"
     assert metadata["Cluster"].startswith("simulated (nrisim, started outside this run)")
-    import gate
+    from CpusetLibrary.cli import gate
     assert gate.main(["--require-real-cluster", str(run.outdir / "output.xml")]) == 1

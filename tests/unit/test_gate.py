@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from robot import run
 
-GATE = Path(__file__).resolve().parents[2] / "scripts" / "gate.py"
+#: the console command the distribution installs next to this interpreter
+GATE = Path(sys.executable).with_name("nricpuset-gate")
 
 
 def _output(tmp_path: Path, body: str) -> Path:
@@ -24,14 +25,14 @@ def _output(tmp_path: Path, body: str) -> Path:
     ("T\n    Fail    broken\n", 1, "0 passed, 1 failed, 0 skipped"),
 ])
 def test_gate(tmp_path, body, rc, said):
-    done = subprocess.run([sys.executable, str(GATE), str(_output(tmp_path, body))],
+    done = subprocess.run([str(GATE), str(_output(tmp_path, body))],
                           capture_output=True, text=True)
     assert done.returncode == rc, done.stdout
     assert said in done.stdout
 
 
 def _gate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(GATE), *args], capture_output=True, text=True)
+    return subprocess.run([str(GATE), *args], capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("target, rc", [

@@ -1,4 +1,4 @@
-"""scripts/run_fleet.py refuses bad input before it starts anything, naming the input."""
+"""The fleet run (nricpuset-fleet) refuses bad input before it starts anything, naming the input."""
 from __future__ import annotations
 
 import subprocess
@@ -10,11 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import run_fleet  # noqa: E402
+from CpusetLibrary.cli import run_fleet  # noqa: E402
 
 
 def _fleet(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "run_fleet.py"), "-d", str(tmp_path / "out"),
+    return subprocess.run([str(Path(sys.executable).with_name("nricpuset-fleet")), "-d", str(tmp_path / "out"),
                            *args], capture_output=True, text=True, timeout=60, cwd=tmp_path)
 
 

@@ -365,7 +365,7 @@ class ConnectionKeywords:
         ``Plugin access`` and ``Library``. A cluster named by ``KUBECONFIG`` is reported as
         simulated when it serves the simulator's own API (``/nrisim/v1/info``), whoever started
         it, or when the variable ``SIMULATED_PLUGIN_MODEL`` names the model of the simulator
-        that serves it (``scripts/run_fleet.py --simulated`` passes it to every node's process).
+        that serves it (``nricpuset-fleet --simulated`` passes it to every node's process).
 
         Example:
         | ${metadata} = | Cluster Metadata |
