@@ -6,6 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)")
 
@@ -45,3 +47,21 @@ def test_every_console_command_names_a_main_function_that_exists():
     for command, target in scripts.items():
         module, function = target.split(":")
         assert callable(getattr(importlib.import_module(module), function)), command
+
+
+def test_the_simulators_process_imports_nrisim_from_where_this_process_finds_it():
+    import nrisim
+
+    from CpusetLibrary.simlauncher import simulator_import_root
+
+    assert simulator_import_root() == Path(nrisim.__file__).resolve().parents[1]
+
+
+def test_no_importable_simulator_is_an_error_naming_the_package(monkeypatch):
+    import importlib.util
+
+    from CpusetLibrary import simlauncher
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(simlauncher.SimulatorError, match="'nrisim' is not importable"):
+        simlauncher.simulator_import_root()
