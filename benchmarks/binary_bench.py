@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suite_bench import ROOT, SUITE, _passed, realistic_figures, run_suite  # noqa: E402
+from suite_bench import ROOT, SUITE, _passed, realistic_figures, run_suite
 
 
 def fast_walls(tmp: Path, suite: Path, runs: int, variables: dict[str, str], label: str) -> float:

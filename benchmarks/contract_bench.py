@@ -16,9 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from suite_bench import ROOT, run_suite  # noqa: E402
+from suite_bench import ROOT, run_suite
 
 SUITE = ROOT / "suites" / "plugin_contract.robot"
 

@@ -29,17 +29,16 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "libraries"))
 
-from robot.running import TestSuite  # noqa: E402
+from robot.running import TestSuite
 
-from CpusetLibrary.cluster import Cluster  # noqa: E402
-from CpusetLibrary.leftovers import find_leftovers  # noqa: E402
-from CpusetLibrary.nodelease import NodeLease  # noqa: E402
-from CpusetLibrary.partialrun import missing_earlier_steps  # noqa: E402
-from CpusetLibrary.runvars import problems_with, simulator_only_given_for_real_cluster  # noqa: E402
-from CpusetLibrary.secrets import SecretRegistry, protect_secret_variables  # noqa: E402
-from CpusetLibrary.simlauncher import start_simulator  # noqa: E402
+from CpusetLibrary.cluster import Cluster
+from CpusetLibrary.leftovers import find_leftovers
+from CpusetLibrary.nodelease import NodeLease
+from CpusetLibrary.partialrun import missing_earlier_steps
+from CpusetLibrary.runvars import problems_with, simulator_only_given_for_real_cluster
+from CpusetLibrary.secrets import SecretRegistry, protect_secret_variables
+from CpusetLibrary.simlauncher import start_simulator
 
 SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
 VARIABLES = {"SIM_CPUS": "64", "DELETE_GRACE_PERIOD": "5", "POD_READY_TIMEOUT": "2 min", "RELEASE_TIMEOUT": "2 min",

@@ -9,18 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libraries"))
 
-from kubernetes import client, config  # noqa: E402
+from kubernetes import client, config
 
-from nrisim.config import SimConfig  # noqa: E402
-from nrisim.latency import profile  # noqa: E402
-from nrisim.server import SimulatedCluster  # noqa: E402
+from nrisim.config import SimConfig
+from nrisim.latency import profile
+from nrisim.server import SimulatedCluster
 
 
 def pod(name: str, kind: int, cpus: int) -> dict:

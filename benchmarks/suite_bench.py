@@ -50,13 +50,11 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "libraries"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from robot.api import ExecutionResult  # noqa: E402
+from robot.api import ExecutionResult
 
-from imposed_waits import KeywordRecord, imposed_table, keywords  # noqa: E402
-from nrisim.latency import Latencies, profile  # noqa: E402
+from imposed_waits import KeywordRecord, imposed_table, keywords
+from nrisim.latency import Latencies, profile
 
 SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
 CONTRACT = "plugin_contract"

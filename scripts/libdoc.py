@@ -46,7 +46,6 @@ def _relative(path: str | None) -> str | None:
 
 def generate(outdir: Path) -> list[Path]:
     """Write every page into ``outdir``; returns the files written."""
-    sys.path.insert(0, str(ROOT / "libraries"))
     from robot.libdocpkg import LibraryDocumentation
 
     outdir.mkdir(parents=True, exist_ok=True)

@@ -6,13 +6,11 @@ what the procedures' outputs (one robot output.xml per procedure) share, and how
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libraries"))
 
-from robot.api import ExecutionResult  # noqa: E402
+from robot.api import ExecutionResult
 
-from CpusetLibrary.runmetadata import merged_metadata  # noqa: E402
+from CpusetLibrary.runmetadata import merged_metadata
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import time
 import urllib.request
@@ -24,8 +23,7 @@ from nrisim.latency import profile
 from nrisim.server import SimulatedCluster
 from robot_runner import ROOT, RobotRun, run_robot, simulator_dir
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import verdicts as V  # noqa: E402
+import verdicts as V
 
 pytestmark = pytest.mark.suite
 

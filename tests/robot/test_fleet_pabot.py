@@ -62,7 +62,6 @@ def test_ten_step_suite_passes_on_four_simulated_nodes_in_parallel(tmp_path):
 
     # the processes ran at the same time: every suite started before any ended
     assert max(s.start_time for s in suites.values()) < min(s.end_time for s in suites.values())
-    sys.path.insert(0, str(ROOT / "scripts"))
     from CpusetLibrary.cli import gate
     assert gate.main(["--require-real-cluster", str(outdir / "output.xml")]) == 1  # not a real fleet
     report = (outdir / "report.html").read_text()
@@ -85,7 +84,6 @@ def test_a_fleet_given_as_a_node_list_with_one_missing_node_fails_the_gate(tmp_p
     """The real-fleet form (node names, a common and a per-node variable file) against a running
     simulator: the existing node passes, the missing one fails in suite setup naming it, and the
     merged run fails the gate."""
-    sys.path.insert(0, str(ROOT / "libraries"))
     from CpusetLibrary.simlauncher import start_simulator
 
     sim = start_simulator(tmp_path / "sim", nodes=2)

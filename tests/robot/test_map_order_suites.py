@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from robot.api import ExecutionResult
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import verdicts as V  # noqa: E402
+import verdicts as V
 
 pytestmark = pytest.mark.suite
 

@@ -86,12 +86,12 @@ def test_an_unreadable_local_plugin_log_says_permission_denied_to_a_non_root_use
     (package / "__init__.py").write_text("")
     for path in [package.parent, package, *package.iterdir()]:
         path.chmod(0o755)
-    probe = ("import sys; sys.path.insert(0, sys.argv[1]);"
-             "from nodeaccess.local import LocalNodeAccess;"
-             "LocalNodeAccess(log_path=sys.argv[2], restart_command='true').mark()")
+    # python -c imports from its working directory: the copied package's parent
+    probe = ("import sys; from nodeaccess.local import LocalNodeAccess;"
+             "LocalNodeAccess(log_path=sys.argv[1], restart_command='true').mark()")
     prefix = ["runuser", "-u", sshd.key_user, "--"] if os.geteuid() == 0 else []
     python = shutil.which("python3", path="/usr/bin:/bin") or sys.executable
-    done = subprocess.run([*prefix, python, "-B", "-c", probe, str(package.parent), str(root_only)],
+    done = subprocess.run([*prefix, python, "-B", "-c", probe, str(root_only)], cwd=package.parent,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert f"permission denied: plugin log file {root_only} exists but is not readable by {sshd.key_user}" \

@@ -3,18 +3,14 @@ never reported as a real cluster, however it was started (issue 20, item 9/10): 
 recognises it from its own API (/nrisim/v1/info), in metadata, on the console and at the gate."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 from robot.api import ExecutionResult
 
 from robot_runner import ROOT
 
-sys.path.insert(0, str(ROOT / "libraries"))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from CpusetLibrary.simlauncher import start_simulator  # noqa: E402
+from CpusetLibrary.simlauncher import start_simulator
 
 pytestmark = pytest.mark.suite
 

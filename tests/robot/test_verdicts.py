@@ -19,8 +19,7 @@ from robot.running import TestSuiteBuilder as SuiteBuilder
 
 from nrisim.plugin import MODEL_NAMES
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import verdicts as V  # noqa: E402
+import verdicts as V
 
 pytestmark = pytest.mark.suite
 
@@ -136,7 +135,7 @@ def test_a_skipped_step_must_name_the_failed_step():
 
 def test_the_doc_is_the_enforced_table():
     assert DOC.read_text() == V.render_markdown(), (
-        "docs/verdicts.md is stale: python tests/robot/verdicts.py > docs/verdicts.md")
+        "docs/verdicts.md is stale: PYTHONPATH=tests/support python tests/robot/verdicts.py > docs/verdicts.md")
 
 
 def test_the_readme_shows_the_enforced_table():

@@ -4,7 +4,7 @@ One source for ``test_verdicts.py`` (which runs each suite against each model an
 the table) and for ``docs/verdicts.md`` (rendered by :func:`render_markdown`; a test checks
 the file equals the rendering). Regenerate the doc with::
 
-    python tests/robot/verdicts.py > docs/verdicts.md
+    PYTHONPATH=tests/support python tests/robot/verdicts.py > docs/verdicts.md
 
 A verdict on a procedure suite (a chain of steps) is either "every test passes" or "test *step*
 fails with a message matching *pattern* (``re.fullmatch``), every earlier test passes, every
@@ -23,12 +23,10 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "libraries"))
-sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from CpusetLibrary.cpusets import parse_cpu_list  # noqa: E402
-from measured_binaries import LINES as MEASURED_BINARIES  # noqa: E402
-from suite_steps import (DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS,  # noqa: E402
+from CpusetLibrary.cpusets import parse_cpu_list
+from measured_binaries import LINES as MEASURED_BINARIES
+from suite_steps import (DAEMONSET_STATE_CORRUPTION, DAEMONSET_STATE_CORRUPTION_STEPS,
                          RELOCATE_CPU, RELOCATE_CPU_STEPS, STATE_CORRUPTION, STATE_CORRUPTION_STEPS)
 
 CPUS = r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*"
@@ -1256,7 +1254,7 @@ def render_markdown() -> str:
     lines = [
         "# What the suites prove",
         "",
-        "Generated from `tests/robot/verdicts.py` (`python tests/robot/verdicts.py > docs/verdicts.md`);",
+        "Generated from `tests/robot/verdicts.py` (`PYTHONPATH=tests/support python tests/robot/verdicts.py > docs/verdicts.md`);",
         "`tests/robot/test_verdicts.py` runs every suite against every plugin model of the simulated",
         "cluster, enforces every test's status and the failing test's message, and checks that this",
         "file equals the rendering of the table it enforces.",

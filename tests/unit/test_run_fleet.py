@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from CpusetLibrary.cli import run_fleet  # noqa: E402
+from CpusetLibrary.cli import run_fleet
 
 
 def _fleet(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -66,8 +65,11 @@ def test_argument_file_names_the_node_in_suite_name_metadata_tag_and_target(tmp_
 
 
 def test_password_variable_file_reads_the_environment_as_a_secret(monkeypatch):
-    sys.path.insert(0, str(ROOT / "resources"))
-    import ssh_password_from_env
+    from robot.utils import Importer
+
+    # loaded by its path, as robot loads a variable file
+    ssh_password_from_env = Importer("variable file").import_class_or_module_by_path(
+        str(ROOT / "resources" / "ssh_password_from_env.py"), instantiate_with_args=())
     from robot.api.types import Secret
 
     monkeypatch.delenv("NRI_SSH_PASSWORD", raising=False)

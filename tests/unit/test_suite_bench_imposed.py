@@ -5,17 +5,15 @@ Each rule is checked against the simulator's own model of the same thing where o
 (the kubelet's process model, the latency profile), not against copied numbers."""
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import imposed_waits as iw  # noqa: E402
-from nrisim.latency import profile  # noqa: E402
+import imposed_waits as iw
+from nrisim.latency import profile
 
 NOW = datetime.now()
 LAT = profile("realistic")

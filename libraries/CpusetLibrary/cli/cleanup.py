@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libraries"))
 
-from CpusetLibrary.cluster import Cluster, ClusterError  # noqa: E402
-from CpusetLibrary.leftovers import find_leftovers, remove_namespaces  # noqa: E402
-from CpusetLibrary.nodelease import LEASE_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL, holder_of  # noqa: E402
+from ..cluster import Cluster, ClusterError
+from ..leftovers import find_leftovers, remove_namespaces
+from ..nodelease import LEASE_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL, holder_of
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,11 +45,9 @@ from pathlib import Path
 #: default suite and output directory are relative to it
 _CHECKOUT = Path(__file__).resolve().parents[3]
 ROOT = _CHECKOUT if (_CHECKOUT / "suites").is_dir() else Path.cwd()
-sys.path.insert(0, str(ROOT / "libraries"))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from CpusetLibrary.cli import gate  # noqa: E402
-from CpusetLibrary.simlauncher import SimulatedCluster, start_simulator  # noqa: E402
+from . import gate
+from ..simlauncher import SimulatedCluster, start_simulator
 
 DEFAULT_SUITE = ROOT / "suites" / "annotated_pod_state_corruption.robot"
 #: a Kubernetes node name (RFC 1123 subdomain)
