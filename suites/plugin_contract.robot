@@ -141,6 +141,50 @@ Integer And Shared Pods Avoid Their Forbidden Cpus
     Pods Should Have Exactly Their Requested Cpus    integer-forbid
     Pods Should Have The Shared Pool    shared-forbid
 
+Invalid And Offline Forbidden Cpus Are Ignored
+    [Documentation]    A ``weka.io/forbid-core-ids`` that does not parse is ignored with a warning in the
+    ...    plugin log and the pod is admitted as if it forbade nothing; a CPU in it that is not online
+    ...    is ignored. The requirements name no warning text: any log line with ``warning`` (any case)
+    ...    and the value is accepted.
+    [Tags]    req:3.1-forbid-invalid-ignored
+    ${integer}    Integer Pod    integer-bad-forbid    2    forbid=not-a-number
+    Pods Are Created And Ready    ${integer}
+    ${reversed}    Shared Pod    shared-bad-forbid    forbid=5-2
+    ${offline}    Shared Pod    shared-offline-forbid    forbid=1,999
+    Pods Are Created And Ready    ${reversed}    ${offline}
+    Pods Should Have Exactly Their Requested Cpus    integer-bad-forbid
+    Pods Should Have The Shared Pool    shared-bad-forbid    shared-offline-forbid
+    Plugin Log Should Have Line Matching    (?i).*warning.*not-a-number.*
+    Plugin Log Should Have Line Matching    (?i).*warning.*5-2.*
+
+A Moved Integer Pod Keeps Avoiding Its Forbidden Cpus
+    [Documentation]    Forbidden CPUs are respected when an integer pod is moved live for an annotated
+    ...    pod: an integer pod of 2 that may use only three cores is moved off one of its CPUs and
+    ...    must stay on those cores. The upstream plugin plans the move without the pod's forbidden
+    ...    CPUs (an accepted deviation).
+    [Tags]    req:3.1-forbid-on-reallocation    deviation:reallocation-ignores-forbid
+    ${allowed}    Three Cores Above The Lowest Online Cpu
+    ${online}    Online Cpus
+    ${others}    Cpu Set Difference    ${online}    ${allowed}
+    ${forbid}    Format Cpu List    ${others}
+    ${integer}    Integer Pod    integer-fenced    2    forbid=${forbid}
+    Pods Are Created And Ready    ${integer}
+    ${cores}    An Annotated Pod Moves The Integer Pod Off One Cpu    annotated-fence    integer-fenced
+    Pods Should Have Exactly Their Requested Cpus    integer-fenced
+    The Moved Pod Should Stay Off Its Forbidden Cpus    integer-fenced    ${others}    ${cores}
+
+A Pod Whose Memory Request Is Below Its Limit Is Shared
+    [Documentation]    An integer pod needs request = limit for memory as well as for CPU: a pod with
+    ...    2 whole CPUs (request = limit) but a memory request below its limit is a shared pod, so on
+    ...    an idle node it runs on every online CPU. The upstream plugin checks only that a memory
+    ...    limit is set and gives it exclusive CPUs (an accepted deviation).
+    [Tags]    req:2-integer-pod    deviation:integer-memory-request-unchecked
+    ${burstable}    Pod Body    memory-burstable    cpu=2    memory=32Mi    memory_limit=${CONTRACT_MEMORY}
+    ...    image=${IMAGE}
+    Pods Are Created And Ready    ${burstable}
+    A Pod On An Idle Node Should Have Every Online Cpu    memory-burstable
+    ...    2-integer-pod    cpu 2/2 but memory 32Mi/${CONTRACT_MEMORY}: not an integer pod
+
 Annotated Pods Ignore Forbidden Cpus
     [Documentation]    An annotated pod forbidding its own annotated CPUs still gets exactly them.
     [Tags]    req:3.1-forbid-annotated-ignored
