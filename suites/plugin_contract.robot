@@ -173,6 +173,26 @@ A Moved Integer Pod Keeps Avoiding Its Forbidden Cpus
     Pods Should Have Exactly Their Requested Cpus    integer-fenced
     The Moved Pod Should Stay Off Its Forbidden Cpus    integer-fenced    ${others}    ${cores}
 
+A Shared Pod Keeps Avoiding Its Forbidden Cpus When The Pool Changes
+    [Documentation]    When the shared pool changes, each shared container's forbidden CPUs are taken out
+    ...    again: a shared pod forbidding 0,2,4, met in a Synchronize, must stay off them after the
+    ...    restart and after an integer pod's removal gives CPUs back. The upstream plugin gives
+    ...    such pods the global pool (an accepted deviation).
+    [Tags]    req:3.1-forbid-on-refresh    deviation:refresh-ignores-forbid
+    ${integer}    Integer Pod    integer-refresh    2
+    ${shared}    Shared Pod    shared-refresh-forbid    forbid=0,2,4
+    Pods Are Created And Ready    ${integer}
+    Pods Are Created And Ready    ${shared}
+    Restart Plugin    timeout=${RESTART_TIMEOUT}
+    Run Keyword And Continue On Failure    Wait Until Shared Pods Have The Shared Pool    shared-refresh-forbid
+    ...    after=the restart    requirement=3.1-forbid-on-refresh    timeout=${SHARED_UPDATE_TIMEOUT}
+    Delete Pod And Wait For Its Release    integer-refresh
+    Wait Until Shared Pods Have The Shared Pool
+    ...    shared-refresh-forbid
+    ...    after=integer pod integer-refresh was removed
+    ...    requirement=3.1-forbid-on-refresh
+    ...    timeout=${SHARED_UPDATE_TIMEOUT}
+
 A Pod Whose Memory Request Is Below Its Limit Is Shared
     [Documentation]    An integer pod needs request = limit for memory as well as for CPU: a pod with
     ...    2 whole CPUs (request = limit) but a memory request below its limit is a shared pod, so on

@@ -95,6 +95,7 @@ T_SYNC_REMOVALS = "Shared Pods Met In A Synchronize Grow Back After Every Remova
 T_FORBID = "Integer And Shared Pods Avoid Their Forbidden Cpus"
 T_BAD_FORBID = "Invalid And Offline Forbidden Cpus Are Ignored"
 T_MOVED_FORBID = "A Moved Integer Pod Keeps Avoiding Its Forbidden Cpus"
+T_FORBID_REFRESH = "A Shared Pod Keeps Avoiding Its Forbidden Cpus When The Pool Changes"
 T_MEMORY_REQUEST = "A Pod Whose Memory Request Is Below Its Limit Is Shared"
 T_ANNOTATED_FORBID = "Annotated Pods Ignore Forbidden Cpus"
 T_INVALID = "Invalid Annotations Are Refused With The Plugin's Messages And Reserve Nothing"
@@ -112,12 +113,12 @@ T_RESTART = "A Restart Keeps Every Container's Cpus"
 LABELS = {T_CLASSIFIED: "classes", T_LISTS: "annotated", T_SHARE: "sharing", T_INTEGER: "integer", T_POOL: "pool",
           T_EXISTING_SHARED: "running shared", T_SYNC_ADMISSIONS: "synced shared admissions",
           T_SYNC_REMOVALS: "synced shared removals", T_FORBID: "forbid", T_BAD_FORBID: "bad forbid",
-          T_MOVED_FORBID: "moved forbid", T_MEMORY_REQUEST: "memory request", T_ANNOTATED_FORBID: "annotated forbid",
+          T_MOVED_FORBID: "moved forbid", T_FORBID_REFRESH: "forbid refresh", T_MEMORY_REQUEST: "memory request", T_ANNOTATED_FORBID: "annotated forbid",
           T_INVALID: "invalid", T_EMPTY: "empty annotation", T_EXITED: "exited",
           T_ALL_FORBIDDEN: "all forbidden", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
           T_IMPOSSIBLE: "impossible move", T_EXHAUSTION: "exhaustion", T_RELEASED: "released", T_RESTART: "restart"}
 CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_SYNC_ADMISSIONS,
-                  T_SYNC_REMOVALS, T_FORBID, T_BAD_FORBID, T_MOVED_FORBID, T_MEMORY_REQUEST, T_ANNOTATED_FORBID,
+                  T_SYNC_REMOVALS, T_FORBID, T_BAD_FORBID, T_MOVED_FORBID, T_FORBID_REFRESH, T_MEMORY_REQUEST, T_ANNOTATED_FORBID,
                   T_INVALID, T_EMPTY, T_EXITED, T_ALL_FORBIDDEN, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE,
                   T_EXHAUSTION, T_RELEASED, T_RESTART)
 
@@ -325,6 +326,14 @@ def partition_of(whole: str, *parts: str) -> Check:
     return check
 
 
+def without_cpus(whole: str, cpus: str, rest: str) -> Check:
+    """The CPU list ``rest`` is ``whole`` without the CPUs ``cpus`` (a CPU list), which ``whole`` has."""
+    def check(m: re.Match[str]) -> str | None:
+        ok = _cpus(cpus) <= _cpus(m[whole]) and _cpus(m[rest]) == _cpus(m[whole]) - _cpus(cpus)
+        return None if ok else f"{m[rest]} is not {m[whole]} without {cpus}"
+    return check
+
+
 _LIVE = r"requirement 3\.2-shared-live-update violated: 5 s after "
 
 
@@ -373,6 +382,18 @@ HEAD_DEVIATIONS = (
             rf"on (?P<has>{CPUS}), of which (?P<bad>{CPUS}) are its forbidden CPUs",
             "requirement 3.1-forbid-on-reallocation violated: integer pod integer-fenced, moved live off 1, runs on "
             "32-33, of which 32 are its forbidden CPUs", (cpu_count("has", 2),), deviation="reallocation-ignores-forbid"),
+    Failure(T_FORBID_REFRESH,
+            r"Several failures occurred:\n\n1\) requirement 3\.1-forbid-on-refresh violated: 5 s after the restart: "
+            rf"shared pod shared-refresh-forbid has (?P<a_has>{CPUS}), the shared pool is (?P<a_pool>{CPUS}): runs on "
+            r"its forbidden CPUs 0,2,4\n\n2\) requirement 3\.1-forbid-on-refresh violated: 5 s after integer pod "
+            rf"integer-refresh was removed: shared pod shared-refresh-forbid has 0-63, the shared pool is "
+            rf"(?P<b_pool>{CPUS}): runs on its forbidden CPUs 0,2,4",
+            "Several failures occurred:\n\n1) requirement 3.1-forbid-on-refresh violated: 5 s after the restart: "
+            "shared pod shared-refresh-forbid has 0,2-32,34-63, the shared pool is 3,5-32,34-63: runs on its "
+            "forbidden CPUs 0,2,4\n\n2) requirement 3.1-forbid-on-refresh violated: 5 s after integer pod "
+            "integer-refresh was removed: shared pod shared-refresh-forbid has 0-63, the shared pool is 1,3,5-63: "
+            "runs on its forbidden CPUs 0,2,4", (without_cpus("a_has", "0,2,4", "a_pool"),),
+            deviation="refresh-ignores-forbid"),
     Failure(T_MEMORY_REQUEST,
             rf"requirement 2-integer-pod violated: pod memory-burstable \(cpu 2/2 but memory 32Mi/64Mi: not an integer "
             rf"pod\) runs on (?P<has>{CPUS}), not on the shared pool 0-63",
