@@ -105,7 +105,7 @@ Shared Pods Met In A Synchronize Follow Every Admission
     ...    shrink with every change of the reserved CPUs: an integer pod admitted, an annotated pod
     ...    admitted, and a live move of the integer pod (its new CPUs). Each change is checked; the
     ...    upstream plugin refreshes such pods only after a removal (an accepted deviation).
-    [Tags]    req:3.2-shared-live-update    deviation:shared-live-update
+    [Tags]    req:3.2-shared-live-update    req:3.2-shared-corrected-on-register    deviation:shared-live-update
     ${shared}    Shared Pod    shared-synced
     Pods Are Created And Ready    ${shared}
     The Plugin Restarts And Corrects The Shared Pods    shared-synced
