@@ -86,13 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xunit", type=Path, help="xunit.xml to judge when there is no output.xml")
     parser.add_argument("--require-real-cluster", action="store_true",
                         help="fail a run made on the simulated cluster (or one that never reached a cluster)")
-    parser.add_argument("--deviations", type=Path, default=waivers.DEFAULT_LIST,
-                        help="the accepted deviations (YAML; default resources/accepted-deviations.yaml)")
+    parser.add_argument("--deviations", type=Path,
+                        help="the accepted deviations (YAML; default resources/accepted-deviations.yaml, none "
+                             "when that file is absent); a named file must exist")
     parser.add_argument("--strict", action="store_true", help="waive no failure, not even an accepted deviation")
     args = parser.parse_args(argv)
     try:
         verdict = read_verdict(args.output, args.xunit)
-        deviations = waivers.load(args.deviations) if args.deviations.is_file() else []
+        deviations = _deviations(args.deviations)
     except (FileNotFoundError, ET.ParseError, ValueError) as err:
         print(f"gate: FAILED: {err}")
         return 1
@@ -117,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     if judgement and waived:
         print(f"gate: PASSED with {judgement.summary()}")
     return 0
+
+
+def _deviations(named: Path | None) -> list[waivers.Deviation]:
+    if named is None:
+        return waivers.load(waivers.DEFAULT_LIST) if waivers.DEFAULT_LIST.is_file() else []
+    if not named.is_file():
+        raise FileNotFoundError(f"--deviations {named}: no such file")
+    return waivers.load(named)
 
 
 def _waive(verdict: Verdict, deviations: list[waivers.Deviation], strict: bool) -> waivers.Judgement | None:

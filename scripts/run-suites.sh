@@ -22,14 +22,14 @@ outdir=results
 output=output.xml
 gate_args=()
 robot_args=()
-deviations=resources/accepted-deviations.yaml
+deviations=
 waiver_mode=
 while [ $# -gt 0 ]; do
   case "$1" in
     --require-real-cluster) gate_args+=("$1") ;;
     --strict) gate_args+=("$1"); waiver_mode=:strict ;;
-    --deviations) deviations=$2; shift ;;
-    --deviations=*) deviations=${1#*=} ;;
+    --deviations) deviations=$2; gate_args+=(--deviations "$2"); shift ;;
+    --deviations=*) deviations=${1#*=}; gate_args+=(--deviations "$deviations") ;;
     -d|--outputdir) outdir=$2; shift ;;
     --outputdir=*) outdir=${1#*=} ;;
     -o|--output) output=$2; shift ;;
@@ -77,13 +77,13 @@ fi
 mapfile -t top_metadata < <("$VENV/bin/python" scripts/merged_metadata.py "${part_files[@]}" || true)
 # the pre-modifier writes the gate's view of accepted deviations at the top of log.html
 "$VENV/bin/python" -m robot.rebot --outputdir "$outdir" --output "$output" --xunit xunit.xml \
-  --pythonpath scripts --prerebotmodifier "waivers.LogAcceptedDeviations:$deviations$waiver_mode" \
+  --pythonpath scripts --prerebotmodifier "waivers.LogAcceptedDeviations:${deviations:-resources/accepted-deviations.yaml}$waiver_mode" \
   --name Suites ${top_metadata[@]+"${top_metadata[@]}"} "${part_files[@]}" || rc=$?
 if [ "$rc" -ge 250 ]; then
   exit "$rc"  # rebot itself failed (bad option, unreadable outputs): there is nothing to judge
 fi
 gate_rc=0
-"$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} --deviations "$deviations" \
+"$VENV/bin/python" scripts/gate.py ${gate_args[@]+"${gate_args[@]}"} \
   --xunit "$outdir/xunit.xml" "$output_path" || gate_rc=$?
 if [ "$gate_rc" -eq 0 ]; then
   exit 0  # every failure (if any) is an accepted deviation, named by the gate above

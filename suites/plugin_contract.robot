@@ -91,21 +91,24 @@ Running Shared Pods Leave The Cpus Of A New Integer Pod
     ...    live to the new shared pool, so it never runs on a reserved CPU: a shared pod running
     ...    before an integer pod is admitted must leave that pod's CPUs. The upstream plugin does not
     ...    record a shared container it admits and never updates it (an accepted deviation).
-    [Tags]    req:3.2-shared-live-update    deviation:shared-live-update
+    [Tags]    req:3.2-shared-live-update    req:2-shared-pool    deviation:shared-live-update
     ${shared}    Shared Pod    shared-early
     Pods Are Created And Ready    ${shared}
     ${integer}    Integer Pod    integer-late    2
     Pods Are Created And Ready    ${integer}
     Pods Should Have Exactly Their Requested Cpus    integer-late
     Wait Until Shared Pods Have The Shared Pool    shared-early    after=integer pod integer-late was admitted
-    ...    requirement=3.2-shared-live-update    timeout=${SHARED_UPDATE_TIMEOUT}
+    ...    requirement=3.2-shared-live-update    missing_requirement=2-shared-pool    timeout=${SHARED_UPDATE_TIMEOUT}
 
 Shared Pods Met In A Synchronize Follow Every Admission
     [Documentation]    A shared pod the plugin met in a Synchronize (it ran before the restart) must
     ...    shrink with every change of the reserved CPUs: an integer pod admitted, an annotated pod
     ...    admitted, and a live move of the integer pod (its new CPUs). Each change is checked; the
     ...    upstream plugin refreshes such pods only after a removal (an accepted deviation).
-    [Tags]    req:3.2-shared-live-update    req:3.2-shared-corrected-on-register    deviation:shared-live-update
+    [Tags]    req:3.2-shared-live-update
+    ...       req:3.2-shared-corrected-on-register
+    ...       req:2-shared-pool
+    ...       deviation:shared-live-update
     ${shared}    Shared Pod    shared-synced
     Pods Are Created And Ready    ${shared}
     The Plugin Restarts And Corrects The Shared Pods    shared-synced
@@ -178,20 +181,22 @@ A Shared Pod Keeps Avoiding Its Forbidden Cpus When The Pool Changes
     ...    again: a shared pod forbidding 0,2,4, met in a Synchronize, must stay off them after the
     ...    restart and after an integer pod's removal gives CPUs back. The upstream plugin gives
     ...    such pods the global pool (an accepted deviation).
-    [Tags]    req:3.1-forbid-on-refresh    deviation:refresh-ignores-forbid
+    [Tags]    req:3.1-forbid-on-refresh
+    ...       req:3.2-shared-corrected-on-register
+    ...       req:3.2-shared-live-update
+    ...       deviation:refresh-ignores-forbid
     ${integer}    Integer Pod    integer-refresh    2
     ${shared}    Shared Pod    shared-refresh-forbid    forbid=0,2,4
     Pods Are Created And Ready    ${integer}
     Pods Are Created And Ready    ${shared}
     Restart Plugin    timeout=${RESTART_TIMEOUT}
     Run Keyword And Continue On Failure    Wait Until Shared Pods Have The Shared Pool    shared-refresh-forbid
-    ...    after=the restart    requirement=3.1-forbid-on-refresh    timeout=${SHARED_UPDATE_TIMEOUT}
+    ...    after=the restart    requirement=3.2-shared-corrected-on-register
+    ...    forbidden_requirement=3.1-forbid-on-refresh    timeout=${SHARED_UPDATE_TIMEOUT}
     Delete Pod And Wait For Its Release    integer-refresh
-    Wait Until Shared Pods Have The Shared Pool
-    ...    shared-refresh-forbid
-    ...    after=integer pod integer-refresh was removed
-    ...    requirement=3.1-forbid-on-refresh
-    ...    timeout=${SHARED_UPDATE_TIMEOUT}
+    Wait Until Shared Pods Have The Shared Pool    shared-refresh-forbid
+    ...    after=integer pod integer-refresh was removed    requirement=3.2-shared-live-update
+    ...    forbidden_requirement=3.1-forbid-on-refresh    timeout=${SHARED_UPDATE_TIMEOUT}
 
 A Pod Whose Memory Request Is Below Its Limit Is Shared
     [Documentation]    An integer pod needs request = limit for memory as well as for CPU: a pod with

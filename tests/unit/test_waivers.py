@@ -132,3 +132,18 @@ def test_the_shipped_list_is_well_formed_and_names_requirements_of_the_doc():
     for d in deviations:
         assert f"`{d.requirement}`" in doc, f"{d.id}: requirement {d.requirement} is not in docs/requirements.md"
         assert d.link.startswith("https://github.com/weka/nri-cpuset/"), d.link
+
+
+def test_a_named_list_that_does_not_exist_fails_the_gate(tmp_path):
+    done = subprocess.run([sys.executable, str(GATE), "--deviations", str(tmp_path / "nope.yaml"),
+                           str(_output(tmp_path, "T\n    No Operation\n"))], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"--deviations {tmp_path / 'nope.yaml'}: no such file" in done.stdout
+
+
+def test_without_a_named_list_the_shipped_one_applies(tmp_path):
+    body = "Exited\n    [Tags]    deviation:release-on-exit    req:3.4-release-on-exit\n" \
+           "    Fail    requirement 3.4-release-on-exit violated: pod p ended (Succeeded) but CPUs 1,33 stay reserved\n"
+    done = subprocess.run([sys.executable, str(GATE), str(_output(tmp_path, body))], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    assert "gate: PASSED with 1 accepted deviation: release-on-exit (Exited)" in done.stdout
