@@ -114,11 +114,12 @@ Shared Pods Met In A Synchronize Follow Every Admission
     The Plugin Restarts And Corrects The Shared Pods    shared-synced
     ${integer}    Integer Pod    integer-admitted    2
     The Shared Pods Should Follow The Admission Of    ${integer}    integer pod    shared-synced
-    ${annotated}    Annotated Pod    annotated-admitted    4-5
+    ${cores}    The Two Highest Online Cpus
+    ${annotated}    Annotated Pod    annotated-admitted    ${cores}
     The Shared Pods Should Follow The Admission Of    ${annotated}    annotated pod    shared-synced
-    ${cores}    An Annotated Pod Moves The Integer Pod Off One Cpu    annotated-mover    integer-admitted
+    ${moved_off}    An Annotated Pod Moves The Integer Pod Off One Cpu    annotated-mover    integer-admitted
     The Shared Pods Should Follow The Change    shared-synced
-    ...    after=integer pod integer-admitted was moved live off ${cores} for annotated pod annotated-mover
+    ...    after=integer pod integer-admitted was moved live off ${moved_off} for annotated pod annotated-mover
 
 Shared Pods Met In A Synchronize Grow Back After Every Removal
     [Documentation]    A shared pod running before annotated and integer pods were admitted is
@@ -127,7 +128,8 @@ Shared Pods Met In A Synchronize Grow Back After Every Removal
     [Tags]    req:3.2-shared-live-update    req:3.2-shared-corrected-on-register
     ${shared}    Shared Pod    shared-synced
     Pods Are Created And Ready    ${shared}
-    Annotated And Then Integer Pods Run    annotated-removed    0-1    integer-removed    2
+    ${cores}    The Two Highest Online Cpus
+    Annotated And Then Integer Pods Run    annotated-removed    ${cores}    integer-removed    2
     The Plugin Restarts And Corrects The Shared Pods    shared-synced
     The Shared Pods Grow Back When A Pod Is Removed    integer pod    integer-removed    shared-synced
     The Shared Pods Grow Back When A Pod Is Removed    annotated pod    annotated-removed    shared-synced

@@ -359,24 +359,25 @@ def _head_deviations(granted: int = 2) -> tuple[Failure, ...]:
                 r"Several failures occurred:\n\n1\) " + _LIVE + "integer pod integer-admitted was admitted: "
                 + _shared_on("shared-synced", rf"integer pod integer-admitted \((?P=a_on)\)", "a")
                 + r"\n\n2\) " + _LIVE + "annotated pod annotated-admitted was admitted: "
-                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \(4-5\), integer pod integer-admitted "
-                             rf"\((?P=a_on)\)", "b")
+                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \((?P<ann>{CPUS})\), integer pod "
+                             rf"integer-admitted \((?P=a_on)\)", "b")
                 + r"\n\n3\) " + _LIVE + r"integer pod integer-admitted was moved live off (?P<off>\d+) for annotated "
                 r"pod annotated-mover: "
-                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \(4-5\), annotated pod annotated-mover "
-                             rf"\((?P=off)\), integer pod integer-admitted \((?P<moved>{CPUS})\)", "c"),
-                "Several failures occurred:\n\n1) requirement 3.2-shared-live-update violated: 5 s after integer pod "
-                "integer-admitted was admitted: shared pod shared-synced has 0-63, the shared pool is 0,2-32,34-63: runs "
-                "on 1,33, reserved for integer pod integer-admitted (1,33)\n\n2) requirement 3.2-shared-live-update "
-                "violated: 5 s after annotated pod annotated-admitted was admitted: shared pod shared-synced has 0-63, "
-                "the shared pool is 0,2-3,6-32,34-63: runs on 1,4-5,33, reserved for annotated pod annotated-admitted "
-                "(4-5), integer pod integer-admitted (1,33)\n\n3) requirement 3.2-shared-live-update violated: 5 s after "
-                "integer pod integer-admitted was moved live off 1 for annotated pod annotated-mover: shared pod "
-                "shared-synced has 0-63, the shared pool is 0,2-3,6-32,34-35,37-63: runs on 1,4-5,33,36, reserved for "
-                "annotated pod annotated-admitted (4-5), annotated pod annotated-mover (1), integer pod integer-admitted "
-                "(33,36)",
+                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \((?P=ann)\), annotated pod "
+                             rf"annotated-mover \((?P=off)\), integer pod integer-admitted \((?P<moved>{CPUS})\)", "c"),
+                "Several failures occurred:\n\n1) requirement 3.2-shared-live-update violated: 5 s after integer "
+                "pod integer-admitted was admitted: shared pod shared-synced has 0-63, the shared pool is 0,2-32,34-63: "
+                "runs on 1,33, reserved for integer pod integer-admitted (1,33)\n\n2) requirement "
+                "3.2-shared-live-update violated: 5 s after annotated pod annotated-admitted was admitted: shared pod "
+                "shared-synced has 0-63, the shared pool is 0,2-32,34-61: runs on 1,33,62-63, reserved for annotated "
+                "pod annotated-admitted (62-63), integer pod integer-admitted (1,33)\n\n3) requirement "
+                "3.2-shared-live-update violated: 5 s after integer pod integer-admitted was moved live off 1 for "
+                "annotated pod annotated-mover: shared pod shared-synced has 0-63, the shared pool is "
+                "0,2-29,31-32,34-61: runs on 1,30,33,62-63, reserved for annotated pod annotated-admitted (62-63), "
+                "annotated pod annotated-mover (1), integer pod integer-admitted (30,33)",
                 (partition_of("0-63", "a_pool", "a_on"), partition_of("0-63", "b_pool", "b_on"),
-                 partition_of("0-63", "c_pool", "c_on"), cpu_count("a_on", granted), cpu_count("moved", granted)),
+                 partition_of("0-63", "c_pool", "c_on"), cpu_count("a_on", granted), cpu_count("moved", granted),
+                 cpu_count("ann", 2)),
                 deviation="shared-live-update"),
         Failure(T_MOVED_FORBID,
                 rf"requirement 3\.1-forbid-on-reallocation violated: integer pod integer-fenced, moved live off \d+, runs "
@@ -819,10 +820,10 @@ VERDICTS: tuple[Verdict, ...] = (
              "and restarts the plugin, so no other test fails; the shared pod met in a Synchronize does not grow back "
              "when the annotated pod is removed (a defect: its test is no accepted deviation)",
              Failure(T_SYNC_REMOVALS, rf"requirement 3\.2-shared-live-update violated: 5 s after annotated pod "
-                     r"annotated-removed was removed: shared pod shared-synced has 2-63, the shared pool "
-                     r"is 0-63: lacks 0-1 of the shared pool",
+                     r"annotated-removed was removed: shared pod shared-synced has 0-61, the shared pool "
+                     r"is 0-63: lacks 62-63 of the shared pool",
                      "requirement 3.2-shared-live-update violated: 5 s after annotated pod annotated-removed was "
-                     "removed: shared pod shared-synced has 2-63, the shared pool is 0-63: lacks 0-1 of the shared "
+                     "removed: shared pod shared-synced has 0-61, the shared pool is 0-63: lacks 62-63 of the shared "
                      "pool"),
              Failure(T_RELEASED, r"CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3",
                      "CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3")),
@@ -872,12 +873,12 @@ VERDICTS: tuple[Verdict, ...] = (
                  "after integer pod integer-admitted was admitted: shared pod shared-synced has 0-63, the shared pool "
                  "is 0,2-31,34-63: runs on 1,32-33, reserved for integer pod integer-admitted (1,32-33)\n\n2) "
                  "requirement 3.2-shared-live-update violated: 5 s after annotated pod annotated-admitted was admitted: "
-                 "shared pod shared-synced has 0-63, the shared pool is 0,2-3,6-31,34-63: runs on 1,4-5,32-33, "
-                 "reserved for annotated pod annotated-admitted (4-5), integer pod integer-admitted (1,32-33)\n\n3) "
+                 "shared pod shared-synced has 0-63, the shared pool is 0,2-31,34-61: runs on 1,32-33,62-63, reserved "
+                 "for annotated pod annotated-admitted (62-63), integer pod integer-admitted (1,32-33)\n\n3) "
                  "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-admitted was moved live "
                  "off 1 for annotated pod annotated-mover: shared pod shared-synced has 0-63, the shared pool is "
-                 "0,2-3,6-32,34-35,38-63: runs on 1,4-5,33,36-37, reserved for annotated pod annotated-admitted "
-                 "(4-5), annotated pod annotated-mover (1), integer pod integer-admitted (33,36-37)",
+                 "0,2-29,32,34-61: runs on 1,30-31,33,62-63, reserved for annotated pod annotated-admitted (62-63), "
+                 "annotated pod annotated-mover (1), integer pod integer-admitted (30-31,33)",
                  T_FORBID_REFRESH: "Several failures occurred:\n\n1) requirement 3.1-forbid-on-refresh violated: 5 s "
                  "after the restart: shared pod shared-refresh-forbid has 0,2-31,34-63, the shared pool is "
                  "3,5-31,34-63: runs on its forbidden CPUs 0,2,4\n\n2) requirement 3.1-forbid-on-refresh violated: "
@@ -900,8 +901,8 @@ VERDICTS: tuple[Verdict, ...] = (
                      rf"restart: shared pod shared-synced has (?P<has>{CPUS}), the shared pool is (?P<pool>{CPUS}): "
                      rf"runs on (?P<on>{CPUS}), reserved for integer pod integer-removed \((?P=on)\)",
                      "requirement 3.2-shared-corrected-on-register violated: 5 s after the restart: shared pod "
-                     "shared-synced has 2-63, the shared pool is 2-31,34-63: runs on 32-33, reserved for integer pod "
-                     "integer-removed (32-33)", (union_is("has", "pool", "on"), cpu_count("on", 2))),
+                     "shared-synced has 0-61, the shared pool is 0-29,32-61: runs on 30-31, reserved for integer pod "
+                     "integer-removed (30-31)", (union_is("has", "pool", "on"), cpu_count("on", 2))),
              _literal(T_FORBID_REFRESH, FORGOTTEN_INTEGER_REFRESH),
              Failure(T_RESTART, rf"plugin did not synchronize: integer-restart \(container {CID}\)",
                      "plugin did not synchronize: integer-restart (container 392e1d42d2ee)")),
@@ -948,7 +949,7 @@ VERDICTS: tuple[Verdict, ...] = (
                      rf"integer-removed was removed: shared pod shared-synced has (?P<has>{CPUS}), the shared pool "
                      rf"is (?P<pool>{CPUS}): lacks (?P<lacks>{CPUS}) of the shared pool",
                      "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-removed was removed: "
-                     "shared pod shared-synced has 2-31,34-63, the shared pool is 2-63: lacks 32-33 of the shared pool",
+                     "shared pod shared-synced has 0-29,32-61, the shared pool is 0-61: lacks 30-31 of the shared pool",
                      (difference_is("pool", "lacks", "has"), cpu_count("lacks", 2))),
              _literal(T_FORBID_REFRESH, LEAKED_INTEGER_REFRESH)),
     contract("shared-includes-integer", "new shared containers get integer CPUs: every test comparing a shared "
