@@ -6,7 +6,7 @@ The rerun's per-procedure outputs are gathered under one top suite named as the 
 message says it was re-executed), the rest of the earlier run stays. The merged top level has
 ``Rerun`` metadata naming the procedures rerun.
 
-    python scripts/merge_rerun.py PREVIOUS_XML OUTDIR OUTPUT RERUN_NAMES PART_XML...
+    python scripts/merge_rerun.py [--prerebotmodifier MODIFIER] PREVIOUS_XML OUTDIR OUTPUT RERUN_NAMES PART_XML...
 
 ``RERUN_NAMES`` is the procedures' names separated by commas; ``OUTPUT`` is the output file
 name in OUTDIR (log.html, report.html and xunit.xml are written next to it) or NONE.
@@ -39,6 +39,9 @@ def merged_result(previous: str, parts: list[str]):
 
 
 def main(argv: list[str]) -> int:
+    modifier = None
+    if argv[:1] == ["--prerebotmodifier"]:
+        modifier, argv = argv[1], argv[2:]
     if len(argv) < 5:
         print(__doc__.split("\n\n")[2], file=sys.stderr)
         return 252
@@ -52,7 +55,7 @@ def main(argv: list[str]) -> int:
         merged.save(str(saved))
         out = "NONE" if output.upper() == "NONE" else output
         return rebot(str(saved), outputdir=str(outdir), output=out, log="log.html", report="report.html",
-                     xunit="xunit.xml")
+                     xunit="xunit.xml", prerebotmodifier=modifier)
 
 
 if __name__ == "__main__":

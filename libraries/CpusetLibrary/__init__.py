@@ -25,6 +25,7 @@ from .keywords.plugin import PluginKeywords
 from .keywords.pods import PodKeywords
 from .keywords.refusals import RefusalKeywords
 from .keywords.shapes import PodShapeKeywords
+from .keywords.sharedpool import SharedPoolKeywords
 from .keywords.topology import TopologyKeywords
 from .keywords.workloads import WorkloadKeywords
 from .procedures import procedure_keywords
@@ -71,6 +72,7 @@ class CpusetLibrary(DynamicCore):
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),
+            SharedPoolKeywords(self._context),
             WorkloadKeywords(self._context),
             CoreKeywords(self._context),
             RefusalKeywords(self._context),

@@ -1,30 +1,42 @@
-"""The plugin contract suite, run through robot on the simulated cluster (fast profile): every
-test passes on the ``head`` model at 16, 64 and 128 CPUs with 1 and 2 NUMA nodes, and with
+"""The plugin contract suite, run through robot on the simulated cluster (fast profile): on the
+``head`` model every test passes or fails as an accepted deviation of the upstream plugin (the
+release gate waives it, and only it), at 16, 64 and 128 CPUs with 1 and 2 NUMA nodes, and with
 offline CPUs and a shuffled map order (the suite must not depend on one walk order)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from robot_runner import ROOT
 
 pytestmark = pytest.mark.suite
 
 SUITE = "suites/plugin_contract.robot"
 
 
+def _only_accepted_deviations_fail(run) -> None:
+    """The release gate passes the run, naming accepted deviations for every failure (none else)."""
+    failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
+    gate = subprocess.run([sys.executable, str(ROOT / "scripts" / "gate.py"), str(run.outdir / "output.xml")],
+                          capture_output=True, text=True)
+    assert gate.returncode == 0, (gate.stdout, failed)
+    assert "not an accepted deviation" not in gate.stdout
+    assert all("accepted deviation" in gate.stdout and name in gate.stdout for name in failed), gate.stdout
+
+
 @pytest.mark.parametrize("cpus", [16, 64, 128])
 @pytest.mark.parametrize("numa_nodes", [1, 2])
-def test_every_contract_test_passes_on_head(robot_run, cpus, numa_nodes):
+def test_every_contract_test_passes_on_head_or_is_an_accepted_deviation(robot_run, cpus, numa_nodes):
     run = robot_run("--variable", f"SIM_CPUS:{cpus}", "--variable", f"SIM_NUMA_NODES:{numa_nodes}", suite=SUITE)
     assert len(run.statuses) >= 15
-    failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
-    assert not failed, failed
-    assert run.rc == 0
+    _only_accepted_deviations_fail(run)
 
 
 def test_the_contract_holds_with_offline_cpus_and_a_shuffled_map_order(robot_run):
     run = robot_run("--variable", "SIM_OFFLINE_CPUS:5,7", "--variable", "SIM_SHUFFLE_MAP_ORDER:True",
                     "--variable", "SIM_MAP_ORDER_SEED:11", suite=SUITE)
-    failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
-    assert not failed, failed
+    _only_accepted_deviations_fail(run)
 
 
 def test_one_contract_test_runs_alone(robot_run):

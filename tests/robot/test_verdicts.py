@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,8 @@ from robot.running import TestSuiteBuilder as SuiteBuilder
 from nrisim.plugin import MODEL_NAMES
 
 import verdicts as V
+
+from CpusetLibrary.cli import waivers
 
 pytestmark = pytest.mark.suite
 
@@ -33,6 +35,7 @@ class Outcome:
     tests: list[tuple[str, str, str]]  # (name, status, message) in suite order
     suite_message: str
     output: str
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # test name -> its tags
 
 
 def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, ...] = (),
@@ -48,7 +51,22 @@ def run_suite(outdir: Path, suite_path: str, model: str, variables: tuple[str, .
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     result = ExecutionResult(str(outdir / "output.xml"))
     return Outcome(done.returncode, [(t.name, t.status, t.message) for t in result.suite.all_tests],
-                   result.suite.message, done.stdout + done.stderr)
+                   result.suite.message, done.stdout + done.stderr,
+                   {t.name: tuple(str(tag) for tag in t.tags) for t in result.suite.all_tests})
+
+
+def _gate_disagreements(verdict: V.Verdict, results: list[tuple[str, str, tuple[str, ...]]]) -> list[str]:
+    """Failed tests ``(name, message, tags)`` the release gate would waive differently from the
+    table: a failure marked with a deviation must be waived as that one, any other never."""
+    listed = {d.id: d for d in waivers.load(waivers.DEFAULT_LIST)}
+    wanted = {f.step: f.deviation for f in verdict.all_failures}
+    problems = []
+    for name, message, tags in results:
+        got = waivers.covering(waivers.TestResult(name, "FAIL", message, tags), listed)
+        if (got.id if got else "") != wanted.get(name, ""):
+            problems.append(f"{name}: the table says {wanted.get(name) or 'a defect'}, the gate waives it as "
+                            f"{got.id if got else 'nothing'}: {message}")
+    return problems
 
 
 def _mismatches(expected, outcome: Outcome) -> str:
@@ -78,6 +96,8 @@ def test_every_test_has_its_expected_status_and_message(tmp_path, verdict):
     problems = [p for e, (_, _, message) in zip(expected, outcome.tests) for p in V.problems(e, message)]
     assert not problems, "\n".join(problems)  # one per line, whole (a list's repr would be cut)
     assert outcome.rc == sum(e.status == "FAIL" for e in expected), outcome.output
+    failed = [(name, message, outcome.tags[name]) for name, status, message in outcome.tests if status == "FAIL"]
+    assert not _gate_disagreements(verdict, failed), "\n".join(_gate_disagreements(verdict, failed))
 
 
 def test_the_table_covers_every_named_model_on_every_suite():
@@ -93,6 +113,31 @@ def test_the_table_lists_every_suite_and_every_test_in_order():
     for suite in V.SUITES.values():
         built = SuiteBuilder().build(str(ROOT / suite.path))
         assert tuple(t.name for t in built.all_tests) == suite.tests, suite.path
+
+
+@pytest.mark.parametrize("verdict", [v for v in V.VERDICTS if v.all_failures], ids=_id)
+def test_the_gate_waives_exactly_the_failures_the_table_marks_as_deviations(verdict):
+    built = {t.name: tuple(str(tag) for tag in t.tags)
+             for t in SuiteBuilder().build(str(ROOT / V.SUITES[verdict.suite].path)).all_tests}
+    examples = [(f.step, f.example, built[f.step]) for f in verdict.all_failures]
+    assert not _gate_disagreements(verdict, examples), "\n".join(_gate_disagreements(verdict, examples))
+
+
+def test_a_failure_marked_wrongly_disagrees_with_the_gate():
+    from dataclasses import replace
+    head = V.verdict("head", "contract")
+    built = {t.name: tuple(str(tag) for tag in t.tags)
+             for t in SuiteBuilder().build(str(ROOT / V.SUITES["contract"].path)).all_tests}
+    defect = V.verdict("integer-one-too-many", "contract")
+    cases = [  # a waived deviation marked as a defect; a defect of a deviation test marked as the deviation
+        (replace(head, failures=tuple(replace(f, deviation="") for f in head.failures)), head.failures[0]),
+        (replace(defect, failures=tuple(replace(f, deviation="shared-live-update") if f.step == V.T_EXISTING_SHARED
+                                        else f for f in defect.failures)),
+         next(f for f in defect.failures if f.step == V.T_EXISTING_SHARED)),
+    ]
+    for wrong, failure in cases:
+        said = _gate_disagreements(wrong, [(failure.step, failure.example, built[failure.step])])
+        assert said and failure.step in said[0], said
 
 
 @pytest.mark.parametrize("verdict", [v for v in V.VERDICTS if v.all_failures], ids=_id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -53,6 +53,9 @@ class Failure:
     pattern: str
     example: str  # a message observed in a real run; must match ``pattern``
     checks: tuple[Check, ...] = ()
+    #: the accepted deviation (resources/accepted-deviations.yaml) the release gate waives this
+    #: failure as; "" = a defect, which fails the gate (test_verdicts checks the gate agrees)
+    deviation: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,19 @@ T_LISTS = "Annotated Pods Get Exactly Their Cpus, Lists And Ranges"
 T_SHARE = "Two Annotated Pods May Share Cpus"
 T_INTEGER = "Integer Pods Get Exclusive Sibling-Aware Cpus"
 T_POOL = "Shared Pods Get Exactly The Shared Pool"
-T_EXISTING_SHARED = "Existing Shared Pods Keep Their Cpus When Exclusive Cpus Are Granted"
+T_EXISTING_SHARED = "Running Shared Pods Leave The Cpus Of A New Integer Pod"
+T_SYNC_ADMISSIONS = "Shared Pods Met In A Synchronize Follow Every Admission"
+T_SYNC_REMOVALS = "Shared Pods Met In A Synchronize Grow Back After Every Removal"
 T_FORBID = "Integer And Shared Pods Avoid Their Forbidden Cpus"
+T_BAD_FORBID = "Invalid And Offline Forbidden Cpus Are Ignored"
+T_MOVED_FORBID = "A Moved Integer Pod Keeps Avoiding Its Forbidden Cpus"
+T_FORBID_REFRESH = "A Shared Pod Keeps Avoiding Its Forbidden Cpus When The Pool Changes"
+T_MEMORY_REQUEST = "A Pod Whose Memory Request Is Below Its Limit Is Shared"
 T_ANNOTATED_FORBID = "Annotated Pods Ignore Forbidden Cpus"
 T_INVALID = "Invalid Annotations Are Refused With The Plugin's Messages And Reserve Nothing"
-T_EMPTY = "An Empty Annotation Runs Unpinned"
+T_EMPTY = "An Empty Annotation Is Refused"
+T_EXITED = "An Exited Container's Cpus Are Released"
+T_ALL_FORBIDDEN = "A Shared Pod Whose Every Cpu Is Forbidden Is Refused"
 T_MEMS = "Memory Nodes Follow The Cpus Of Annotated Pods"
 T_MOVE_ONE = "Live Reallocation Of One Cpu"
 T_MOVE_TWO = "Live Reallocation Of Two Cpus"
@@ -99,11 +110,16 @@ T_RELEASED = "Deleted Pods' Cpus Are Free Again"
 T_RESTART = "A Restart Keeps Every Container's Cpus"
 #: short names of the contract's tests in the table (the doc lists them)
 LABELS = {T_CLASSIFIED: "classes", T_LISTS: "annotated", T_SHARE: "sharing", T_INTEGER: "integer", T_POOL: "pool",
-          T_EXISTING_SHARED: "old shared", T_FORBID: "forbid", T_ANNOTATED_FORBID: "annotated forbid",
-          T_INVALID: "invalid", T_EMPTY: "empty annotation", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
+          T_EXISTING_SHARED: "running shared", T_SYNC_ADMISSIONS: "synced shared admissions",
+          T_SYNC_REMOVALS: "synced shared removals", T_FORBID: "forbid", T_BAD_FORBID: "bad forbid",
+          T_MOVED_FORBID: "moved forbid", T_FORBID_REFRESH: "forbid refresh", T_MEMORY_REQUEST: "memory request", T_ANNOTATED_FORBID: "annotated forbid",
+          T_INVALID: "invalid", T_EMPTY: "empty annotation", T_EXITED: "exited",
+          T_ALL_FORBIDDEN: "all forbidden", T_MEMS: "mems", T_MOVE_ONE: "move 1", T_MOVE_TWO: "move 2",
           T_IMPOSSIBLE: "impossible move", T_EXHAUSTION: "exhaustion", T_RELEASED: "released", T_RESTART: "restart"}
-CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_FORBID, T_ANNOTATED_FORBID,
-                  T_INVALID, T_EMPTY, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE, T_EXHAUSTION, T_RELEASED, T_RESTART)
+CONTRACT_TESTS = (T_CLASSIFIED, T_LISTS, T_SHARE, T_INTEGER, T_POOL, T_EXISTING_SHARED, T_SYNC_ADMISSIONS,
+                  T_SYNC_REMOVALS, T_FORBID, T_BAD_FORBID, T_MOVED_FORBID, T_FORBID_REFRESH, T_MEMORY_REQUEST, T_ANNOTATED_FORBID,
+                  T_INVALID, T_EMPTY, T_EXITED, T_ALL_FORBIDDEN, T_MEMS, T_MOVE_ONE, T_MOVE_TWO, T_IMPOSSIBLE,
+                  T_EXHAUSTION, T_RELEASED, T_RESTART)
 
 #: the DaemonSet procedures reach the plugin through its pod, as on a real DaemonSet node
 DAEMONSET_VARIABLES = ("NODE_ACCESS:daemonset",)
@@ -299,8 +315,145 @@ def _exhaustion_mismatch(need: int, have: int, expected_need: int, expected_have
             rf"\(reserved: \[[0-9 ]+\]\)', which does not match '{re.escape(pattern)}'")
 
 
-def contract(model: str, why: str, *failures: Failure, variables: tuple[str, ...] = ()) -> Verdict:
-    return Verdict(model, "contract", None, why, CONTRACT_VARIABLES + variables, failures)
+def partition_of(whole: str, *parts: str) -> Check:
+    """The CPU lists ``parts`` are disjoint and together are exactly ``whole`` (a CPU list)."""
+    def check(m: re.Match[str]) -> str | None:
+        sets = [_cpus(m[p]) for p in parts]
+        joined = frozenset().union(*sets)
+        ok = joined == _cpus(whole) and sum(map(len, sets)) == len(joined)
+        return None if ok else f"{[m[p] for p in parts]} do not partition {whole}"
+    return check
+
+
+def within(group: str, cpus: str) -> Check:
+    """The CPU list in ``group`` is part of ``cpus`` (a CPU list)."""
+    def check(m: re.Match[str]) -> str | None:
+        return None if _cpus(m[group]) <= _cpus(cpus) else f"{m[group]} is not within {cpus}"
+    return check
+
+
+_LIVE = r"requirement 3\.2-shared-live-update violated: 5 s after "
+
+
+def _shared_on(pod: str, reserved: str, prefix: str) -> str:
+    """``shared pod P has H, the shared pool is S: runs on R, reserved for <reserved>``."""
+    return (rf"shared pod {pod} has (?P<{prefix}_has>{CPUS}), the shared pool is (?P<{prefix}_pool>{CPUS}): runs "
+            rf"on (?P<{prefix}_on>{CPUS}), reserved for {reserved}")
+
+
+def _head_deviations(granted: int = 2) -> tuple[Failure, ...]:
+    """The contract tests the upstream plugin (the head model) fails, each an accepted deviation of
+    resources/accepted-deviations.yaml; ``granted``: how many CPUs the model gives a 2-CPU integer pod.
+    Every model built on head fails them the same way unless its row says otherwise
+    (``contract(..., without=...)`` or a failure of its own for the test)."""
+    return (
+        Failure(T_EXISTING_SHARED,
+                _LIVE + "integer pod integer-late was admitted: "
+                + _shared_on("shared-early", rf"integer pod integer-late \((?P=a_on)\)", "a"),
+                "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-late was admitted: shared pod "
+                "shared-early has 0-63, the shared pool is 0,2-32,34-63: runs on 1,33, reserved for integer pod "
+                "integer-late (1,33)",
+                (partition_of("0-63", "a_pool", "a_on"), cpu_count("a_on", 2)), deviation="shared-live-update"),
+        Failure(T_SYNC_ADMISSIONS,
+                r"Several failures occurred:\n\n1\) " + _LIVE + "integer pod integer-admitted was admitted: "
+                + _shared_on("shared-synced", rf"integer pod integer-admitted \((?P=a_on)\)", "a")
+                + r"\n\n2\) " + _LIVE + "annotated pod annotated-admitted was admitted: "
+                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \((?P<ann>{CPUS})\), integer pod "
+                             rf"integer-admitted \((?P=a_on)\)", "b")
+                + r"\n\n3\) " + _LIVE + r"integer pod integer-admitted was moved live off (?P<off>\d+) for annotated "
+                r"pod annotated-mover: "
+                + _shared_on("shared-synced", rf"annotated pod annotated-admitted \((?P=ann)\), annotated pod "
+                             rf"annotated-mover \((?P=off)\), integer pod integer-admitted \((?P<moved>{CPUS})\)", "c"),
+                "Several failures occurred:\n\n1) requirement 3.2-shared-live-update violated: 5 s after integer "
+                "pod integer-admitted was admitted: shared pod shared-synced has 0-63, the shared pool is 0,2-32,34-63: "
+                "runs on 1,33, reserved for integer pod integer-admitted (1,33)\n\n2) requirement "
+                "3.2-shared-live-update violated: 5 s after annotated pod annotated-admitted was admitted: shared pod "
+                "shared-synced has 0-63, the shared pool is 0,2-32,34-61: runs on 1,33,62-63, reserved for annotated "
+                "pod annotated-admitted (62-63), integer pod integer-admitted (1,33)\n\n3) requirement "
+                "3.2-shared-live-update violated: 5 s after integer pod integer-admitted was moved live off 1 for "
+                "annotated pod annotated-mover: shared pod shared-synced has 0-63, the shared pool is "
+                "0,2-29,31-32,34-61: runs on 1,30,33,62-63, reserved for annotated pod annotated-admitted (62-63), "
+                "annotated pod annotated-mover (1), integer pod integer-admitted (30,33)",
+                (partition_of("0-63", "a_pool", "a_on"), partition_of("0-63", "b_pool", "b_on"),
+                 partition_of("0-63", "c_pool", "c_on"), cpu_count("a_on", granted), cpu_count("moved", granted),
+                 cpu_count("ann", 2)),
+                deviation="shared-live-update"),
+        Failure(T_MOVED_FORBID,
+                rf"requirement 3\.1-forbid-on-reallocation violated: integer pod integer-fenced, moved live off \d+, runs "
+                rf"on (?P<has>{CPUS}), of which (?P<bad>{CPUS}) are its forbidden CPUs",
+                "requirement 3.1-forbid-on-reallocation violated: integer pod integer-fenced, moved live off 1, runs on "
+                "32-33, of which 32 are its forbidden CPUs", (cpu_count("has", 2),), deviation="reallocation-ignores-forbid"),
+        Failure(T_FORBID_REFRESH,
+                r"Several failures occurred:\n\n1\) requirement 3\.1-forbid-on-refresh violated: 5 s after the restart: "
+                rf"shared pod shared-refresh-forbid has (?P<a_has>{CPUS}), the shared pool is (?P<a_pool>{CPUS}): runs on "
+                rf"its forbidden CPUs (?P<a_bad>{CPUS})\n\n2\) requirement 3\.1-forbid-on-refresh violated: 5 s after integer pod "
+                rf"integer-refresh was removed: shared pod shared-refresh-forbid has 0-63, the shared pool is "
+                rf"(?P<b_pool>{CPUS}): runs on its forbidden CPUs 0,2,4",
+                "Several failures occurred:\n\n1) requirement 3.1-forbid-on-refresh violated: 5 s after the restart: "
+                "shared pod shared-refresh-forbid has 0,2-32,34-63, the shared pool is 3,5-32,34-63: runs on its "
+                "forbidden CPUs 0,2,4\n\n2) requirement 3.1-forbid-on-refresh violated: 5 s after integer pod "
+                "integer-refresh was removed: shared pod shared-refresh-forbid has 0-63, the shared pool is 1,3,5-63: "
+                "runs on its forbidden CPUs 0,2,4", (difference_is("a_has", "a_bad", "a_pool"), within("a_bad", "0,2,4")),
+                deviation="refresh-ignores-forbid"),
+        Failure(T_MEMORY_REQUEST,
+                rf"requirement 2-integer-pod violated: pod memory-burstable \(cpu 2/2 but memory 32Mi/64Mi: not an integer "
+                rf"pod\) runs on (?P<has>{CPUS}), not on the shared pool 0-63",
+                "requirement 2-integer-pod violated: pod memory-burstable (cpu 2/2 but memory 32Mi/64Mi: not an integer "
+                "pod) runs on 1,33, not on the shared pool 0-63", (cpu_count("has", granted),),
+                deviation="integer-memory-request-unchecked"),
+        Failure(T_EMPTY,
+                r"requirement 2-annotation-cpu-list violated: pod annotated-empty with an empty weka\.io/cores-ids \(not "
+                r"a CPU list\) was admitted and runs on 0-63",
+                "requirement 2-annotation-cpu-list violated: pod annotated-empty with an empty weka.io/cores-ids (not a CPU "
+                "list) was admitted and runs on 0-63", deviation="empty-annotation-admitted"),
+        Failure(T_EXITED,
+                rf"requirement 3\.4-release-on-exit violated: pod integer-exited ended \(Succeeded\) but CPUs "
+                rf"(?P<kept>{CPUS}) stay reserved: shared pod shared-after-exit, created next on an otherwise idle node, "
+                rf"runs on (?P<has>{CPUS})",
+                "requirement 3.4-release-on-exit violated: pod integer-exited ended (Succeeded) but CPUs 1,33 stay "
+                "reserved: shared pod shared-after-exit, created next on an otherwise idle node, runs on 0,2-32,34-63",
+                (partition_of("0-63", "kept", "has"), cpu_count("kept", granted)), deviation="release-on-exit"),
+    )
+
+
+HEAD_DEVIATIONS = _head_deviations()
+
+
+def _literal(step: str, message: str) -> Failure:
+    """A defect whose message is fixed (one integer pod on an idle node: its CPUs do not vary)."""
+    return Failure(step, re.escape(message), message)
+
+
+#: a shared pod that forbids 0,2,4 is given the CPUs of an integer pod the restarted plugin forgot
+FORGOTTEN_INTEGER_REFRESH = (
+    "Several failures occurred:\n\n1) requirements 3.1-forbid-on-refresh, 3.2-shared-corrected-on-register violated: "
+    "5 s after the restart: shared pod shared-refresh-forbid has 0-63, the shared pool is 3,5-32,34-63: runs on 1,33, "
+    "reserved for integer pod integer-refresh (1,33); runs on its forbidden CPUs 0,2,4\n\n2) requirement "
+    "3.1-forbid-on-refresh violated: 5 s after integer pod integer-refresh was removed: shared pod "
+    "shared-refresh-forbid has 0-63, the shared pool is 1,3,5-63: runs on its forbidden CPUs 0,2,4")
+#: ... and does not get back the CPUs of an integer pod whose release the plugin leaked
+LEAKED_INTEGER_REFRESH = (
+    "Several failures occurred:\n\n1) requirement 3.1-forbid-on-refresh violated: 5 s after the restart: shared pod "
+    "shared-refresh-forbid has 0,2-32,34-63, the shared pool is 3,5-32,34-63: runs on its forbidden CPUs 0,2,4\n\n"
+    "2) requirements 3.1-forbid-on-refresh, 3.2-shared-live-update violated: 5 s after integer pod integer-refresh "
+    "was removed: shared pod shared-refresh-forbid has 0,2-32,34-63, the shared pool is 1,3,5-63: runs on its "
+    "forbidden CPUs 0,2,4; lacks 1,33 of the shared pool")
+
+
+def _as_observed(failures: tuple[Failure, ...], examples: dict[str, str]) -> tuple[Failure, ...]:
+    """``failures`` with the messages a model's run showed as their examples."""
+    return tuple(replace(f, example=examples.get(f.step, f.example)) for f in failures)
+
+
+def contract(model: str, why: str, *failures: Failure, variables: tuple[str, ...] = (),
+             without: tuple[str, ...] = (), deviations: tuple[Failure, ...] = ()) -> Verdict:
+    """The model's contract verdict: its own ``failures`` plus every head deviation it shares (all of
+    them except those of the tests in ``without`` or failing otherwise in ``failures``); ``deviations``:
+    the head deviations as this model shows them (default ``HEAD_DEVIATIONS``)."""
+    own = {f.step for f in failures} | set(without)
+    shared = tuple(f for f in deviations or HEAD_DEVIATIONS if f.step not in own)
+    ordered = sorted(failures + shared, key=lambda f: CONTRACT_TESTS.index(f.step))
+    return Verdict(model, "contract", None, why, CONTRACT_VARIABLES + variables, tuple(ordered))
 
 
 # ---- message patterns ---------------------------------------------------------------------
@@ -646,19 +799,13 @@ VERDICTS: tuple[Verdict, ...] = (
             "the race procedure deletes only annotated pods, so an integer leak is not exercised"),
 
     # ---- the contract suite: independent tests; the named ones fail, every other passes ----
-    contract("head", "the current plugin keeps every behaviour of the contract"),
-    contract("pre-fix", "PRE refuses an empty annotation (`failed to record annotated container: no CPU list in "
-             "adjustment`; HEAD runs it unpinned) and words an impossible reallocation `cannot reallocate "
-             "conflicting integer containers: ...`, where the contract asserts HEAD's behaviour and exact message. "
-             "Its single moves, exhaustion figures and restart keep the contract (the lost plan of two moves "
-             "at once is the race suite's)",
-             Failure(T_EMPTY,
-                     r"pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
-                     r"containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
-                     r"desc = failed to record annotated container: no CPU list in adjustment",
-                     "pod annotated-empty cannot start: runtime refused pod annotated-empty: failed to create "
-                     "containerd container: failed to get NRI adjustment for container: rpc error: code = Unknown "
-                     "desc = failed to record annotated container: no CPU list in adjustment"),
+    contract("head", "the current upstream plugin keeps every other requirement the contract checks; its known "
+             "deviations from the requirements (resources/accepted-deviations.yaml) fail and are waived by the gate"),
+    contract("pre-fix", "PRE words an impossible reallocation `cannot reallocate conflicting integer containers: "
+             "...`, where the contract asserts HEAD's exact message (the requirements give none, so the contract "
+             "asserts the code's); it refuses an empty annotation (`failed to record annotated container: no CPU "
+             "list in adjustment`), as the requirements want. Its single moves, exhaustion figures and restart keep "
+             "the contract (the lost plan of two moves at once is the race suite's)",
              Failure(T_IMPOSSIBLE,
                      r"pod annotated-impossible was refused with 'cannot reallocate conflicting integer containers: "
                      r"cannot reallocate integer container (?P<id>[0-9a-f]{64})', expected 'cannot reallocate "
@@ -667,13 +814,21 @@ VERDICTS: tuple[Verdict, ...] = (
                      "cannot reallocate integer container b31c4707e3fe95089a1fe597d6337f76bf20a817a4373e9f3be298d47426a953', "
                      "expected 'cannot reallocate conflicting containers: cannot reallocate integer container "
                      "b31c4707e3fe95089a1fe597d6337f76bf20a817a4373e9f3be298d47426a953'"),
-             variables=PRE_VARIABLES),
+             variables=PRE_VARIABLES, without=(T_EMPTY,)),
     contract("leak-on-remove", "the released annotated CPUs 0-3 stay reserved; every teardown's probe sees a leak "
-             "and restarts the plugin, so no other test fails",
+             "and restarts the plugin, so no other test fails; the shared pod met in a Synchronize does not grow back "
+             "when the annotated pod is removed (a defect: its test is no accepted deviation)",
+             Failure(T_SYNC_REMOVALS, rf"requirement 3\.2-shared-live-update violated: 5 s after annotated pod "
+                     r"annotated-removed was removed: shared pod shared-synced has 0-61, the shared pool "
+                     r"is 0-63: lacks 62-63 of the shared pool",
+                     "requirement 3.2-shared-live-update violated: 5 s after annotated pod annotated-removed was "
+                     "removed: shared pod shared-synced has 0-61, the shared pool is 0-63: lacks 62-63 of the shared "
+                     "pool"),
              Failure(T_RELEASED, r"CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3",
                      "CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3")),
     contract("integer-one-too-many", "every test that checks an integer pod's count fails (the exhaustion test: "
-             "the plugin needs one more than the pod asks for)",
+             "the plugin needs one more than the pod asks for); the deviation tests that do not count the integer "
+             "pod's CPUs fail as on head, naming 3 CPUs",
              Failure(T_CLASSIFIED, "integer CPUs wrong: " + _too_many("integer-two", 2, "a") + "; "
                      + _too_many("integer-one", 1, "b"),
                      "integer CPUs wrong: integer-two has 3 CPUs (1,32-33), requested 2; integer-one has 2 CPUs "
@@ -692,6 +847,12 @@ VERDICTS: tuple[Verdict, ...] = (
              Failure(T_FORBID, "integer CPUs wrong: " + _too_many("integer-forbid", 2, "a"),
                      "integer CPUs wrong: integer-forbid has 3 CPUs (33,35,37), requested 2",
                      one_more_than_requested("a")),
+             Failure(T_BAD_FORBID, "integer CPUs wrong: " + _too_many("integer-bad-forbid", 2, "a"),
+                     "integer CPUs wrong: integer-bad-forbid has 3 CPUs (1,32-33), requested 2",
+                     one_more_than_requested("a")),
+             Failure(T_MOVED_FORBID, "integer CPUs wrong: " + _too_many("integer-fenced", 2, "a"),
+                     "integer CPUs wrong: integer-fenced has 3 CPUs (2,33-34), requested 2",
+                     one_more_than_requested("a")),
              Failure(T_INVALID, "integer CPUs wrong: " + _too_many("integer-after-refusals", 63, "a"),
                      "integer CPUs wrong: integer-after-refusals has 64 CPUs (0-63), requested 63",
                      one_more_than_requested("a")),
@@ -705,13 +866,43 @@ VERDICTS: tuple[Verdict, ...] = (
                      "pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive "
                      "CPUs (avoiding forbidden cores): insufficient free CPUs: need 34, have 32 (reserved: [0 1 2 3 4 "
                      "5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31])', which does "
-                     "not match '.*insufficient free CPUs: need 33, have 32(?: \\(reserved: \\[[0-9 ]*\\]\\))?'")),
+                     "not match '.*insufficient free CPUs: need 33, have 32(?: \\(reserved: \\[[0-9 ]*\\]\\))?'"),
+             deviations=_as_observed(_head_deviations(granted=3), {
+                 T_SYNC_ADMISSIONS: "Several failures occurred:\n\n1) requirement 3.2-shared-live-update violated: 5 s "
+                 "after integer pod integer-admitted was admitted: shared pod shared-synced has 0-63, the shared pool "
+                 "is 0,2-31,34-63: runs on 1,32-33, reserved for integer pod integer-admitted (1,32-33)\n\n2) "
+                 "requirement 3.2-shared-live-update violated: 5 s after annotated pod annotated-admitted was admitted: "
+                 "shared pod shared-synced has 0-63, the shared pool is 0,2-31,34-61: runs on 1,32-33,62-63, reserved "
+                 "for annotated pod annotated-admitted (62-63), integer pod integer-admitted (1,32-33)\n\n3) "
+                 "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-admitted was moved live "
+                 "off 1 for annotated pod annotated-mover: shared pod shared-synced has 0-63, the shared pool is "
+                 "0,2-29,32,34-61: runs on 1,30-31,33,62-63, reserved for annotated pod annotated-admitted (62-63), "
+                 "annotated pod annotated-mover (1), integer pod integer-admitted (30-31,33)",
+                 T_FORBID_REFRESH: "Several failures occurred:\n\n1) requirement 3.1-forbid-on-refresh violated: 5 s "
+                 "after the restart: shared pod shared-refresh-forbid has 0,2-31,34-63, the shared pool is "
+                 "3,5-31,34-63: runs on its forbidden CPUs 0,2,4\n\n2) requirement 3.1-forbid-on-refresh violated: "
+                 "5 s after integer pod integer-refresh was removed: shared pod shared-refresh-forbid has 0-63, the "
+                 "shared pool is 1,3,5-63: runs on its forbidden CPUs 0,2,4",
+                 T_MEMORY_REQUEST: "requirement 2-integer-pod violated: pod memory-burstable (cpu 2/2 but memory "
+                 "32Mi/64Mi: not an integer pod) runs on 1,32-33, not on the shared pool 0-63",
+                 T_EXITED: "requirement 3.4-release-on-exit violated: pod integer-exited ended (Succeeded) but CPUs "
+                 "1,32-33 stay reserved: shared pod shared-after-exit, created next on an otherwise idle node, runs "
+                 "on 0,2-31,34-63",
+             })),
     contract("integer-shared-cpu", "the model shares a CPU on the plugin's second integer admission only: the "
              "first test's second integer pod",
              Failure(T_CLASSIFIED, r"integer CPUs wrong: integer-one and integer-two share CPUs (?P<shared>\d+)",
                      "integer CPUs wrong: integer-one and integer-two share CPUs 1")),
     contract("restart-forgets-integer", "after the restart the plugin's log must show the integer container "
-             "synchronized",
+             "synchronized, and a shared pod it met in that Synchronize is given the forgotten integer pod's CPUs (also "
+             "the one forbidding 0,2,4: two requirements broken, no accepted deviation)",
+             Failure(T_SYNC_REMOVALS, rf"requirement 3\.2-shared-corrected-on-register violated: 5 s after the "
+                     rf"restart: shared pod shared-synced has (?P<has>{CPUS}), the shared pool is (?P<pool>{CPUS}): "
+                     rf"runs on (?P<on>{CPUS}), reserved for integer pod integer-removed \((?P=on)\)",
+                     "requirement 3.2-shared-corrected-on-register violated: 5 s after the restart: shared pod "
+                     "shared-synced has 0-61, the shared pool is 0-29,32-61: runs on 30-31, reserved for integer pod "
+                     "integer-removed (30-31)", (union_is("has", "pool", "on"), cpu_count("on", 2))),
+             _literal(T_FORBID_REFRESH, FORGOTTEN_INTEGER_REFRESH),
              Failure(T_RESTART, rf"plugin did not synchronize: integer-restart \(container {CID}\)",
                      "plugin did not synchronize: integer-restart (container 392e1d42d2ee)")),
     contract("annotated-plus-one", "every annotated pod admitted without a move gets an extra CPU; the shared "
@@ -746,13 +937,24 @@ VERDICTS: tuple[Verdict, ...] = (
                      "CPUs changed: annotated-restart has 0-1 but before is 0-2; missing 2; shared-restart has "
                      "2-31,34-63 but before is 3-31,34-63; extra 2")),
     contract(CUSTOM_MODEL, "the user's model never releases integer CPUs: the deleted integer pod's 4 CPUs stay "
-             "reserved (every teardown's probe restarts the plugin, so no other test fails)",
+             "reserved (every teardown's probe restarts the plugin, so no other test fails), and the shared pod met in a "
+             "Synchronize does not grow back when the integer pod is removed (in the forbidden-CPU refresh test too: "
+             "two requirements broken, no accepted deviation)",
              Failure(T_RELEASED, rf"CPUs the plugin reserves for no pod is (?P<leak>{CPUS}), expected none; "
                      rf"extra (?P=leak)",
                      "CPUs the plugin reserves for no pod is 32-35, expected none; extra 32-35",
-                     (cpu_count("leak", 4),))),
+                     (cpu_count("leak", 4),)),
+             Failure(T_SYNC_REMOVALS, rf"requirement 3\.2-shared-live-update violated: 5 s after integer pod "
+                     rf"integer-removed was removed: shared pod shared-synced has (?P<has>{CPUS}), the shared pool "
+                     rf"is (?P<pool>{CPUS}): lacks (?P<lacks>{CPUS}) of the shared pool",
+                     "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-removed was removed: "
+                     "shared pod shared-synced has 0-29,32-61, the shared pool is 0-61: lacks 30-31 of the shared pool",
+                     (difference_is("pool", "lacks", "has"), cpu_count("lacks", 2))),
+             _literal(T_FORBID_REFRESH, LEAKED_INTEGER_REFRESH)),
     contract("shared-includes-integer", "new shared containers get integer CPUs: every test comparing a shared "
-             "pod with the shared pool fails; after a restart Synchronize gives the shared pod the right pool",
+             "pod with the shared pool fails; after a restart Synchronize gives the shared pod the right pool. The "
+             "exited-container test passes by accident: the shared pod created after the exit gets the integer "
+             "CPUs the plugin still reserves",
              Failure(T_CLASSIFIED, "shared CPUs wrong: " + "; ".join(_shared_extra(pod, p) for pod, p in (
                  ("shared-fractional", "a"), ("shared-burstable", "b"), ("shared-no-memory-limit", "c"),
                  ("shared-best-effort", "d"))),
@@ -767,15 +969,29 @@ VERDICTS: tuple[Verdict, ...] = (
              Failure(T_FORBID, "shared CPUs wrong: " + _shared_extra("shared-forbid", "a"),
                      "shared CPUs wrong: shared-forbid has 1,3,5-63, the shared pool is 1,3,5-32,34,36-63: extra "
                      "33,35 (integer)", (union_is("a_has", "a_pool", "a_extra"), cpu_count("a_extra", 2))),
+             Failure(T_BAD_FORBID, "shared CPUs wrong: " + _shared_extra("shared-bad-forbid", "a") + "; "
+                     + _shared_extra("shared-offline-forbid", "b"),
+                     "shared CPUs wrong: shared-bad-forbid has 0-63, the shared pool is 0,2-32,34-63: extra 1,33 "
+                     "(integer); shared-offline-forbid has 0,2-63, the shared pool is 0,2-32,34-63: extra 33 "
+                     "(integer)", (union_is("a_has", "a_pool", "a_extra"), union_is("b_has", "b_pool", "b_extra"))),
              Failure(T_RESTART, rf"CPUs changed: shared-restart has (?P<now>{CPUS}) but before is (?P<before>{CPUS}); "
                      rf"missing (?P<missing>{CPUS})",
                      "CPUs changed: shared-restart has 2-31,34-63 but before is 2-63; missing 32-33",
-                     (difference_is("before", "missing", "now"), cpu_count("missing", 2)))),
-    contract("forbid-ignored", "weka.io/forbid-core-ids is checked for an integer and a shared pod",
+                     (difference_is("before", "missing", "now"), cpu_count("missing", 2))),
+             without=(T_EXITED,)),
+    contract("forbid-ignored", "weka.io/forbid-core-ids is checked for an integer and a shared pod; an "
+             "unparsable one logs no warning, and a shared pod forbidding every CPU is admitted. The moved and "
+             "refreshed forbidden-CPU deviations show as on head",
              Failure(T_FORBID, r"forbidden CPUs used: integer-forbid runs on forbidden CPUs 1 \(forbid-core-ids "
                      r"1,3,5\); shared-forbid runs on forbidden CPUs 0,2,4 \(forbid-core-ids 0,2,4\)",
                      "forbidden CPUs used: integer-forbid runs on forbidden CPUs 1 (forbid-core-ids 1,3,5); "
-                     "shared-forbid runs on forbidden CPUs 0,2,4 (forbid-core-ids 0,2,4)")),
+                     "shared-forbid runs on forbidden CPUs 0,2,4 (forbid-core-ids 0,2,4)"),
+             Failure(T_BAD_FORBID, r"no plugin log line since the test started matches '\(\?i\)\.\*warning\.\*"
+                     r"not-a-number\.\*' within 30 s \(\d+ lines read\)",
+                     "no plugin log line since the test started matches '(?i).*warning.*not-a-number.*' within 30 s "
+                     "(26 lines read)"),
+             Failure(T_ALL_FORBIDDEN, r"pod shared-all-forbidden is Running: the plugin did not refuse it",
+                     "pod shared-all-forbidden is Running: the plugin did not refuse it")),
     contract("annotated-mems-missing", "on the 2-NUMA node an annotated pod on node 0 may use both memory nodes "
              "(the pod spanning both nodes is right by accident)",
              Failure(T_MEMS, r"memory nodes wrong: annotated-one-node on CPUs 0 may use memory nodes 0-1, expected 0 "
@@ -1222,7 +1438,15 @@ def _cell(v: Verdict) -> str:
         if not v.failures:
             return f"PASS (all {len(SUITES[v.suite].tests)})"
         passed = len(SUITES[v.suite].tests) - len(v.failures)
-        return "FAIL " + ", ".join(LABELS.get(f.step, f.step) for f in v.failures) + f"; {passed} PASS"
+        defects = [LABELS.get(f.step, f.step) for f in v.failures if not f.deviation]
+        waived = [LABELS.get(f.step, f.step) for f in v.failures if f.deviation]
+        said = [f"FAIL {', '.join(defects)}"] if defects else ["gate PASS"]
+        head = [LABELS.get(f.step, f.step) for f in HEAD_DEVIATIONS]
+        if waived and waived == head and v.model != "head":
+            said.append(f"waived: head's {len(waived)}")
+        elif waived:
+            said.append(f"waived: {', '.join(waived)}")
+        return "; ".join(said) + f"; {passed} PASS"
     if v.failure is None:
         return f"PASS (all {len(SUITES[v.suite].tests)})"
     tests = SUITES[v.suite].tests
@@ -1262,7 +1486,11 @@ def render_markdown() -> str:
         "Suites: " + "; ".join(f"**{s}** = `{SUITES[s].path}` ({len(SUITES[s].tests)} tests)" for s in suites) + ".",
         "In a procedure suite, tests before the failing one pass; every later test is skipped with",
         "the message `Skipped: previous step '<failing test>' did not pass`. The tests of the contract",
-        "suite are independent: the tests named in its cell fail, every other test passes. Its cells use",
+        "suite are independent: the tests named in its cell fail, every other test passes. *waived* names",
+        "failures of known deviations of the upstream plugin from its requirements",
+        "(resources/accepted-deviations.yaml, docs/requirements.md), which the release gate waives by name",
+        "(the enforcing test checks the gate agrees; *head's N*: the same tests as on `head`, failing the same",
+        "way); *FAIL* names defects, which fail the gate. Its cells use",
         "short names: " + "; ".join(f"*{label}* = {test}" for test, label in LABELS.items()) + ".",
         *(line for group in table_groups() for line in ("", *render_table(group))),
     ]
@@ -1270,7 +1498,10 @@ def render_markdown() -> str:
     for v in VERDICTS:
         lines.append(f"- `{v.model}` x **{v.suite}**: {_cell(v)} — {v.why}.")
         for failure in v.all_failures:
-            lines.append(f"  - `{failure.step}` message (observed): `{failure.example}`")
+            if v.model != "head" and failure in HEAD_DEVIATIONS:
+                continue  # the same failure as on head, listed there
+            waived = f" (accepted deviation `{failure.deviation}`)" if failure.deviation else ""
+            lines.append(f"  - `{failure.step}`{waived} message (observed): `{failure.example}`")
     lines += ["", "Pods created together are admitted in an order the node chooses, so which pod is named",
               "and which CPUs are listed can vary between runs; the enforced patterns accept each order",
               "and check the figures against each other (a list's length equals its count, the plugin's",
