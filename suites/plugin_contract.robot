@@ -101,7 +101,8 @@ Integer And Shared Pods Avoid Their Forbidden Cpus
 
 Annotated Pods Ignore Forbidden Cpus
     [Documentation]    An annotated pod forbidding its own annotated CPUs still gets exactly them.
-    ${annotated}    Annotated Pod    annotated-forbid    1,3    forbid=1,3
+    ${cores}    The Lowest Online Cpus    2
+    ${annotated}    Annotated Pod    annotated-forbid    ${cores}    forbid=${cores}
     Pods Are Created And Ready    ${annotated}
     Pods Should Have Their Annotated Cpus    annotated-forbid
 
@@ -190,7 +191,8 @@ Exhaustion Is Refused With The Real Free Count
 Deleted Pods' Cpus Are Free Again
     [Documentation]    Once annotated and integer pods are deleted and the plugin has handled their
     ...    removal, it reserves none of their CPUs: a new shared pod gets every CPU no pod holds.
-    Annotated And Then Integer Pods Run    annotated-released    0-3    integer-released    4
+    ${cores}    The Lowest Online Cpus    4
+    Annotated And Then Integer Pods Run    annotated-released    ${cores}    integer-released    4
     Clean Up Test Pods    grace_period=${CLEANUP_GRACE}    timeout=${RELEASE_TIMEOUT}
     ${leaked}    Cpus Reserved For No Pod
     Cpu Set Should Be    ${leaked}    ${EMPTY}    what=CPUs the plugin reserves for no pod

@@ -36,6 +36,7 @@ class LibraryContext:
     deletion_marks: dict[str, tuple[int, LogMark]] = field(default_factory=dict)
     named_marks: dict[str, LogMark] = field(default_factory=dict)  # 'Mark Plugin Log' names
     node_topology: NodeTopology | None = None  # read once inside a pod, on first need
+    node_topologies: dict[str, NodeTopology] = field(default_factory=dict)  # other nodes, the same way
     lease: NodeLease | None = None  # this run's hold on the target node
     secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
     # node name -> access to the plugin on that node (other than the target node's)
@@ -120,5 +121,6 @@ class LibraryContext:
         self.deletion_marks.clear()
         self.named_marks.clear()
         self.node_topology = None
+        self.node_topologies.clear()
         self.node_marks.clear()
         self.connected_suite = ""

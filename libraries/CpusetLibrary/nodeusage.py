@@ -37,14 +37,12 @@ def read_pod_cpus(cluster, namespace: str, pod: str) -> CpuSet:
 def read_node_usage(ctx: LibraryContext, read_sets: bool = True, node_name: str = "") -> NodeUsage:
     """Pods on the target node (or on ``node_name``) that hold CPUs; the sets of this run's
     integer pods are read inside them (other namespaces' integer pods are counted, not read)."""
+    from .keywords.topology import node_topology  # the keywords import this module
+
     cluster = ctx.require_cluster()
-    node = ctx.require_node()
-    if node_name and node_name != node.name:
-        node = cluster.node(node_name)
-        online = frozenset(range(int(node.cpu_capacity)))
-    else:
-        online = ctx.node_topology.online if ctx.node_topology else frozenset(range(int(node.cpu_capacity)))
-    usage = node_usage(cluster.pods_on_node(node.name), online, annotation_cpus)
+    node = node_name or ctx.require_node().name
+    online = node_topology(ctx, node).online
+    usage = node_usage(cluster.pods_on_node(node), online, annotation_cpus)
     if not read_sets or not ctx.namespace:
         return usage
     sets = {}

@@ -37,6 +37,7 @@ from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
 from ..keywords.daemonsets import daemonset_body
 from ..keywords.tables import table as _table
+from ..keywords.topology import TopologyKeywords, node_topology
 from ..nodeusage import annotation_cpus, read_node_usage, read_pod_cpus
 from ..oracle import holds_cpus
 from ..podshape import PodShape, pod_body
@@ -203,7 +204,7 @@ class Keywords:
                 busy |= annotation_cpus(pod_view.cores_annotation)
             elif holds_cpus(pod_view) and is_integer_pod(pod):
                 busy |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
-        online = frozenset(range(int(summary.cpu_capacity)))
+        online = frozenset(node_topology(self.ctx, node).online)
         capacity = NodeCapacity(online=online, allocatable_cpu=summary.cpu_allocatable,
                                 requested_by_others=round(cpu_requested, 3), busy_exclusive=frozenset(busy) & online)
         allocatable = int(parse_memory(obj.status.allocatable["memory"]))
@@ -218,6 +219,7 @@ class Keywords:
         | ${plan} = | Plan Daemonset State Corruption | @{NODES} |
         """
         target = self.ctx.require_node().name
+        TopologyKeywords(self.ctx).topologies_of(*nodes)  # every node's online CPUs, read at once
         rooms = tuple(self._room(node) for node in nodes)
         plan = plan_daemonset_state_corruption(rooms, target)
         logger.info(plan.describe())

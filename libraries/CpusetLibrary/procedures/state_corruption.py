@@ -50,6 +50,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..context import LibraryContext
+from ..keywords.topology import node_topology
 from ..cpusets import format_cpu_list
 from ..manifests import DEFAULT_VARIABLES, ManifestError, render_manifest
 from ..nodeusage import annotation_cpus, read_pod_cpus
@@ -472,7 +473,7 @@ class Keywords:
                         f"integer pod {pod.metadata.namespace}/{pod_view.name} on node {node.name} holds "
                         f"{pod_view.cpu_limit:g} exclusive CPUs that could not be read ({err}); "
                         "free the node or grant exec on that pod") from err
-        online = frozenset(range(int(node.cpu_capacity)))
+        online = frozenset(node_topology(self.ctx).online)
         return NodeCapacity(online=online, allocatable_cpu=node.cpu_allocatable,
                             requested_by_others=round(requested, 3), busy_exclusive=frozenset(busy) & online)
 
