@@ -12,7 +12,7 @@ from robot.api.deco import keyword
 from ..context import LibraryContext
 from ..cpusets import CpuListError, CpuSet, format_cpu_list, parse_cpu_list
 from ..nodetopology import NodeTopology, read_node_topology
-from ..nodeusage import annotation_cpus, read_pod_cpus, read_pod_status
+from ..nodeusage import annotation_cpus, integer_pod_cpus, read_pod_cpus, read_pod_status
 from ..oracle import holds_cpus
 from ..podshape import FORBID_ANNOTATION
 from ..podstate import is_integer_pod, view
@@ -274,14 +274,14 @@ class TopologyKeywords:
         node = self.ctx.require_node()
         annotated: set[int] = set()
         integer: set[int] = set()
-        for pod in cluster.pods_on_node(node.name):
+        for pod in cluster.pods_on_node(node.name, ended=True):
             pod_view = view(pod)
             if not holds_cpus(pod_view):
                 continue
             if pod_view.cores_annotation is not None:
                 annotated |= annotation_cpus(pod_view.cores_annotation)
             elif is_integer_pod(pod):
-                integer |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
+                integer |= integer_pod_cpus(self.ctx, pod)
         return CpuSet(annotated), CpuSet(integer)
 
     @keyword
