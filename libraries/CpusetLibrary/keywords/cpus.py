@@ -8,12 +8,14 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..context import LibraryContext
+from ..coregrants import judge_pod_grants
 from ..cpusets import format_cpu_list, parse_cpu_list
 from ..nodemap import log_node_map
 from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps, overlaps_between
 from ..podstate import is_integer_pod, view
+from .topology import node_topology
 
 POLL_INTERVAL = 0.05  # seconds between reads while waiting for a live cpuset update
 
@@ -74,6 +76,18 @@ class CpuKeywords:
         """Each integer pod has exactly as many CPUs as its CPU limit, and no two of them
         (nor any running annotated pod on the node) share a CPU. Returns pod -> CPUs.
 
+        Whole cores, for every count and any state of the node: each grant breaks no core that
+        was wholly free before it unless it had to. Judged against the node just before the
+        grant (what ``Create Pods Together`` recorded before the pod's batch, plus what the
+        plugin's log granted before this pod), as the plugin's allocator takes CPUs: first the
+        free threads of cores whose other thread is already taken (held, or forbidden to the
+        pod), then whole free cores, then for an odd remainder (a remainder whole cores cannot
+        cover) at most one more core, which it breaks. So a grant may break at most one whole
+        free core, and only when its count less those free threads is odd. Cores of one online
+        thread (no SMT, an offline sibling) cannot be broken. A grant whose prior state is not
+        known (a removal or live move in the log before it, other namespaces' integer pods not
+        readable, no plugin log for a batch of several) is logged as not judged.
+
         Example:
         | ${sets} = | Pods Should Have Exactly Their Requested Cpus | integer-a | integer-b |
         """
@@ -99,7 +113,33 @@ class CpuKeywords:
         problems.extend(overlaps_between(sets, annotated))
         if problems:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
+        broken = self._whole_core_problems(sets)
+        if broken:
+            raise AssertionError("integer CPUs break whole cores: " + "; ".join(broken))
         return sets
+
+    def _whole_core_problems(self, sets: dict[str, frozenset[int]]) -> list[str]:
+        """Judge each integer pod's grant(s) by :mod:`..wholecores`; log a table of the verdicts."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        topology = node_topology(self.ctx)
+        rows, problems = [], []
+        for pod, cpus in sets.items():
+            obj = cluster.get_pod(namespace, pod)
+            if not is_integer_pod(obj):
+                continue
+            verdicts = judge_pod_grants(self.ctx, view(obj), frozenset(cpus), topology.siblings, topology.online)
+            if isinstance(verdicts, str):
+                rows.append((pod, format_cpu_list(cpus), f"not judged: {verdicts}"))
+                continue
+            for verdict in verdicts:
+                rows.append((pod, format_cpu_list(verdict.grant), ("" if verdict.ok else "BROKEN: ") + verdict.describe()))
+                if not verdict.ok:
+                    problems.append(f"{pod} broke whole free cores it did not have to: {verdict.describe()}")
+        if rows:
+            logger.info(_table(["pod", "grant", "whole cores (against the node just before the grant)"], rows),
+                        html=True)
+        return problems
 
     @keyword
     def pods_should_keep_their_cpus(self, before: dict) -> None:
