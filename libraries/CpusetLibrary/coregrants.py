@@ -25,8 +25,9 @@ from .quantity import parse_cpu
 from .wholecores import CoreVerdict, judge_grant
 
 #: lines after which the state of the node is no longer the sum of the grants before them
-_STATE_CHANGED = re.compile(r"RemoveContainer|Removing container|Found conflicting integer container|"
-                            r"is owned by container|reallocation plan")
+#: (a removal of a container that held CPUs, a live move; not the removal of a shared container)
+_STATE_CHANGED = re.compile(r"Released (?:annotated|integer) CPU|RemoveContainer [0-9a-f]{12,64} (?:mode=|complete)|"
+                            r"Found conflicting integer container|is owned by container|reallocation plan")
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def record_baseline(ctx: LibraryContext, bodies: list[dict]) -> None:
     integer = [body for body in bodies if is_integer_body(body)]
     if not integer:
         return
+    usage = read_node_usage(ctx)  # first: it may read the topology in a probe pod
     mark = ctx.node_access.mark() if ctx.node_access is not None else None
-    usage = read_node_usage(ctx)
     unread = sum(n for pod, n in usage.integer.items() if pod not in usage.integer_sets)
     annotated: set[int] = set()
     for body in bodies:
