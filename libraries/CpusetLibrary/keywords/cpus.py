@@ -115,11 +115,14 @@ class CpuKeywords:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
         broken = self._whole_core_problems(sets)
         if broken:
-            raise AssertionError("integer CPUs break whole cores: " + "; ".join(broken))
+            more = [pod for pod, _ in broken[1:]]
+            raise AssertionError("integer CPUs break whole cores: " + broken[0][1]
+                                 + (f"; so do {len(more)} more: {', '.join(more)} (the table says how)" if more else ""))
         return sets
 
-    def _whole_core_problems(self, sets: dict[str, frozenset[int]]) -> list[str]:
-        """Judge each integer pod's grant(s) by :mod:`..wholecores`; log a table of the verdicts."""
+    def _whole_core_problems(self, sets: dict[str, frozenset[int]]) -> list[tuple[str, str]]:
+        """Judge each integer pod's grant(s) by :mod:`..wholecores`; log a table of the verdicts.
+        Returns (pod, problem) for each grant that breaks the rule."""
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         topology = node_topology(self.ctx)
@@ -135,7 +138,7 @@ class CpuKeywords:
             for verdict in verdicts:
                 rows.append((pod, format_cpu_list(verdict.grant), ("" if verdict.ok else "BROKEN: ") + verdict.describe()))
                 if not verdict.ok:
-                    problems.append(f"{pod} broke whole free cores it did not have to: {verdict.describe()}")
+                    problems.append((pod, f"{pod} broke whole free cores it did not have to: {verdict.describe()}"))
         if rows:
             logger.info(_table(["pod", "grant", "whole cores (against the node just before the grant)"], rows),
                         html=True)
