@@ -39,6 +39,7 @@ class Baseline:
     integer_pods: int  # integer pods in the batch
     mark: LogMark | None  # the plugin's log just before the batch; None without access
     unknown: str = ""  # why the state is not fully known ("" when it is)
+    node: str = ""  # the node ("" the target node)
 
 
 def is_integer_body(body: dict) -> bool:
@@ -56,13 +57,22 @@ def is_integer_body(body: dict) -> bool:
     return bool(containers)
 
 
-def record_baseline(ctx: LibraryContext, bodies: list[dict]) -> None:
-    """Before creating ``bodies``: when the batch has integer pods, remember the node's state."""
+def record_baseline(ctx: LibraryContext, bodies: list[dict], node: str = "",
+                    keys: list[str] | None = None) -> None:
+    """Before creating the pod ``bodies`` on ``node`` (default: the target node): when the batch
+    has integer pods, remember the node's state, under each pod's name (or ``keys``)."""
     integer = [body for body in bodies if is_integer_body(body)]
     if not integer:
         return
-    usage = read_node_usage(ctx)  # first: it may read the topology in a probe pod
-    mark = ctx.node_access.mark() if ctx.node_access is not None else None
+    usage = read_node_usage(ctx, node_name=node)  # first: it may read the topology in a probe pod
+    mark = None
+    if ctx.node_access is not None:
+        from .nodeplugins import NodeAccessUnavailable, access_for_node  # it imports the context
+
+        try:
+            mark = access_for_node(ctx, node).mark()
+        except NodeAccessUnavailable:
+            mark = None
     unread = sum(n for pod, n in usage.integer.items() if pod not in usage.integer_sets)
     annotated: set[int] = set()
     for body in bodies:
@@ -70,9 +80,9 @@ def record_baseline(ctx: LibraryContext, bodies: list[dict]) -> None:
         if value is not None:
             annotated |= annotation_cpus(value)
     baseline = Baseline(usage.known_held, frozenset(annotated), len(integer), mark,
-                        f"{unread} CPUs of integer pods that could not be read" if unread else "")
-    for body in bodies:
-        ctx.grant_baselines[body["metadata"]["name"]] = baseline
+                        f"{unread} CPUs of integer pods that could not be read" if unread else "", node)
+    for key in keys if keys is not None else [body["metadata"]["name"] for body in bodies]:
+        ctx.grant_baselines[key] = baseline
 
 
 def _state_before(ctx: LibraryContext, baseline: Baseline, cid: str,
@@ -83,7 +93,9 @@ def _state_before(ctx: LibraryContext, baseline: Baseline, cid: str,
         if baseline.integer_pods > 1:
             return "no plugin log to order the batch's grants"
         return current, held
-    lines = ctx.require_node_access().read_since(baseline.mark)
+    from .nodeplugins import access_for_node  # it imports the context
+
+    lines = access_for_node(ctx, baseline.node).read_since(baseline.mark)
     wanted = short_id(cid)
     for line in lines:
         said = grants([line])
@@ -96,12 +108,27 @@ def _state_before(ctx: LibraryContext, baseline: Baseline, cid: str,
     return "the plugin's log has no grant for it"
 
 
+def daemonset_key(daemonset: str, node: str) -> str:
+    """The baseline key of a DaemonSet's pod on ``node`` (its name is not known before)."""
+    return f"daemonset {daemonset} on {node}"
+
+
+def baseline_key(pod) -> str:
+    """The key a pod's baseline is recorded under: its name, or for a DaemonSet's pod, the
+    DaemonSet and its node."""
+    for owner in pod.metadata.owner_references or []:
+        if owner.kind == "DaemonSet":
+            return daemonset_key(owner.name, pod.spec.node_name or "")
+    return pod.metadata.name
+
+
 def judge_pod_grants(ctx: LibraryContext, pod_view: PodView, current: frozenset[int],
-                     siblings: dict[int, frozenset[int]], online: frozenset[int]) -> list[CoreVerdict] | str:
+                     siblings: dict[int, frozenset[int]], online: frozenset[int],
+                     key: str = "") -> list[CoreVerdict] | str:
     """The verdict of each container's grant of an integer pod, or why it cannot be judged."""
-    baseline = ctx.grant_baselines.get(pod_view.name)
+    baseline = ctx.grant_baselines.get(key or pod_view.name)
     if baseline is None:
-        return "not created by Create Pods Together in this run"
+        return "not created by Create Pods Together (or Create Daemonsets Together) in this run"
     if baseline.unknown:
         return f"the state before it is not known: {baseline.unknown}"
     verdicts = []
@@ -117,3 +144,32 @@ def judge_pod_grants(ctx: LibraryContext, pod_view: PodView, current: frozenset[
                     "forbidden (a change the log does not show)")
         verdicts.append(judge_grant(grant, free, siblings))
     return verdicts
+
+
+def whole_core_verdicts(ctx: LibraryContext, pods: list[tuple[PodView, frozenset[int], str, str]]
+                        ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Judge each integer pod ``(view, its CPUs now, node, baseline key)``: table rows (pod,
+    grant, verdict) and (pod, problem) for every grant that breaks the rule."""
+    from .keywords.topology import node_topology  # the keywords import this module
+
+    rows, problems = [], []
+    for pod_view, cpus, node, key in pods:
+        topology = node_topology(ctx, node)
+        verdicts = judge_pod_grants(ctx, pod_view, cpus, topology.siblings, topology.online, key)
+        if isinstance(verdicts, str):
+            rows.append((pod_view.name, format_cpu_list(cpus), f"not judged: {verdicts}"))
+            continue
+        for verdict in verdicts:
+            rows.append((pod_view.name, format_cpu_list(verdict.grant),
+                         ("" if verdict.ok else "BROKEN: ") + verdict.describe()))
+            if not verdict.ok:
+                problems.append((pod_view.name, f"{pod_view.name} broke whole free cores it did not have to: "
+                                                f"{verdict.describe()}"))
+    return rows, problems
+
+
+def broken_cores_message(problems: list[tuple[str, str]]) -> str:
+    """The failure: the first pod's verdict in full, the others named."""
+    more = [pod for pod, _ in problems[1:]]
+    return ("integer CPUs break whole cores: " + problems[0][1]
+            + (f"; so do {len(more)} more: {', '.join(more)} (the table says how)" if more else ""))

@@ -8,14 +8,13 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..context import LibraryContext
-from ..coregrants import judge_pod_grants
+from ..coregrants import baseline_key, broken_cores_message, whole_core_verdicts
 from ..cpusets import format_cpu_list, parse_cpu_list
 from ..nodemap import log_node_map
 from .tables import table as _table
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import NodeUsage, overlaps, overlaps_between
 from ..podstate import is_integer_pod, view
-from .topology import node_topology
 
 POLL_INTERVAL = 0.05  # seconds between reads while waiting for a live cpuset update
 
@@ -115,9 +114,7 @@ class CpuKeywords:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
         broken = self._whole_core_problems(sets)
         if broken:
-            more = [pod for pod, _ in broken[1:]]
-            raise AssertionError("integer CPUs break whole cores: " + broken[0][1]
-                                 + (f"; so do {len(more)} more: {', '.join(more)} (the table says how)" if more else ""))
+            raise AssertionError(broken_cores_message(broken))
         return sets
 
     def _whole_core_problems(self, sets: dict[str, frozenset[int]]) -> list[tuple[str, str]]:
@@ -125,20 +122,10 @@ class CpuKeywords:
         Returns (pod, problem) for each grant that breaks the rule."""
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
-        topology = node_topology(self.ctx)
-        rows, problems = [], []
-        for pod, cpus in sets.items():
-            obj = cluster.get_pod(namespace, pod)
-            if not is_integer_pod(obj):
-                continue
-            verdicts = judge_pod_grants(self.ctx, view(obj), frozenset(cpus), topology.siblings, topology.online)
-            if isinstance(verdicts, str):
-                rows.append((pod, format_cpu_list(cpus), f"not judged: {verdicts}"))
-                continue
-            for verdict in verdicts:
-                rows.append((pod, format_cpu_list(verdict.grant), ("" if verdict.ok else "BROKEN: ") + verdict.describe()))
-                if not verdict.ok:
-                    problems.append((pod, f"{pod} broke whole free cores it did not have to: {verdict.describe()}"))
+        node = self.ctx.require_node().name
+        pods = [(view(obj), frozenset(cpus), node, baseline_key(obj)) for obj, cpus in
+                ((cluster.get_pod(namespace, pod), cpus) for pod, cpus in sets.items()) if is_integer_pod(obj)]
+        rows, problems = whole_core_verdicts(self.ctx, pods)
         if rows:
             logger.info(_table(["pod", "grant", "whole cores (against the node just before the grant)"], rows),
                         html=True)
