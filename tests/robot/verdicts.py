@@ -734,8 +734,8 @@ VERDICTS: tuple[Verdict, ...] = (
                      rf"(?P<pool>{CPUS}): missing (?P<missing>\d+)",
                      "shared CPUs wrong: shared-pool has 3-31,34-63, the shared pool is 2-31,34-63: missing 2",
                      (difference_is("pool", "missing", "has"),)),
-             Failure(T_ANNOTATED_FORBID, "annotated CPUs wrong: " + _plus_one("annotated-forbid", "1,3", "a"),
-                     "annotated CPUs wrong: annotated-forbid has 0-1,3 but annotation '1,3' is 1,3; extra 0",
+             Failure(T_ANNOTATED_FORBID, "annotated CPUs wrong: " + _plus_one("annotated-forbid", "0-1", "a"),
+                     "annotated CPUs wrong: annotated-forbid has 0-2 but annotation '0-1' is 0-1; extra 2",
                      (grant_is_annotation_plus_one("a"),)),
              Failure(T_EXHAUSTION, _exhaustion_mismatch(33, 31, 33, 32),
                      "pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive "
