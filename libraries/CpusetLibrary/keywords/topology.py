@@ -67,8 +67,8 @@ class TopologyKeywords:
             known[target] = self.ctx.node_topology
         missing = [node for node in dict.fromkeys(nodes) if node not in known]
         if missing:
-            with self._namespace_for_probes():
-                known.update(self._read_on_nodes(missing))
+            with self._namespace_for_probes() as own:
+                known.update(self._read_on_nodes(missing, remove_others=not own))
         for node in missing:
             if node == target:
                 self.ctx.node_topology = known[node]
@@ -82,7 +82,7 @@ class TopologyKeywords:
                     f"NUMA nodes {format_cpu_list(topology.numa_nodes)}")
         return topology
 
-    def _read_on_nodes(self, nodes: list[str]) -> dict[str, NodeTopology]:
+    def _read_on_nodes(self, nodes: list[str], remove_others: bool = True) -> dict[str, NodeTopology]:
         cluster = self.ctx.require_cluster()
         namespace = self.ctx.require_namespace()
         ready: dict[str, str] = {}
@@ -94,27 +94,29 @@ class TopologyKeywords:
         probes = {node: TOPOLOGY_PROBE if index == 0 else f"{TOPOLOGY_PROBE}-{index}"
                   for index, node in enumerate(node for node in nodes if node not in ready)}
         if probes:
-            found.update(self._read_in_probe_pods(probes))
+            found.update(self._read_in_probe_pods(probes, remove_others))
         return found
 
     @contextmanager
-    def _namespace_for_probes(self) -> Iterator[None]:
-        """The test namespace, or (before one exists) a namespace of the probes' own."""
+    def _namespace_for_probes(self) -> Iterator[bool]:
+        """The test namespace, or (before one exists) a namespace of the probes' own, deleted
+        afterwards with every probe in it (its deletion awaits their release on every node).
+        Yields whether the namespace is the probes' own."""
         if self.ctx.namespace:
-            yield
+            yield False
             return
         from .pods import PodKeywords
 
         pods = PodKeywords(self.ctx)
         pods.create_test_namespace(PROBE_NAMESPACE)
         try:
-            yield
+            yield True
         finally:
             pods.delete_test_namespace(grace_period=0, timeout=PROBE_TIMEOUT, release_timeout=PROBE_TIMEOUT)
 
-    def _read_in_probe_pods(self, probes: dict[str, str]) -> dict[str, NodeTopology]:
+    def _read_in_probe_pods(self, probes: dict[str, str], remove_others: bool = True) -> dict[str, NodeTopology]:
         """Read the topology in a BestEffort probe pod on each node (node -> probe name), then
-        delete the probes."""
+        delete the probe on the target node (and, with ``remove_others``, the other probes)."""
         from .pods import PodKeywords
         from .shapes import PodShapeKeywords
 
@@ -132,7 +134,7 @@ class TopologyKeywords:
         finally:
             if target in probes:
                 self._remove_probe(probes[target], PROBE_TIMEOUT)
-            others = [name for node, name in probes.items() if node != target]
+            others = [name for node, name in probes.items() if node != target] if remove_others else []
             if others:  # their release by the plugin is awaited where their namespace is deleted
                 pods.delete_pods_together(*others, grace_period=0)
                 pods.wait_until_pods_are_gone(*others, timeout=PROBE_TIMEOUT)
