@@ -4,10 +4,13 @@
 node holds (every annotated and integer container's CPUs) and where the plugin's log is. The
 state before one container's grant is that, plus the CPUs of the batch's annotated pods, plus
 whatever the plugin's log granted or recorded between the record and this grant (the grants of
-the batch's other containers, in the plugin's order). A grant is not judged, and the log says
-why, when that state cannot be known: CPUs of other namespaces' integer pods that could not be
-read, a removal or a live move in between, no plugin log (and more than one integer pod in the
-batch), or a grant of CPUs that state had held.
+the batch's other containers, in the plugin's order), plus what the allocator said it took as
+reserved just before it chose (its ``AllocateExclusiveCPUs ... reserved=[...]`` line, when it
+prints one): a plugin that reserves more than the containers hold (a leak) is judged on its
+choice among the CPUs it believed free; the leak is another check's. A grant is not judged, and
+the log says why, when that state cannot be known: CPUs of other namespaces' integer pods that
+could not be read, a removal or a live move in between, no plugin log (and more than one integer
+pod in the batch), or a grant of CPUs that state had held.
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from .quantity import parse_cpu
 from .wholecores import CoreVerdict, judge_grant
 
 #: lines after which the state of the node is no longer the sum of the grants before them
+#: the allocator's own view of what is taken, printed just before it chooses (upstream's debug line)
+_ALLOCATOR_VIEW = re.compile(r"AllocateExclusiveCPUs need=\d+, reserved=\[(?P<cpus>[\d ]*)\]")
 #: (a removal of a container that held CPUs, a live move; not the removal of a shared container)
 _STATE_CHANGED = re.compile(r"Released (?:annotated|integer) CPU|RemoveContainer [0-9a-f]{12,64} (?:mode=|complete)|"
                             r"Found conflicting integer container|is owned by container|reallocation plan")
@@ -97,14 +102,17 @@ def _state_before(ctx: LibraryContext, baseline: Baseline, cid: str,
 
     lines = access_for_node(ctx, baseline.node).read_since(baseline.mark)
     wanted = short_id(cid)
+    view: frozenset[int] = frozenset()
     for line in lines:
         said = grants([line])
         if wanted in said:
-            return said[wanted], held
+            return said[wanted], held | view
         if _STATE_CHANGED.search(line):
             return f"the plugin logged a removal or a move before the grant: {line.strip()[:160]}"
         for cpus in said.values():
             held |= cpus
+        if match := _ALLOCATOR_VIEW.search(line):
+            view = frozenset(int(cpu) for cpu in match["cpus"].split())
     return "the plugin's log has no grant for it"
 
 
