@@ -215,7 +215,8 @@ A Pod Whose Memory Request Is Below Its Limit Is Shared
 Annotated Pods Ignore Forbidden Cpus
     [Documentation]    An annotated pod forbidding its own annotated CPUs still gets exactly them.
     [Tags]    req:3.1-forbid-annotated-ignored
-    ${annotated}    Annotated Pod    annotated-forbid    1,3    forbid=1,3
+    ${cores}    The Lowest Online Cpus    2
+    ${annotated}    Annotated Pod    annotated-forbid    ${cores}    forbid=${cores}
     Pods Are Created And Ready    ${annotated}
     Pods Should Have Their Annotated Cpus    annotated-forbid
 
@@ -340,7 +341,8 @@ Deleted Pods' Cpus Are Free Again
     [Documentation]    Once annotated and integer pods are deleted and the plugin has handled their
     ...    removal, it reserves none of their CPUs: a new shared pod gets every CPU no pod holds.
     [Tags]    req:3.4-release-on-exit
-    Annotated And Then Integer Pods Run    annotated-released    0-3    integer-released    4
+    ${cores}    The Lowest Online Cpus    4
+    Annotated And Then Integer Pods Run    annotated-released    ${cores}    integer-released    4
     Clean Up Test Pods    grace_period=${CLEANUP_GRACE}    timeout=${RELEASE_TIMEOUT}
     ${leaked}    Cpus Reserved For No Pod
     Cpu Set Should Be    ${leaked}    ${EMPTY}    what=CPUs the plugin reserves for no pod

@@ -226,12 +226,14 @@ class Cluster:
             kubelet=info.kubelet_version if info else "",
         )
 
-    def pods_on_node(self, node: str) -> list[client.V1Pod]:
-        """Pods bound to ``node`` that still hold resources (not Succeeded/Failed)."""
+    def pods_on_node(self, node: str, ended: bool = False) -> list[client.V1Pod]:
+        """Pods bound to ``node`` that still hold resources for the scheduler (not
+        Succeeded/Failed); with ``ended`` also those (their containers exist, and hold their
+        CPUs in the plugin, until the pod is deleted)."""
         pods = self.core.list_pod_for_all_namespaces(
             field_selector=f"spec.nodeName={node}", _request_timeout=self.request_timeout
         ).items
-        return [p for p in pods if (p.status.phase or "") not in ("Succeeded", "Failed")]
+        return [p for p in pods if ended or (p.status.phase or "") not in ("Succeeded", "Failed")]
 
     # ---- namespaces ---------------------------------------------------------------------
 

@@ -38,6 +38,9 @@ class LibraryContext:
     deletion_marks: dict[str, tuple[int, LogMark]] = field(default_factory=dict)
     named_marks: dict[str, LogMark] = field(default_factory=dict)  # 'Mark Plugin Log' names
     node_topology: NodeTopology | None = None  # read once inside a pod, on first need
+    node_topologies: dict[str, NodeTopology] = field(default_factory=dict)  # other nodes, the same way
+    # pod name -> the target node's state before its batch was created (coregrants.Baseline)
+    grant_baselines: dict[str, object] = field(default_factory=dict)
     lease: NodeLease | None = None  # this run's hold on the target node
     secrets: SecretRegistry = field(default_factory=SecretRegistry)  # values masked in every output
     # node name -> access to the plugin on that node (other than the target node's)
@@ -131,6 +134,8 @@ class LibraryContext:
         self.deletion_marks.clear()
         self.named_marks.clear()
         self.node_topology = None
+        self.node_topologies.clear()
+        self.grant_baselines.clear()
         self.node_marks.clear()
         self.connected_suite = ""
         self.simulated_elsewhere = ""

@@ -10,7 +10,7 @@ from html import escape
 
 from .cpusets import format_cpu_list
 
-KINDS = ("annotated", "integer", "shared", "free", "conflict", "leaked")
+KINDS = ("annotated", "integer", "shared", "free", "conflict", "leaked", "offline")
 #: kinds whose CPUs the plugin must not give to an integer container
 EXCLUSIVE_KINDS = frozenset({"annotated", "integer"})
 COLOURS = {
@@ -20,10 +20,13 @@ COLOURS = {
     "free": "#e6e6e6",
     "conflict": "#e15759",
     "leaked": "#f28e2b",  # the plugin reserves it, no container holds it
+    "offline": "#ffffff",  # present on the node, not online: neither free nor held
 }
 _TEXT_COLOURS = {"annotated": "#ffffff", "integer": "#ffffff", "conflict": "#ffffff", "leaked": "#ffffff"}
 #: the holder name of leaked CPUs in the map and its table
 LEAKED_HOLDER = "reserved by the plugin, held by no container"
+#: the holder name of offline CPUs in the map and its table
+OFFLINE_HOLDER = "offline (not online on the node)"
 _CELL = 30
 _GAP = 2
 _LEGEND_ROW = 22
@@ -98,7 +101,7 @@ def holder_tags(holders: Mapping[int, tuple[str, str]]) -> dict[tuple[str, str],
     tags: dict[tuple[str, str], str] = {}
     for cpu in sorted(holders):
         holder = holders[cpu]
-        if holder[0] and holder[1] != "free" and holder not in tags:
+        if holder[0] and holder[1] not in ("free", "offline") and holder not in tags:
             tags[holder] = _tag(len(tags))
     return tags
 
@@ -148,7 +151,7 @@ def cpu_map_svg(ncpus: int, holders: Mapping[int, tuple[str, str]], columns: int
     counts = {kind: 0 for kind in KINDS}
     for cpu in range(ncpus):
         counts[holders.get(cpu, ("", "free"))[1]] += 1
-    shown = [k for k in KINDS if k != "leaked" or counts[k]]  # "leaked" only when there are some
+    shown = [k for k in KINDS if k not in ("leaked", "offline") or counts[k]]  # those two only when there are some
     legend, bottom = _flow([(COLOURS[k], f"{k} ({counts[k]})", "legend") for k in shown],
                            width, grid_height + 4)
     key, bottom = _flow([(COLOURS[kind], f"{tag} {pod}", "pod-key") for (pod, kind), tag in tags.items()],

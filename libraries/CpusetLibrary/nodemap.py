@@ -10,7 +10,7 @@ from robot.api import logger
 from . import pluginlog
 from .context import LibraryContext
 from .cpusets import format_cpu_list
-from .evidence import LEAKED_HOLDER, cpu_map_svg, cpu_table_html, holder_tags, holders_from_assignments
+from .evidence import LEAKED_HOLDER, OFFLINE_HOLDER, cpu_map_svg, cpu_table_html, holder_tags, holders_from_assignments
 from .nodeusage import read_node_usage
 from .oracle import NodeUsage
 
@@ -42,7 +42,14 @@ class NodeMap:
             if 0 <= cpu < self.ncpus}
         for cpu in self.leaked:
             holders.setdefault(cpu, (LEAKED_HOLDER, "leaked"))
+        for cpu in self.offline:
+            holders.setdefault(cpu, (OFFLINE_HOLDER, "offline"))
         return holders
+
+    @property
+    def offline(self) -> frozenset[int]:
+        """CPUs below the highest online one that are not online (drawn, neither free nor held)."""
+        return frozenset(range(self.ncpus)) - self.usage.online
 
     def table_rows(self, holders: dict[int, tuple[str, str]]) -> list[tuple[str, ...]]:
         """key (the map's letter), holder, kind, CPUs, count."""
@@ -51,9 +58,11 @@ class NodeMap:
             cpus_of.setdefault(holder, set()).add(cpu)
         rows = [(tag, pod, kind, format_cpu_list(cpus_of[(pod, kind)]), str(len(cpus_of[(pod, kind)])))
                 for (pod, kind), tag in holder_tags(holders).items()]
+        if self.offline:
+            rows.append(("", OFFLINE_HOLDER, "offline", format_cpu_list(self.offline), str(len(self.offline))))
         rows += [("", pod, "integer", "(not read)", str(n)) for pod, n in sorted(self.usage.integer.items())
                  if pod not in self.usage.integer_sets]
-        free = frozenset(range(self.ncpus)) - holders.keys()
+        free = frozenset(self.usage.online) - holders.keys()
         label = "free" + (f" (up to {self.unread_integer} held by integer pods not read)" if self.unread_integer else "")
         rows.append(("", label, "free", format_cpu_list(free), str(len(free))))
         return rows
@@ -83,8 +92,8 @@ def plugin_reserved(ctx: LibraryContext) -> frozenset[int] | None:
 
 
 def read_node_map(ctx: LibraryContext) -> NodeMap:
-    node = ctx.require_node()
-    return NodeMap(int(node.cpu_capacity), read_node_usage(ctx), plugin_reserved(ctx))
+    usage = read_node_usage(ctx)
+    return NodeMap(max(usage.online) + 1, usage, plugin_reserved(ctx))
 
 
 def log_node_map(ctx: LibraryContext, title: str) -> dict[int, tuple[str, str]]:

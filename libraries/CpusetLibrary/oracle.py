@@ -10,7 +10,7 @@ from typing import Mapping
 
 from kubernetes import client
 
-from .cpusets import format_cpu_list
+from .cpusets import CpuListError, format_cpu_list, parse_cpu_list
 from .pluginlog import Refusal, parse_refusal
 from .podstate import PodView, is_integer_pod, view
 
@@ -42,6 +42,14 @@ class NodeUsage:
     def real_free(self) -> int:
         return len(self.online) - len(self.annotated_cpus & self.online) - sum(self.integer.values())
 
+    def free_for(self, forbidden: frozenset[int]) -> int:
+        """CPUs really free for a pod that forbids ``forbidden`` (its ``weka.io/forbid-core-ids``:
+        the plugin never gives it those). A forbidden CPU counts as free-but-not-for-it unless a
+        container is known to hold it (integer pods not read may hold some: then fewer are
+        subtracted, never more, so a correct refusal is not judged corruption)."""
+        known_free = self.online - self.known_held
+        return self.real_free - len(frozenset(forbidden) & known_free)
+
     def describe(self) -> str:
         parts = [f"{len(self.online)} online"]
         if self.annotated:
@@ -54,9 +62,20 @@ class NodeUsage:
 
 
 def holds_cpus(pod_view: PodView) -> bool:
-    """A pod whose containers exist in the runtime (running, or terminating but not yet
-    removed) holds its CPUs; a pod that never got a container does not."""
-    return pod_view.phase == "Running" or (pod_view.terminating and bool(pod_view.container_ids))
+    """A pod whose containers exist in the runtime holds its CPUs: running, terminating but not
+    yet removed, or ended (``Succeeded``/``Failed``, not deleted: the plugin releases a
+    container's CPUs at its RemoveContainer, which comes with the pod's deletion). A pod that
+    never got a container does not."""
+    return pod_view.phase == "Running" or bool(pod_view.container_ids)
+
+
+def forbidden_of(pod_view: PodView) -> frozenset[int]:
+    """The pod's ``weka.io/forbid-core-ids``; an unparsable value forbids nothing (the plugin
+    logs a warning and ignores it)."""
+    try:
+        return parse_cpu_list(pod_view.forbid_annotation or "")
+    except CpuListError:
+        return frozenset()
 
 
 def node_usage(pods: list[client.V1Pod], online: frozenset[int],
@@ -102,16 +121,19 @@ def judge_refusal(pod_view: PodView, usage: NodeUsage) -> RefusalVerdict | None:
     refusal = parse_refusal(pod_view.waiting_message)
     if refusal is None:
         return RefusalVerdict("error", f"runtime refused pod {pod_view.name}: {pod_view.waiting_message}")
-    return _judge_plugin_refusal(pod_view.name, refusal, usage)
+    return _judge_plugin_refusal(pod_view.name, refusal, usage, forbidden_of(pod_view))
 
 
-def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage) -> RefusalVerdict:
-    real = usage.real_free
+def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage,
+                          forbidden: frozenset[int] = frozenset()) -> RefusalVerdict:
+    real = usage.free_for(forbidden)
+    own = (f" less {usage.real_free - real} it forbids (weka.io/forbid-core-ids {format_cpu_list(forbidden)})"
+           if real != usage.real_free else "")
     if real < refusal.need or refusal.have >= real:
         return RefusalVerdict(
             "shortage",
             f"plugin refused pod {pod} genuinely: need {refusal.need}, plugin has {refusal.have}, "
-            f"really free {real} ({usage.describe()})",
+            f"really free {real}{own} ({usage.describe()})",
         )
     leaked = ""
     if refusal.reserved is not None:
@@ -125,7 +147,7 @@ def _judge_plugin_refusal(pod: str, refusal: Refusal, usage: NodeUsage) -> Refus
     return RefusalVerdict(
         "corruption",
         f"accounting corruption: plugin refused pod {pod} with 'need {refusal.need}, have {refusal.have}' "
-        f"but {real} CPUs are really free ({usage.describe()}){leaked}",
+        f"but {real} CPUs are really free{own} ({usage.describe()}){leaked}",
     )
 
 

@@ -8,6 +8,7 @@ from kubernetes import client
 from .quantity import parse_cpu
 
 CORES_ANNOTATION = "weka.io/cores-ids"
+FORBID_ANNOTATION = "weka.io/forbid-core-ids"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class PodView:
     node: str
     cores_annotation: str | None
     terminated: str = ""  # first terminated container: "reason, exit code N"
+    forbid_annotation: str | None = None  # weka.io/forbid-core-ids
 
     def describe(self) -> str:
         """One line for failure messages: the phase and what the pod is waiting for, or that
@@ -109,6 +111,7 @@ def view(pod: client.V1Pod) -> PodView:
         node=pod.spec.node_name or "",
         cores_annotation=annotations.get(CORES_ANNOTATION),
         terminated=terminated,
+        forbid_annotation=annotations.get(FORBID_ANNOTATION),
     )
 
 

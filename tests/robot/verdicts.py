@@ -924,8 +924,8 @@ VERDICTS: tuple[Verdict, ...] = (
                      rf"(?P<pool>{CPUS}): missing (?P<missing>\d+)",
                      "shared CPUs wrong: shared-pool has 3-31,34-63, the shared pool is 2-31,34-63: missing 2",
                      (difference_is("pool", "missing", "has"),)),
-             Failure(T_ANNOTATED_FORBID, "annotated CPUs wrong: " + _plus_one("annotated-forbid", "1,3", "a"),
-                     "annotated CPUs wrong: annotated-forbid has 0-1,3 but annotation '1,3' is 1,3; extra 0",
+             Failure(T_ANNOTATED_FORBID, "annotated CPUs wrong: " + _plus_one("annotated-forbid", "0-1", "a"),
+                     "annotated CPUs wrong: annotated-forbid has 0-2 but annotation '0-1' is 0-1; extra 2",
                      (grant_is_annotation_plus_one("a"),)),
              Failure(T_EXHAUSTION, _exhaustion_mismatch(33, 31, 33, 32),
                      "pod integer-too-big was refused with 'failed to allocate CPUs: failed to allocate exclusive "
@@ -1130,18 +1130,33 @@ def _count_is(group: str, count: int) -> Check:
     return check
 
 
-def _in_own_siblings(cpu: str, siblings: str) -> Check:
-    """A CPU's sibling list names the CPU itself."""
-    def check(m: re.Match[str]) -> str | None:
-        return None if int(m[cpu]) in _cpus(m[siblings]) else f"CPU {m[cpu]} is not in its siblings {m[siblings]}"
-    return check
-
-
 def _within(part: str, whole: str) -> Check:
     """The CPU list ``part`` lies within the CPU list ``whole``."""
     def check(m: re.Match[str]) -> str | None:
         return None if _cpus(m[part]) <= _cpus(m[whole]) else f"{m[part]} is not within {m[whole]}"
     return check
+
+
+def _breaks_cores(pod: str) -> str:
+    """The whole-core check's failure for a grant of pod ``pod`` (a regular expression), with
+    any more pods named after it."""
+    return (rf"integer CPUs break whole cores: (?P<pod>{pod}) broke whole free cores it did not have to: "
+            rf"(?P<n>\d+) CPUs (?P<grant>{CPUS}); before it \d+ whole free cores and \d+ free threads of "
+            rf"partly taken cores \((?:{CPUS}|none)\); whole cores broken: (?P<broken>{CPUS}(?:, {CPUS})*) "
+            r"\(the rule allows (?P<allowed>[01])\)"
+            r"(?:; so do \d+ more: [a-z0-9-]+(?:, [a-z0-9-]+)* \(the table says how\))?")
+
+
+def _broke_more_than_allowed(m: re.Match[str]) -> str | None:
+    """The grant has its count, and breaks more whole cores than the rule allows."""
+    if len(_cpus(m["grant"])) != int(m["n"]):
+        return f"grant {m['grant']} is not {m['n']} CPUs"
+    broken = m["broken"].split(", ")
+    return None if len(broken) > int(m["allowed"]) else f"{len(broken)} broken cores are allowed ({m['allowed']})"
+
+
+def _core_failure(step: str, pod: str, example: str) -> Failure:
+    return Failure(step, _breaks_cores(pod), example, (_broke_more_than_allowed,))
 
 
 def _passes(model: str, why: str, *suites: str, variables: tuple[str, ...] = ()) -> tuple[Verdict, ...]:
@@ -1199,14 +1214,13 @@ VERDICTS += (
     *_passes("annotation-not-validated", "the procedure creates no annotated pod", "sibling"),
     *_passes("refused-annotation-reserves", "the procedure creates no annotated pod", "sibling"),
     Verdict(CUSTOM_MODEL, "sibling", None, "the procedure deletes no integer pod before its checks"),
-    Verdict("siblings-ignored", "sibling", Failure(
-        "Step 05 Verify Sibling Core Relationship",
-        rf"integer-sibling-test (?P<cpus>{CPUS}) is not the threads of one core: "
-        r"CPU (?P<a>\d+)'s siblings are (?P<sa>" + CPUS + r"); CPU (?P<b>\d+)'s siblings are (?P<sb>" + CPUS + ")",
-        "integer-sibling-test 1-2 is not the threads of one core: CPU 1's siblings are 1,33; CPU 2's "
-        "siblings are 2,34",
-        (_count_is("cpus", 2), _in_own_siblings("a", "sa"), _in_own_siblings("b", "sb")),
-    ), "the two lowest free CPU numbers are two different cores' threads"),
+    Verdict("siblings-ignored", "sibling", _core_failure(
+        "Step 04 Parse And Count Cpus", "integer-sibling-test",
+        "integer CPUs break whole cores: integer-sibling-test broke whole free cores it did not have to: 2 CPUs 1-2; "
+        "before it 32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, "
+        "2,34 (the rule allows 0)",
+    ), "the two lowest free CPU numbers are threads of two different whole free cores: the integer grant's "
+       "whole-core check fails before the procedure's own sibling step"),
 
     *_passes("impossible-move-admitted", "the procedure creates no annotated pod", "invalid", "sibling"),
     *_passes("move-off-first-conflict-only", "the procedure creates no annotated pod on an integer pod's CPUs",
@@ -1252,8 +1266,18 @@ VERDICTS += (
     *_passes("annotation-not-validated", "every annotation names online CPUs", "impossible", "conflicts"),
     *_passes("refused-annotation-reserves", "every annotation names online CPUs", "impossible", "conflicts"),
     Verdict(CUSTOM_MODEL, "impossible", None, "the procedure deletes no integer pod before its checks"),
-    *_passes("siblings-ignored", "counts and exclusivity stay right; the procedure does not judge pairing",
-             "impossible", "conflicts"),
+    Verdict("siblings-ignored", "impossible", _core_failure(
+        "Step 04 Wait For Integer Pods To Be Ready", r"integer-exhaust-\d+",
+        "integer CPUs break whole cores: integer-exhaust-1 broke whole free cores it did not have to: 2 CPUs 1-2; "
+        "before it 32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, "
+        "2,34 (the rule allows 0); so do 2 more: integer-exhaust-2, integer-exhaust-3 (the table says how)",
+    ), "each 2-CPU integer pod gets the two lowest free CPU numbers, threads of two different whole free cores"),
+    Verdict("siblings-ignored", "conflicts", _core_failure(
+        "Step 02 Create Integer Pod With 4 Cpus", "integer-4cpu-test",
+        "integer CPUs break whole cores: integer-4cpu-test broke whole free cores it did not have to: 4 CPUs 1-4; "
+        "before it 32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, "
+        "2,34, 3,35, 4,36 (the rule allows 0)",
+    ), "the 4-CPU integer pod gets one thread of each of four whole free cores"),
     Verdict("impossible-move-admitted", "impossible", Failure(
         "Step 11 Verify The Impossible Reallocation Is Refused",
         r"pod boxed-in-annotated-test got a container: boxed-in-annotated-test: phase=Running, Ready",
@@ -1302,8 +1326,18 @@ VERDICTS += (
         "within 30 s these pods did not leave CPUs 1-4: integer-x still on 4; integer-y still on 2",
         (_count_is("cpus", 4),),
     ), "each move avoids only the first of the two CPUs its annotated pod asks for"),
-    *_passes("siblings-ignored", "counts and exclusivity stay right and the procedure does not judge which "
-             "cores integer CPUs lie on", "ten-step", "race"),
+    Verdict("siblings-ignored", "ten-step", _core_failure(
+        "Step 06 Verify Integer Pod Allocations", r"integer-(?:compute-[12]|drive-1)",
+        "integer CPUs break whole cores: integer-compute-1 broke whole free cores it did not have to: 2 CPUs 1-2; "
+        "before it 32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, "
+        "2,34 (the rule allows 0); so do 1 more: integer-compute-2 (the table says how)",
+    ), "the integer pods get the lowest free CPU numbers: one thread of each of many whole free cores"),
+    Verdict("siblings-ignored", "race", _core_failure(
+        "Step 02 Create Integer Pods", "integer-[xy]",
+        "integer CPUs break whole cores: integer-x broke whole free cores it did not have to: 4 CPUs 1-4; before it "
+        "32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, 2,34, 3,35, "
+        "4,36 (the rule allows 0); so do 1 more: integer-y (the table says how)",
+    ), "the 4-CPU integer pods get one thread of each of four whole free cores"),
 )
 
 
@@ -1313,11 +1347,38 @@ VERDICTS += (
     contract("refused-annotation-reserves", "its leak needs a refused list that is partly online (`0,999`); the "
              "contract's invalid annotations are wholly malformed or wholly offline (`999`), so nothing is "
              "stranded (the invalid-annotation procedure covers the partly valid list)"),
-    contract("siblings-ignored", "integer CPUs are taken without regard to cores: the 2-CPU integer pod is "
-             "given two threads of different cores",
-             Failure(T_INTEGER, rf"integer-a (?P<cpus>{CPUS}) splits cores: CPU \d+ without sibling\(s\) \d+"
-                     rf"(?:, CPU \d+ without sibling\(s\) \d+)*",
-                     "integer-a 1-2 splits cores: CPU 1 without sibling(s) 33, CPU 2 without sibling(s) 34")),
+    contract("siblings-ignored", "integer CPUs are taken without regard to cores: every test whose integer "
+             "grant could keep whole cores sees one broken",
+             _core_failure(T_CLASSIFIED, "integer-(?:two|one)",
+                           "integer CPUs break whole cores: integer-two broke whole free cores it did not have to: 2 "
+                           "CPUs 1-2; before it 31 whole free cores and 1 free threads of partly taken cores (32); "
+                           "whole cores broken: 1,33, 2,34 (the rule allows 1); so do 1 more: integer-one (the table "
+                           "says how)"),
+             _core_failure(T_SHARE, "integer-beside",
+                           "integer CPUs break whole cores: integer-beside broke whole free cores it did not have to: "
+                           "2 CPUs 1,3; before it 30 whole free cores and 2 free threads of partly taken cores "
+                           "(32,34); whole cores broken: 1,33, 3,35 (the rule allows 0)"),
+             _core_failure(T_INTEGER, "integer-[abc]",
+                           "integer CPUs break whole cores: integer-a broke whole free cores it did not have to: 2 "
+                           "CPUs 1-2; before it 32 whole free cores and 0 free threads of partly taken cores (none); "
+                           "whole cores broken: 1,33, 2,34 (the rule allows 0); so do 2 more: integer-b, integer-c "
+                           "(the table says how)"),
+             _core_failure(T_EXISTING_SHARED, "integer-late",
+                           "integer CPUs break whole cores: integer-late broke whole free cores it did not have to: 2 "
+                           "CPUs 1-2; before it 32 whole free cores and 0 free threads of partly taken cores (none); "
+                           "whole cores broken: 1,33, 2,34 (the rule allows 0)"),
+             _core_failure(T_FORBID, "integer-forbid",
+                           "integer CPUs break whole cores: integer-forbid broke whole free cores it did not have to: "
+                           "2 CPUs 2,4; before it 29 whole free cores and 3 free threads of partly taken cores "
+                           "(33,35,37); whole cores broken: 2,34, 4,36 (the rule allows 0)"),
+             _core_failure(T_MOVE_ONE, "integer-moved",
+                           "integer CPUs break whole cores: integer-moved broke whole free cores it did not have to: "
+                           "2 CPUs 1-2; before it 32 whole free cores and 0 free threads of partly taken cores (none); "
+                           "whole cores broken: 1,33, 2,34 (the rule allows 0)"),
+             _core_failure(T_MOVE_TWO, "integer-moved",
+                           "integer CPUs break whole cores: integer-moved broke whole free cores it did not have to: "
+                           "4 CPUs 1-4; before it 32 whole free cores and 0 free threads of partly taken cores (none); "
+                           "whole cores broken: 1,33, 2,34, 3,35, 4,36 (the rule allows 0)")),
     contract("impossible-move-admitted", "an annotated pod whose integer conflict cannot be moved is admitted "
              "instead of refused",
              Failure(T_IMPOSSIBLE, r"pod annotated-impossible is Running: the plugin did not refuse it",
@@ -1331,10 +1392,16 @@ VERDICTS += (
              variables=("POD_READY_TIMEOUT:30 s",)),
     *(verdict_row for model, why in (
         ("refused-annotation-reserves", "the DaemonSet procedures create no annotation that is partly offline"),
-        ("siblings-ignored", "these procedures judge counts, release and pinning, not how threads pair into cores"),
         ("impossible-move-admitted", "these procedures never put an annotated pod on an integer pod's CPUs"),
         ("move-off-first-conflict-only", "these procedures never put an annotated pod on an integer pod's CPUs"),
     ) for verdict_row in _passes(model, why, "crash-fix", "name-reservation")),
+    *_passes("siblings-ignored", "the procedure creates no integer pod", "name-reservation"),
+    Verdict("siblings-ignored", "crash-fix", _core_failure(
+        "Step 04 Create The Stress Pods", r"stress-race-\d+",
+        "integer CPUs break whole cores: stress-race-1 broke whole free cores it did not have to: 1 CPUs 4; before "
+        "it 27 whole free cores and 5 free threads of partly taken cores (33-35,47-48); whole cores broken: 4,36 "
+        "(the rule allows 0)",
+    ), "a 1-CPU integer pod breaks a whole free core while free threads of partly taken cores are left"),
     *_passes("exit-on-removal-burst", "these procedures delete their pods without a force-deleted burst that "
              "mixes in an untracked (shared) container", *SINGLE_NODE_CATALOG),
     *_passes("sync-leaves-unpinned", "no container is created while no plugin is connected in these procedures",
@@ -1365,8 +1432,14 @@ VERDICTS += (
         ("refused-annotation-reserves", "no annotation is refused in these procedures"),
         ("impossible-move-admitted", "every move in these procedures has free CPUs to go to"),
     ) for row in _passes(model, why, "relocate", "ds-state")),
-    Verdict("siblings-ignored", "ds-state", None,
-            "the procedure judges counts, exclusivity and the restart, not how threads pair into cores"),
+    Verdict("siblings-ignored", "ds-state", _core_failure(
+        "Step 06 Verify Integer Pod Allocations And Test State", r"(?:client|compute|drive)-integer-[a-z0-9]+",
+        "integer CPUs break whole cores: client-integer-4zxzn broke whole free cores it did not have to: 9 CPUs 1-9; "
+        "before it 32 whole free cores and 0 free threads of partly taken cores (none); whole cores broken: 1,33, "
+        "2,34, 3,35, 4,36, 5,37, 6,38, 7,39, 8,40, 9,41 (the rule allows 1); so do 2 more: client-integer-dmzjr, "
+        "compute-integer-5xq5b (the table says how)",
+    ), "the integer DaemonSets' pods get the lowest free CPU numbers on every node: one thread of each of many "
+       "whole free cores"),
     Verdict("move-off-first-conflict-only", "ds-state", None,
             "its annotated and integer DaemonSets never overlap, so nothing is moved"),
     Verdict("siblings-ignored", "relocate", Failure(

@@ -8,6 +8,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..context import LibraryContext
+from ..coregrants import baseline_key, broken_cores_message, whole_core_verdicts
 from ..cpusets import format_cpu_list, parse_cpu_list
 from ..nodemap import log_node_map
 from .tables import table as _table
@@ -74,6 +75,18 @@ class CpuKeywords:
         """Each integer pod has exactly as many CPUs as its CPU limit, and no two of them
         (nor any running annotated pod on the node) share a CPU. Returns pod -> CPUs.
 
+        Whole cores, for every count and any state of the node: each grant breaks no core that
+        was wholly free before it unless it had to. Judged against the node just before the
+        grant (what ``Create Pods Together`` recorded before the pod's batch, plus what the
+        plugin's log granted before this pod), as the plugin's allocator takes CPUs: first the
+        free threads of cores whose other thread is already taken (held, or forbidden to the
+        pod), then whole free cores, then for an odd remainder (a remainder whole cores cannot
+        cover) at most one more core, which it breaks. So a grant may break at most one whole
+        free core, and only when its count less those free threads is odd. Cores of one online
+        thread (no SMT, an offline sibling) cannot be broken. A grant whose prior state is not
+        known (a removal or live move in the log before it, other namespaces' integer pods not
+        readable, no plugin log for a batch of several) is logged as not judged.
+
         Example:
         | ${sets} = | Pods Should Have Exactly Their Requested Cpus | integer-a | integer-b |
         """
@@ -99,7 +112,24 @@ class CpuKeywords:
         problems.extend(overlaps_between(sets, annotated))
         if problems:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
+        broken = self._whole_core_problems(sets)
+        if broken:
+            raise AssertionError(broken_cores_message(broken))
         return sets
+
+    def _whole_core_problems(self, sets: dict[str, frozenset[int]]) -> list[tuple[str, str]]:
+        """Judge each integer pod's grant(s) by :mod:`..wholecores`; log a table of the verdicts.
+        Returns (pod, problem) for each grant that breaks the rule."""
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        node = self.ctx.require_node().name
+        pods = [(view(obj), frozenset(cpus), node, baseline_key(obj)) for obj, cpus in
+                ((cluster.get_pod(namespace, pod), cpus) for pod, cpus in sets.items()) if is_integer_pod(obj)]
+        rows, problems = whole_core_verdicts(self.ctx, pods)
+        if rows:
+            logger.info(_table(["pod", "grant", "whole cores (against the node just before the grant)"], rows),
+                        html=True)
+        return problems
 
     @keyword
     def pods_should_keep_their_cpus(self, before: dict) -> None:

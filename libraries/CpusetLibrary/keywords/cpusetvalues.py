@@ -72,7 +72,7 @@ class CpuSetValueKeywords:
         | ${both} = | Cpu Set Union | 0-1 | ${sets}[integer-a] |
         """
         sets = tuple(CpuSet.convert(item) for item in sets)
-        return CpuSet().union(*sets) if sets else CpuSet()
+        return CpuSet(frozenset().union(*sets))  # frozenset's union returns a plain frozenset
 
     @keyword
     def cpu_set_difference(self, cpus: CpuSet, *without: CpuSet) -> CpuSet:

@@ -18,6 +18,7 @@ from .. import pluginlog
 from ..apiretry import WATCH_PAUSE, status_message
 from ..cluster import ClusterError
 from ..context import LibraryContext
+from ..coregrants import broken_cores_message, daemonset_key, is_integer_body, record_baseline, whole_core_verdicts
 from ..nodeplugins import access_for_node
 from ..cpusets import format_cpu_list
 from ..nodeusage import read_node_usage, read_pod_cpus
@@ -135,6 +136,7 @@ class DaemonSetKeywords:
         | ${names} = | Create Daemonsets Together | ${client} | ${compute} | ${drive} |
         """
         apps = self._apps()
+        self._record_baselines(bodies)  # what integer grants are judged against, on each node
         names = []
         for body in bodies:
             namespace = body["metadata"].get("namespace") or self.ctx.require_namespace()
@@ -146,6 +148,20 @@ class DaemonSetKeywords:
             names.append(body["metadata"]["name"])
         logger.info(f"Created together: DaemonSets {', '.join(names)}")
         return names
+
+    def _record_baselines(self, bodies: tuple[dict, ...]) -> None:
+        """Each node the DaemonSets will run on (their templates' node selector), as it is before
+        they are created."""
+        templates = [body["spec"]["template"] for body in bodies]
+        if not any(is_integer_body(template) for template in templates):
+            return
+        selectors = {f"{key}={value}" for template in templates
+                     for key, value in ((template.get("spec") or {}).get("nodeSelector") or {}).items()}
+        core = self.ctx.require_cluster().core
+        nodes = {node.metadata.name for node in core.list_node(label_selector=",".join(sorted(selectors))).items}
+        for node in sorted(nodes):
+            record_baseline(self.ctx, templates, node, [daemonset_key(body["metadata"]["name"], node)
+                                                        for body in bodies])
 
     # ---- waiting ------------------------------------------------------------------------
 
@@ -305,6 +321,12 @@ class DaemonSetKeywords:
         limit, and no two of them, nor any running annotated pod on that node, share a CPU
         (pods on different nodes are not compared). Returns pod -> CPUs.
 
+        Whole cores, as ``Pods Should Have Exactly Their Requested Cpus`` judges them: each
+        grant, against its node just before it (recorded by ``Create Daemonsets Together``, plus
+        the grants that node's plugin logged before it), breaks no whole free core it did not
+        have to (free threads of partly taken cores first, then whole cores, then at most one
+        broken core for an odd remainder).
+
         Example:
         | ${sets} = | Daemonset Pods Should Have Exactly Their Requested Cpus | client-integer | drive-integer |
         """
@@ -331,6 +353,14 @@ class DaemonSetKeywords:
         logger.info(_table(["node", "pod", "CPUs", "count", "requested"], rows), html=True)
         if problems:
             raise AssertionError("integer CPUs wrong: " + "; ".join(problems))
+        judged = [(view(cluster.get_pod(namespace, pod)), by_node[node][pod], node, daemonset_key(name, node))
+                  for name in names for node, pod in self.pods_of_daemonset_by_node(name).items()]
+        core_rows, broken = whole_core_verdicts(self.ctx, judged)
+        if core_rows:
+            logger.info(_table(["pod", "grant", "whole cores (against its node just before the grant)"], core_rows),
+                        html=True)
+        if broken:
+            raise AssertionError(broken_cores_message(broken))
         return {pod: cpus for sets in by_node.values() for pod, cpus in sets.items()}
 
     # ---- deletion and release -----------------------------------------------------------

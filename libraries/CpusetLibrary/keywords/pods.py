@@ -12,6 +12,7 @@ from robot.api.deco import keyword
 
 from ..cluster import ClusterError
 from ..context import LibraryContext
+from ..coregrants import record_baseline
 from ..manifests import MANIFEST_DIR, render_manifest
 from ..nodeaccess.base import NodeAccess
 from ..nodeplugins import NodeAccessUnavailable, access_for_node
@@ -152,6 +153,7 @@ class PodKeywords:
         | ${a} = | Pod Body | int-a | cpu=2 | memory=64Mi |
         | ${names} = | Create Pods Together | ${a} | @{more} |
         """
+        record_baseline(self.ctx, list(bodies))  # what integer grants are judged against
         names = self.ctx.require_cluster().create_pods(self.ctx.require_namespace(), list(bodies))
         logger.info(f"Created together: {', '.join(names)}")
         return names

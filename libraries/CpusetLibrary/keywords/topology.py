@@ -2,6 +2,8 @@
 contract behaviours that depend on it: the shared pool, forbidden CPUs, memory nodes."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from robot.api import logger
@@ -10,7 +12,7 @@ from robot.api.deco import keyword
 from ..context import LibraryContext
 from ..cpusets import CpuListError, CpuSet, format_cpu_list, parse_cpu_list
 from ..nodetopology import NodeTopology, read_node_topology
-from ..nodeusage import annotation_cpus, read_pod_cpus, read_pod_status
+from ..nodeusage import annotation_cpus, integer_pod_cpus, read_pod_cpus, read_pod_status
 from ..oracle import holds_cpus
 from ..podshape import FORBID_ANNOTATION
 from ..podstate import is_integer_pod, view
@@ -29,7 +31,16 @@ def forbidden_cpus(pod) -> CpuSet:
         return CpuSet()
 
 
+def node_topology(ctx: LibraryContext, node: str = "") -> NodeTopology:
+    """The topology of ``node`` (default: the target node) as the node reports it: the one
+    source of online CPUs for every plan, CPU map and free count (never ``range(capacity)``:
+    offline CPUs are neither free nor held, and the node's capacity counts online CPUs only)."""
+    node = node or ctx.require_node().name
+    return TopologyKeywords(ctx).topologies_of(node)[node]
+
+
 TOPOLOGY_PROBE = "node-topology-probe"
+PROBE_NAMESPACE = "node-topology"
 PROBE_TIMEOUT = timedelta(minutes=2)
 RELEASE_PROBE = "release-probe"
 
@@ -40,33 +51,93 @@ class TopologyKeywords:
 
     def _topology(self, pod: str = "") -> NodeTopology:
         if self.ctx.node_topology is None:
-            cluster = self.ctx.require_cluster()
-            namespace = self.ctx.require_namespace()
-            if not pod:
-                running = [p.metadata.name for p in cluster.list_pods(namespace) if view(p).ready]
-                pod = running[0] if running else ""
-            if pod:
-                self.ctx.node_topology = read_node_topology(cluster, namespace, pod)
-            else:
-                self.ctx.node_topology = self._read_in_probe_pod()
-            topo = self.ctx.node_topology
-            logger.info(f"Node topology (read in pod {pod}): online {format_cpu_list(topo.online)}, "
-                        f"NUMA nodes {format_cpu_list(topo.numa_nodes)}")
+            node = self.ctx.require_node().name
+            self.ctx.node_topology = self._read(node, pod) if pod else self.topologies_of(node)[node]
         return self.ctx.node_topology
 
-    def _read_in_probe_pod(self) -> NodeTopology:
-        """No pod of the test runs: read the topology in a BestEffort probe pod, then delete it."""
+    def topologies_of(self, *nodes: str) -> dict[str, NodeTopology]:
+        """The topology of each node as the node reports it, read once per connection: inside a
+        Ready pod of the test namespace on that node, else in a BestEffort probe pod there (all
+        probes at once). Without a test namespace (a suite setup that sizes its plan first) the
+        probes run in a namespace of their own, deleted (and released by the plugin) before this
+        returns. The one place the library learns a node's online CPUs."""
+        target = self.ctx.require_node().name
+        known = dict(self.ctx.node_topologies)
+        if self.ctx.node_topology is not None:
+            known[target] = self.ctx.node_topology
+        missing = [node for node in dict.fromkeys(nodes) if node not in known]
+        if missing:
+            with self._namespace_for_probes() as own:
+                known.update(self._read_on_nodes(missing, remove_others=not own))
+        for node in missing:
+            if node == target:
+                self.ctx.node_topology = known[node]
+            else:
+                self.ctx.node_topologies[node] = known[node]
+        return {node: known[node] for node in nodes}
+
+    def _read(self, node: str, pod: str) -> NodeTopology:
+        topology = read_node_topology(self.ctx.require_cluster(), self.ctx.require_namespace(), pod)
+        logger.info(f"Node {node} topology (read in pod {pod}): online {format_cpu_list(topology.online)}, "
+                    f"NUMA nodes {format_cpu_list(topology.numa_nodes)}")
+        return topology
+
+    def _read_on_nodes(self, nodes: list[str], remove_others: bool = True) -> dict[str, NodeTopology]:
+        cluster = self.ctx.require_cluster()
+        namespace = self.ctx.require_namespace()
+        ready: dict[str, str] = {}
+        for pod in cluster.list_pods(namespace):
+            pod_view = view(pod)
+            if pod_view.ready and pod_view.node in nodes:
+                ready.setdefault(pod_view.node, pod_view.name)
+        found = {node: self._read(node, ready[node]) for node in nodes if node in ready}
+        probes = {node: TOPOLOGY_PROBE if index == 0 else f"{TOPOLOGY_PROBE}-{index}"
+                  for index, node in enumerate(node for node in nodes if node not in ready)}
+        if probes:
+            found.update(self._read_in_probe_pods(probes, remove_others))
+        return found
+
+    @contextmanager
+    def _namespace_for_probes(self) -> Iterator[bool]:
+        """The test namespace, or (before one exists) a namespace of the probes' own, deleted
+        afterwards with every probe in it (its deletion awaits their release on every node).
+        Yields whether the namespace is the probes' own."""
+        if self.ctx.namespace:
+            yield False
+            return
+        from .pods import PodKeywords
+
+        pods = PodKeywords(self.ctx)
+        pods.create_test_namespace(PROBE_NAMESPACE)
+        try:
+            yield True
+        finally:
+            pods.delete_test_namespace(grace_period=0, timeout=PROBE_TIMEOUT, release_timeout=PROBE_TIMEOUT)
+
+    def _read_in_probe_pods(self, probes: dict[str, str], remove_others: bool = True) -> dict[str, NodeTopology]:
+        """Read the topology in a BestEffort probe pod on each node (node -> probe name), then
+        delete the probe on the target node (and, with ``remove_others``, the other probes)."""
         from .pods import PodKeywords
         from .shapes import PodShapeKeywords
 
         pods = PodKeywords(self.ctx)
-        body = PodShapeKeywords(self.ctx).pod_body(TOPOLOGY_PROBE)
-        pods.create_pods_together(body)
+        target = self.ctx.require_node().name
+        bodies = []
+        for node, name in probes.items():
+            body = PodShapeKeywords(self.ctx).pod_body(name)
+            body["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+            bodies.append(body)
+        pods.create_pods_together(*bodies)
         try:
-            pods.wait_until_pods_are_ready(TOPOLOGY_PROBE, timeout=PROBE_TIMEOUT)
-            return read_node_topology(self.ctx.require_cluster(), self.ctx.require_namespace(), TOPOLOGY_PROBE)
+            pods.wait_until_pods_are_ready(*probes.values(), timeout=PROBE_TIMEOUT)
+            return {node: self._read(node, name) for node, name in probes.items()}
         finally:
-            self._remove_probe(TOPOLOGY_PROBE, PROBE_TIMEOUT)
+            if target in probes:
+                self._remove_probe(probes[target], PROBE_TIMEOUT)
+            others = [name for node, name in probes.items() if node != target] if remove_others else []
+            if others:  # their release by the plugin is awaited where their namespace is deleted
+                pods.delete_pods_together(*others, grace_period=0)
+                pods.wait_until_pods_are_gone(*others, timeout=PROBE_TIMEOUT)
 
     def _remove_probe(self, name: str, timeout: timedelta) -> None:
         """Delete a probe pod, wait until it is gone and until the plugin has released it (its
@@ -205,14 +276,14 @@ class TopologyKeywords:
         node = self.ctx.require_node()
         annotated: set[int] = set()
         integer: set[int] = set()
-        for pod in cluster.pods_on_node(node.name):
+        for pod in cluster.pods_on_node(node.name, ended=True):
             pod_view = view(pod)
             if not holds_cpus(pod_view):
                 continue
             if pod_view.cores_annotation is not None:
                 annotated |= annotation_cpus(pod_view.cores_annotation)
             elif is_integer_pod(pod):
-                integer |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
+                integer |= integer_pod_cpus(self.ctx, pod)
         return CpuSet(annotated), CpuSet(integer)
 
     @keyword

@@ -37,7 +37,8 @@ from ..context import LibraryContext
 from ..cpusets import format_cpu_list, parse_cpu_list
 from ..keywords.daemonsets import daemonset_body
 from ..keywords.tables import table as _table
-from ..nodeusage import annotation_cpus, read_node_usage, read_pod_cpus
+from ..keywords.topology import TopologyKeywords, node_topology
+from ..nodeusage import ENDED, annotation_cpus, integer_pod_cpus, read_node_usage
 from ..oracle import holds_cpus
 from ..podshape import PodShape, pod_body
 from ..podstate import is_integer_pod, view
@@ -193,17 +194,18 @@ class Keywords:
         obj = cluster.core.read_node(node)
         summary = cluster.node(node)
         cpu_requested, memory_requested, busy = 0.0, 0, set()
-        for pod in cluster.pods_on_node(node):
+        for pod in cluster.pods_on_node(node, ended=True):
             pod_view = view(pod)
-            cpu_requested += pod_view.cpu_request
-            memory_requested += sum(int(parse_memory(c.resources.requests["memory"]))
-                                    for c in pod.spec.containers
-                                    if c.resources and c.resources.requests and "memory" in c.resources.requests)
+            if pod_view.phase not in ENDED:  # the scheduler counts no ended pod's requests
+                cpu_requested += pod_view.cpu_request
+                memory_requested += sum(int(parse_memory(c.resources.requests["memory"]))
+                                        for c in pod.spec.containers
+                                        if c.resources and c.resources.requests and "memory" in c.resources.requests)
             if holds_cpus(pod_view) and pod_view.cores_annotation is not None:
                 busy |= annotation_cpus(pod_view.cores_annotation)
             elif holds_cpus(pod_view) and is_integer_pod(pod):
-                busy |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
-        online = frozenset(range(int(summary.cpu_capacity)))
+                busy |= integer_pod_cpus(self.ctx, pod)
+        online = frozenset(node_topology(self.ctx, node).online)
         capacity = NodeCapacity(online=online, allocatable_cpu=summary.cpu_allocatable,
                                 requested_by_others=round(cpu_requested, 3), busy_exclusive=frozenset(busy) & online)
         allocatable = int(parse_memory(obj.status.allocatable["memory"]))
@@ -218,6 +220,7 @@ class Keywords:
         | ${plan} = | Plan Daemonset State Corruption | @{NODES} |
         """
         target = self.ctx.require_node().name
+        TopologyKeywords(self.ctx).topologies_of(*nodes)  # every node's online CPUs, read at once
         rooms = tuple(self._room(node) for node in nodes)
         plan = plan_daemonset_state_corruption(rooms, target)
         logger.info(plan.describe())

@@ -50,9 +50,10 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from ..context import LibraryContext
+from ..keywords.topology import node_topology
 from ..cpusets import format_cpu_list
 from ..manifests import DEFAULT_VARIABLES, ManifestError, render_manifest
-from ..nodeusage import annotation_cpus, read_pod_cpus
+from ..nodeusage import ENDED, annotation_cpus, integer_pod_cpus
 from ..oracle import holds_cpus
 from ..podstate import is_integer_pod, view
 
@@ -457,22 +458,23 @@ class Keywords:
         node = self.ctx.require_node()
         requested = 0.0
         busy: set[int] = set()
-        for pod in cluster.pods_on_node(node.name):
+        for pod in cluster.pods_on_node(node.name, ended=True):
             pod_view = view(pod)
-            requested += pod_view.cpu_request
+            if pod_view.phase not in ENDED:  # the scheduler counts no ended pod's request
+                requested += pod_view.cpu_request
             if not holds_cpus(pod_view):
                 continue
             if pod_view.cores_annotation is not None:
                 busy |= annotation_cpus(pod_view.cores_annotation)
             elif is_integer_pod(pod):
                 try:
-                    busy |= read_pod_cpus(cluster, pod.metadata.namespace, pod_view.name)
+                    busy |= integer_pod_cpus(self.ctx, pod)
                 except Exception as err:  # noqa: BLE001 - any failure means we cannot plan safely
                     raise PlanError(
                         f"integer pod {pod.metadata.namespace}/{pod_view.name} on node {node.name} holds "
                         f"{pod_view.cpu_limit:g} exclusive CPUs that could not be read ({err}); "
                         "free the node or grant exec on that pod") from err
-        online = frozenset(range(int(node.cpu_capacity)))
+        online = frozenset(node_topology(self.ctx).online)
         return NodeCapacity(online=online, allocatable_cpu=node.cpu_allocatable,
                             requested_by_others=round(requested, 3), busy_exclusive=frozenset(busy) & online)
 
