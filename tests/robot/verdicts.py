@@ -1371,6 +1371,14 @@ VERDICTS += (
                            "integer CPUs break whole cores: integer-forbid broke whole free cores it did not have to: "
                            "2 CPUs 2,4; before it 29 whole free cores and 3 free threads of partly taken cores "
                            "(33,35,37); whole cores broken: 2,34, 4,36 (the rule allows 0)"),
+             _core_failure(T_BAD_FORBID, "integer-bad-forbid",
+                           "integer CPUs break whole cores: integer-bad-forbid broke whole free cores it did not have "
+                           "to: 2 CPUs 1-2; before it 32 whole free cores and 0 free threads of partly taken cores "
+                           "(none); whole cores broken: 1,33, 2,34 (the rule allows 0)"),
+             _core_failure(T_MOVED_FORBID, "integer-fenced",
+                           "integer CPUs break whole cores: integer-fenced broke whole free cores it did not have to: "
+                           "2 CPUs 1-2; before it 3 whole free cores and 0 free threads of partly taken cores (none); "
+                           "whole cores broken: 1,33, 2,34 (the rule allows 0)"),
              _core_failure(T_MOVE_ONE, "integer-moved",
                            "integer CPUs break whole cores: integer-moved broke whole free cores it did not have to: "
                            "2 CPUs 1-2; before it 32 whole free cores and 0 free threads of partly taken cores (none); "
