@@ -47,6 +47,11 @@ class LibraryContext:
     #: full name of the suite whose setup connected; its end disconnects (see ``shutdown``)
     connected_suite: str = ""
     simulators_started: int = 0  # in this robot run (each gets its own directory)
+    #: plugin restarts this run asked for (Restart Plugin, Delete Plugin Pod, a rollout of its DaemonSet)
+    requested_plugin_restarts: int = 0
+    plugin_baseline: object | None = None  # pluginhealth.Baseline taken when the test started
+    #: pod name -> container ids of the pods the last per-test cleanup deleted (names a leak's pods)
+    cleaned_up_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -121,4 +126,6 @@ class LibraryContext:
         self.named_marks.clear()
         self.node_topology = None
         self.node_marks.clear()
+        self.plugin_baseline = None
+        self.cleaned_up_ids.clear()
         self.connected_suite = ""

@@ -395,6 +395,13 @@ class DaemonSetKeywords:
 
     # ---- rollout restart ----------------------------------------------------------------
 
+    def _runs_the_plugin(self, ds: Any) -> bool:
+        """The DaemonSet's pods carry the plugin's label (that of ``Connect To Plugin``)."""
+        label = getattr(self.ctx.node_access, "label", "") or "app=weka-nri-cpuset"
+        labels = ((ds.spec.template.metadata.labels if ds.spec and ds.spec.template.metadata else None) or {})
+        wanted = dict(part.split("=", 1) for part in label.split(",") if "=" in part)
+        return bool(wanted) and all(labels.get(key) == value for key, value in wanted.items())
+
     @keyword
     def rollout_restart_daemonset(self, name: str, namespace: str = "") -> str:
         """What ``kubectl rollout restart daemonset/<name>`` does: stamp the pod template with
@@ -409,6 +416,8 @@ class DaemonSetKeywords:
         namespace = self._namespace(namespace)
         ds = self._read(name, namespace)
         self._before_restart[(namespace, name)] = {p.metadata.uid for p in self._pods(ds)}
+        if self._runs_the_plugin(ds):
+            self.ctx.requested_plugin_restarts += 1  # the test asks for the plugin's restart
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         try:

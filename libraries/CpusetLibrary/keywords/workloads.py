@@ -127,6 +127,7 @@ class WorkloadKeywords:
         namespace, label = self._plugin_selector(namespace, label)
         old = self.plugin_pod_status(namespace, label)
         cluster = self.ctx.require_cluster()
+        self.ctx.requested_plugin_restarts += 1
         cluster.core.delete_namespaced_pod(old["name"], namespace, _request_timeout=cluster.request_timeout)
         logger.info(f"Deleted plugin pod {namespace}/{old['name']}")
         return old
