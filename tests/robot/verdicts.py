@@ -333,6 +333,21 @@ _BURST_EXAMPLE = ("Teardown failed:\nthe plugin restarted 1 times during the tes
                   "plugin-contract-c75ff8c0/release-probe")
 
 
+def _unasked_restart(died_in: str) -> str:
+    """A step's teardown naming a restart the step did not ask for, the plugin dying in the
+    removal of a container of the pod ``died_in`` (a regular expression)."""
+    return _BURST_RESTART.replace(r"plugin-contract-\w+/(?P<pod>[\w-]+)", died_in)
+
+
+def _integer_leak(*pods: str, group: str = "leak") -> str:
+    """A contract test's teardown naming leaked CPUs of integer ``pods`` (all of them, or one: an
+    integer pod's grant depends on the order the node admits pods created together)."""
+    owners = ", ".join(rf"(?:{CPUS}) of pod {pod}" for pod in pods)
+    return (rf"Teardown failed:\nthe plugin leaked CPUs (?P<{group}>{CPUS}): it still reserved them after the test's "
+            rf"pods were deleted and released \(granted to (?:{owners}|(?:{CPUS}) of pod (?:"
+            + "|".join(pods) + r"))\); restarted it for the next test")
+
+
 def restarts_unasked(match: re.Match[str]) -> str | None:
     """The restarts the test did not ask for are the ones the pod's restartCount gained."""
     gained = int(match["after"]) - int(match["before"])
@@ -794,11 +809,31 @@ VERDICTS: tuple[Verdict, ...] = (
                      rf"shared-restart has (?P<now>{CPUS}) but before is (?P<before>{CPUS}); extra 2",
                      "CPUs changed: annotated-restart has 0-1 but before is 0-2; missing 2; shared-restart has "
                      "2-31,34-63 but before is 3-31,34-63; extra 2")),
-    contract(CUSTOM_MODEL, "the user's model never releases integer CPUs: the deleted integer pod's 4 CPUs stay "
-             "reserved (every teardown's probe restarts the plugin, so no other test fails)",
+    contract(CUSTOM_MODEL, "the user's model never releases integer CPUs: every test that deleted an integer "
+             "pod fails in its teardown naming the leaked CPUs and the integer pods they were granted to (the "
+             "teardown restarts the plugin, so the next test starts clean); the release test also fails on its "
+             "own check",
+             *(Failure(test, _integer_leak(*pods), _teardown_leak(cpus, owners)[1])
+               for test, pods, cpus, owners in (
+                 (T_CLASSIFIED, ('integer-one', 'integer-two'), '1,32-33', '33 of pod integer-one, 1,32 of pod integer-two'),
+                 (T_SHARE, ('integer-beside',), '32,34', '32,34 of pod integer-beside'),
+                 (T_INTEGER, ('integer-a', 'integer-b', 'integer-c'), '1-4,33-36', '1,33 of pod integer-a, 2,34 of pod integer-b, 3-4,35-36 of pod integer-c'),
+                 (T_POOL, ('integer-held',), '32-33', '32-33 of pod integer-held'),
+                 (T_EXISTING_SHARED, ('integer-late',), '1,33', '1,33 of pod integer-late'),
+                 (T_FORBID, ('integer-forbid',), '33,35', '33,35 of pod integer-forbid'),
+                 (T_INVALID, ('integer-after-refusals',), '1-63', '1-63 of pod integer-after-refusals'),
+                 (T_MEMS, ('integer-mems',), '32,48', '32,48 of pod integer-mems'),
+                 (T_MOVE_ONE, ('integer-moved',), '32-33', '33 of pod integer-moved'),
+                 (T_MOVE_TWO, ('integer-moved',), '3,33-35', '33-34 of pod integer-moved'),
+                 (T_IMPOSSIBLE, ('integer-boxed-in',), '1,33', '1,33 of pod integer-boxed-in'),
+                 (T_RESTART, ('integer-restart',), '32-33', '32-33 of pod integer-restart'),
+             )),
              Failure(T_RELEASED, rf"CPUs the plugin reserves for no pod is (?P<leak>{CPUS}), expected none; "
-                     rf"extra (?P=leak)",
-                     "CPUs the plugin reserves for no pod is 32-35, expected none; extra 32-35",
+                     rf"extra (?P=leak)\n\nAlso teardown failed:\n"
+                     + _integer_leak("integer-released", group="leaked")[len(r"Teardown failed:\n"):],
+                     "CPUs the plugin reserves for no pod is 32-35, expected none; extra 32-35\n\nAlso teardown "
+                     "failed:\nthe plugin leaked CPUs 32-35: it still reserved them after the test's pods were "
+                     "deleted and released (granted to 32-35 of pod integer-released); restarted it for the next test",
                      (cpu_count("leak", 4),))),
     contract("shared-includes-integer", "new shared containers get integer CPUs: every test comparing a shared "
              "pod with the shared pool fails; after a restart Synchronize gives the shared pod the right pool",
@@ -903,11 +938,18 @@ VERDICTS += (
     Verdict("exit-on-removal-burst", "crash-fix", Failure(
         "Step 05 Force Delete The Stress Pods Together",
         r"the plugin restarted: pod weka-nri-cpuset-\w{5} restartCount 0 -> 1, last state terminated "
-        r"with exit code 0 \(Completed\)",
+        r"with exit code 0 \(Completed\)\n\nAlso " + _unasked_restart(r"plugin-crash-fix-\w+/stress-race-\d")[0].lower()
+        + _unasked_restart(r"plugin-crash-fix-\w+/stress-race-\d")[1:],
         "the plugin restarted: pod weka-nri-cpuset-bd2wg restartCount 0 -> 1, last state terminated with "
-        "exit code 0 (Completed)",
+        "exit code 0 (Completed)\n\nAlso teardown failed:\nthe plugin restarted 1 times during the test, 0 of them "
+        "asked for by the test; pod weka-nri-cpuset-bd2wg restartCount 0 -> 1, its container last ended with exit "
+        "code 0 (Completed); the last plugin log lines before it: DEBUG: RemoveContainer() completed successfully, "
+        "releasing global allocation lock | Removing container weka-container from pod "
+        "plugin-crash-fix-c0572076/stress-race-2",
+        (restarts_unasked,),
     ), "the forced removal of the integer and the two shared stress pods together makes the plugin "
-       "exit 0 (the crash upstream reported); its restartCount, read at the start, grows"),
+       "exit 0 (the crash upstream reported); its restartCount, read at the start, grows, and the step's "
+       "teardown names the exit and the removal it died in"),
     Verdict("sync-leaves-unpinned", "ten-step", None,
             "every container was pinned by the plugin before the restart, so Synchronize only "
             "re-asserts (expected PASS)"),
@@ -1171,7 +1213,19 @@ VERDICTS += (
         ("move-off-first-conflict-only", "these procedures never put an annotated pod on an integer pod's CPUs"),
     ) for verdict_row in _passes(model, why, "crash-fix", "name-reservation")),
     *_passes("exit-on-removal-burst", "these procedures delete their pods without a force-deleted burst that "
-             "mixes in an untracked (shared) container", *SINGLE_NODE_CATALOG),
+             "mixes in an untracked (shared) container",
+             *(suite for suite in SINGLE_NODE_CATALOG if suite != "invalid")),
+    Verdict("exit-on-removal-burst", "invalid", Failure(
+        "Step 06 Cleanup",
+        _unasked_restart(r"invalid-annotation-\w+/release-probe"),
+        "Teardown failed:\nthe plugin restarted 1 times during the test, 0 of them asked for by the test; pod "
+        "weka-nri-cpuset-tkqcl restartCount 0 -> 1, its container last ended with exit code 0 (Completed); the "
+        "last plugin log lines before it: Pod sandbox starting: invalid-annotation-19fa4a9e/release-probe | DEBUG: "
+        "CreateContainer called for shared container invalid-annotation-19fa4a9e/release-probe (container "
+        "646cb305395b) | Removing container weka-container from pod invalid-annotation-19fa4a9e/release-probe",
+        (restarts_unasked,),
+    ), "the cleanup's leak probe (a shared container the plugin does not track) is removed right after the "
+       "refused pods: the plugin exits 0 in that removal and kubelet restarts it; the step fails naming it"),
     *_passes("sync-leaves-unpinned", "no container is created while no plugin is connected in these procedures",
              *SINGLE_NODE_CATALOG),
     Verdict("realloc-splits-cores", "ten-step", None,
