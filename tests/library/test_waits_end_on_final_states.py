@@ -64,3 +64,21 @@ def test_waits_despite_errors_and_for_success_fail_at_once_too(lib):
     message = _fails_quickly(lambda: lib("Pod Should Be Refused Genuinely", "on-offline", timeout=TIMEOUT))
     assert "was neither refused nor left waiting: on-offline: phase=Failed" in message, message
 
+
+
+def test_ready_wait_fails_quickly_when_kubelet_retries_a_start_runc_keeps_refusing(lib):
+    body = lib("Pod Body", "retried", cpu="100m", cores="5")
+    body["spec"]["restartPolicy"] = "Always"  # as a DaemonSet's pods: kubelet starts it again and again
+    lib("Create Pods Together", body)
+    message = _fails_quickly(lambda: lib("Wait Until Pods Are Ready", "retried", timeout=TIMEOUT))
+    assert message.startswith("pod retried can never become Ready ("), message
+    assert "container weka-container failed to start 2 times (StartError, exit code 128): " in message, message
+    assert "cpuset.cpus: invalid argument" in message, message
+
+
+def test_daemonset_wait_fails_quickly_when_its_pod_cannot_start(lib):
+    pod = lib("Pod Body", "ds-offline", cpu="100m", cores="5")
+    lib("Create Daemonsets Together", lib("Daemonset Body", "offline-ds", pod, grace_period=0))
+    message = _fails_quickly(lambda: lib("Wait Until Daemonsets Are Ready", "offline-ds", timeout=TIMEOUT))
+    assert message.startswith("pod offline-ds-"), message
+    assert "cannot start: " in message and "failed to start 2 times (StartError, exit code 128): " in message, message

@@ -98,3 +98,26 @@ def test_a_pod_being_deleted_is_final():
     pod.metadata.deletion_timestamp = datetime.now(timezone.utc)
     assert ended_for_good(pod) == ("p: phase=Running, Terminating, bound to n1, no container status reported yet: "
                                    "the pod is being deleted")
+
+
+def _retried(reason: str, restarts: int, waiting: str) -> list[client.V1ContainerStatus]:
+    return [client.V1ContainerStatus(
+        name="c", image="busybox", image_id="", ready=False, restart_count=restarts, container_id="containerd://ab",
+        state=client.V1ContainerState(waiting=client.V1ContainerStateWaiting(reason=waiting, message="m")),
+        last_state=client.V1ContainerState(terminated=client.V1ContainerStateTerminated(
+            exit_code=128, reason=reason, message="runc create failed: cpuset.cpus: invalid argument")))]
+
+
+def test_a_start_that_runc_refused_again_after_a_restart_will_not_pass():
+    from CpusetLibrary.podstate import ended_for_good, start_keeps_failing
+
+    pod = _with_policy(_pod(phase="Running", statuses=_retried("StartError", 1, "RunContainerError")), "Always")
+    assert start_keeps_failing(pod) == (
+        "p: phase=Running, waiting RunContainerError (m): container c failed to start 2 times (StartError, exit "
+        "code 128): runc create failed: cpuset.cpus: invalid argument")
+    assert ended_for_good(pod) == start_keeps_failing(pod)
+    # the first failure may still be retried successfully; a container that crashed after starting is not a StartError
+    assert not start_keeps_failing(
+        _with_policy(_pod(phase="Running", statuses=_retried("StartError", 0, "RunContainerError")), "Always"))
+    assert not start_keeps_failing(
+        _with_policy(_pod(phase="Running", statuses=_retried("Error", 3, "CrashLoopBackOff")), "Always"))

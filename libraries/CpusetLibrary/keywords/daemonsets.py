@@ -22,7 +22,7 @@ from ..nodeplugins import access_for_node
 from ..cpusets import format_cpu_list
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import AccountingCorruption, judge_refusal, overlaps, overlaps_between
-from ..podstate import is_integer_pod, view
+from ..podstate import is_integer_pod, start_keeps_failing, view
 from .tables import table as _table
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -217,7 +217,11 @@ class DaemonSetKeywords:
 
     def _judge(self, pod: Any) -> None:
         """Fail at once when a pod is refused for a reason that will not pass; a genuine CPU
-        shortage on its node is waited out. The refusal is judged against the pod's own node."""
+        shortage on its node is waited out. The refusal is judged against the pod's own node. A
+        container whose start runc refused again after kubelet's restart fails at once too."""
+        failing = start_keeps_failing(pod)
+        if failing:
+            raise AssertionError(f"pod {view(pod).name} on node {pod_node(pod)} cannot start: {failing}")
         pod_view = view(pod)
         if not (pod_view.unschedulable or pod_view.waiting_reason == "CreateContainerError"):
             return
