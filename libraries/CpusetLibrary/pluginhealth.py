@@ -36,7 +36,6 @@ class PluginPodState:
 class Baseline:
     pod: PluginPodState | None
     requested: int  # restarts the run had asked for when the test started
-    started: float = 0.0  # time.monotonic() when the test started
 
 
 def pod_state(pod: Any) -> PluginPodState:

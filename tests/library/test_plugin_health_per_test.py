@@ -84,23 +84,3 @@ def test_an_exit_in_a_removal_burst_fails_naming_the_exit_code_and_the_last_line
     assert "Removing container weka-container from pod health-" in message, message  # the removal it died in
     exiting("Mark Plugin Log For Step")  # the next test: the plugin runs and has synchronized
     exiting("Plugin Should Have Stayed Up During The Test", timeout=SECONDS)
-
-
-def test_a_step_that_deleted_pods_fails_on_a_leak_of_their_cpus_only(leaking, head):
-    head("Mark Plugin Log For Step")
-    assert head("Plugin Should Have Released The Pods Deleted During The Test", timeout=SECONDS) == []  # no probe
-    names = _pods(head)
-    head("Delete Pods Together", *names, grace_period=0)
-    assert head("Plugin Should Have Released The Pods Deleted During The Test", timeout=SECONDS) == sorted(names)
-    head("Mark Plugin Log For Step")  # the next step: those deletions are not its own
-    assert head("Plugin Should Have Released The Pods Deleted During The Test", timeout=SECONDS) == []
-
-    leaking("Mark Plugin Log For Step")
-    kept = leaking("Create Pods Together", leaking("Pod Body", "kept", cpu="100m", cores="6"))
-    leaking("Wait Until Pods Are Ready", *kept, timeout=SECONDS)
-    names = _pods(leaking)
-    leaking("Delete Pods Together", *names, grace_period=0)
-    with pytest.raises(AssertionError) as failure:
-        leaking("Plugin Should Have Released The Pods Deleted During The Test", timeout=SECONDS)
-    assert str(failure.value) == ("the plugin leaked CPUs 2-3: it still reserved them after the pods deleted in "
-                                  "this step were released (granted to 2-3 of pod annotated)")

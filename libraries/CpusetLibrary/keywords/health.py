@@ -42,7 +42,7 @@ def _plugin_pod(ctx: LibraryContext) -> tuple[PluginPodState | None, Any]:
 
 def take_baseline(ctx: LibraryContext) -> None:
     """Remember the plugin pod and the restarts asked for so far, where a test starts."""
-    ctx.plugin_baseline = Baseline(_plugin_pod(ctx)[0], ctx.requested_plugin_restarts, time.monotonic())
+    ctx.plugin_baseline = Baseline(_plugin_pod(ctx)[0], ctx.requested_plugin_restarts)
 
 
 class PluginHealthKeywords:
@@ -127,63 +127,20 @@ class PluginHealthKeywords:
         leaked = TopologyKeywords(self.ctx).cpus_reserved_for_no_pod()
         if not leaked:
             return
-        owners = self._owners(leaked, self.ctx.cleaned_up_ids)
+        owners = self._owners(leaked)
         PluginKeywords(self.ctx).restart_plugin(timeout)
         raise AssertionError(f"the plugin leaked CPUs {format_cpu_list(leaked)}: it still reserved them after the "
                              f"test's pods were deleted and released ({owners}); restarted it for the next test")
 
-    @keyword
-    def plugin_should_have_released_the_pods_deleted_during_the_test(
-            self, timeout: timedelta = timedelta(minutes=2)) -> list[str]:
-        """For a step of a procedure: when the step deleted pods (``Delete Pods Together``,
-        ``Force Delete Pods Together``), wait until they are gone and the plugin has released their
-        containers, then check that the plugin reserves none of the CPUs it had granted them
-        (``Cpus Reserved For No Pod``, kept to those CPUs: what other pods of the procedure still
-        hold is judged by the procedure's own steps). A leak fails the step, naming the CPUs and
-        the pods. Nothing is checked, and no probe pod created, for a step that deleted no pod.
-        Returns the pods checked.
-
-        Example:
-        | Test Teardown | Plugin Should Have Released The Pods Deleted During The Test |
-        """
-        from .plugin import PluginKeywords
-        from .pods import PodKeywords
-        from .topology import TopologyKeywords
-
-        baseline = self.ctx.plugin_baseline
-        if not isinstance(baseline, Baseline) or self.ctx.node_access is None:
-            return []
-        deleted = sorted(name for name, (taken, _) in self.ctx.deletion_marks.items() if taken >= baseline.started)
-        if not deleted:
-            return []
-        PodKeywords(self.ctx).wait_until_pods_are_gone(*deleted, timeout=timeout)
-        held = {name: self.ctx.container_ids[name] for name in deleted if self.ctx.container_ids.get(name)}
-        if not held:
-            return deleted
-        PluginKeywords(self.ctx).wait_until_plugin_has_released_pods(*held, timeout=timeout)
-        granted = self._granted(held)
-        if not granted:
-            return deleted
-        leaked = TopologyKeywords(self.ctx).cpus_reserved_for_no_pod() & frozenset().union(*granted.values())
-        if leaked:
-            raise AssertionError(f"the plugin leaked CPUs {format_cpu_list(leaked)}: it still reserved them after "
-                                 f"the pods deleted in this step were released ({self._owners(leaked, held)})")
-        return deleted
-
-    def _granted(self, pods: dict[str, tuple[str, ...]]) -> dict[str, frozenset[int]]:
-        """Pod -> the CPUs the plugin last said it gave its containers (from its log of the run)."""
+    def _owners(self, leaked: frozenset[int]) -> str:
+        """Which deleted pods the plugin had granted the leaked CPUs to, from its log of the test."""
         access = self.ctx.require_node_access()
-        grants = latest_words(access.read_since(self.ctx.run_mark or self.ctx.step_mark or access.mark()))
-        found = {}
-        for pod, ids in sorted(pods.items()):
+        lines = access.read_since(self.ctx.step_mark or access.mark())
+        grants = latest_words(lines)
+        found = []
+        for pod, ids in sorted(self.ctx.cleaned_up_ids.items()):
             held = [grants[pluginlog.short_id(cid)] for cid in ids if pluginlog.short_id(cid) in grants]
-            cpus = frozenset().union(*(grant.cpus - grant.left for grant in held))  # not what it moved off
+            cpus = frozenset().union(*(grant.cpus - grant.left for grant in held)) & leaked  # not what it left
             if cpus:
-                found[pod] = cpus
-        return found
-
-    def _owners(self, leaked: frozenset[int], pods: dict[str, tuple[str, ...]]) -> str:
-        """Which deleted pods the plugin had granted the leaked CPUs to."""
-        found = [f"{format_cpu_list(cpus & leaked)} of pod {pod}" for pod, cpus in self._granted(pods).items()
-                 if cpus & leaked]
+                found.append(f"{format_cpu_list(cpus)} of pod {pod}")
         return "granted to " + ", ".join(found) if found else "no grant of this test's pods names them"
