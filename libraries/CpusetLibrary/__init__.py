@@ -19,6 +19,7 @@ from .keywords.cores import CoreKeywords
 from .keywords.cpus import CpuKeywords
 from .keywords.cpusetvalues import CpuSetValueKeywords
 from .keywords.evidence import EvidenceKeywords
+from .keywords.health import PluginHealthKeywords
 from .keywords.daemonsets import DaemonSetKeywords
 from .keywords.nodes import NodeKeywords
 from .keywords.plugin import PluginKeywords
@@ -69,6 +70,7 @@ class CpusetLibrary(DynamicCore):
             pods,
             CpuKeywords(self._context),
             PluginKeywords(self._context),
+            PluginHealthKeywords(self._context),
             PodShapeKeywords(self._context),
             CpuSetValueKeywords(),
             TopologyKeywords(self._context),

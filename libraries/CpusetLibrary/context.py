@@ -61,6 +61,11 @@ class LibraryContext:
     #: containers of namespaces an earlier run left behind, removed at connection: their release
     #: by the plugin is awaited once it can be read (Connect To Plugin)
     leftover_containers: LeftoverContainers | None = None
+    #: plugin restarts this run asked for (Restart Plugin, Delete Plugin Pod, a rollout of its DaemonSet)
+    requested_plugin_restarts: int = 0
+    plugin_baseline: object | None = None  # pluginhealth.Baseline taken when the test started
+    #: pod name -> container ids of the pods the last per-test cleanup deleted (names a leak's pods)
+    cleaned_up_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: suite (procedure) of this robot run -> the metadata it published last
     published_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -137,6 +142,8 @@ class LibraryContext:
         self.node_topologies.clear()
         self.grant_baselines.clear()
         self.node_marks.clear()
+        self.plugin_baseline = None
+        self.cleaned_up_ids.clear()
         self.connected_suite = ""
         self.simulated_elsewhere = ""
         self.cluster_nodes = []

@@ -115,6 +115,48 @@ def view(pod: client.V1Pod) -> PodView:
     )
 
 
+def ended_for_good(pod: client.V1Pod) -> str:
+    """Why the pod can never become Ready, or "" while it still can: it is being deleted, its
+    phase is terminal (``Failed``, ``Succeeded``), or one of its app containers ended and its
+    ``restartPolicy`` does not start it again (``Never``; ``OnFailure`` after exit code 0), or
+    kubelet's restart of a container runc refused failed the same way (:func:`start_keeps_failing`).
+    The sentence names the phase and how the container ended, with the runtime's message
+    (e.g. runc's ``StartError`` when it cannot apply the cpuset the plugin granted)."""
+    pod_view = view(pod)
+    if pod_view.terminating:
+        return f"{pod_view.describe()}: the pod is being deleted"
+    policy = (pod.spec.restart_policy if pod.spec else None) or "Always"
+    ended = ""
+    for status in (pod.status.container_statuses or []) if pod.status else []:
+        done = status.state.terminated if status.state else None
+        if done is None:
+            continue
+        if policy == "Never" or (policy == "OnFailure" and done.exit_code == 0) or pod_view.phase in (
+                "Failed", "Succeeded"):
+            message = (done.message or "").strip()
+            ended = (f"container {status.name} ended ({done.reason or 'no reason'}, exit code {done.exit_code})"
+                     + (f": {message}" if message else "") + f" and restartPolicy {policy} does not start it again")
+            break
+    if pod_view.phase in ("Failed", "Succeeded"):
+        return f"{pod_view.describe()}: the phase is final" + (f"; {ended}" if ended else "")
+    return f"{pod_view.describe()}; {ended}" if ended else start_keeps_failing(pod)
+
+
+def start_keeps_failing(pod: client.V1Pod) -> str:
+    """Why a container that kubelet restarts (``restartPolicy`` ``Always``/``OnFailure``) will not
+    start, or "": it ended with ``StartError`` (runc refused it, e.g. the cpuset the plugin granted)
+    and kubelet's next start of it failed again (waiting ``RunContainerError``/``CrashLoopBackOff``
+    after a restart). Each retry repeats the same creation, so the pod does not become Ready."""
+    for status in (pod.status.container_statuses or []) if pod.status else []:
+        last = status.last_state.terminated if status.last_state else None
+        waiting = status.state.waiting if status.state else None
+        if (last is not None and last.reason == "StartError" and (status.restart_count or 0) >= 1
+                and waiting is not None and waiting.reason in ("RunContainerError", "CrashLoopBackOff")):
+            return (f"{view(pod).describe()}: container {status.name} failed to start {status.restart_count + 1} "
+                    f"times (StartError, exit code {last.exit_code}): {(last.message or '').strip()}")
+    return ""
+
+
 def is_integer_pod(pod: client.V1Pod) -> bool:
     """Every container has a whole-number CPU limit equal to its request and a memory limit:
     what the plugin treats as an exclusive (integer) container."""

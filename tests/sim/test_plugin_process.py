@@ -56,3 +56,36 @@ def test_stall_endpoint_names_unknown_node(sim):
     except urllib.error.HTTPError as err:
         assert err.code == 404
         assert 'nodes "nope" not found (nodes: sim-node-1)' in json.loads(err.read())["message"]
+
+
+def test_an_old_silent_plugin_that_is_already_gone_does_not_end_its_replacement(tmp_path):
+    """The plugin pod is deleted: its silent process is stopped while containerd still waits on it
+    for a hook. When that wait ends, no process exit is reported again: the replacement pod (already
+    created by then) must not be marked as terminated and restarted (a false restart that the
+    per-test check of the plugin would report on a correct plugin)."""
+    import asyncio
+
+    from nrisim.latency import profile
+    from nrisim.node.pluginlog import PluginLogSink
+    from nrisim.node.runtime import SimRuntime
+    from nrisim.plugin.head import HeadModel
+    from nrisim.topology import Topology
+
+    sink = PluginLogSink(tmp_path / "plugin.log")
+    runtime = SimRuntime(Topology(8, 2, 1, frozenset()), HeadModel, sink, profile("fast"))
+    exits: list[int] = []
+    runtime.on_plugin_exited = exits.append
+
+    async def scenario() -> None:
+        await runtime.start_plugin()
+        runtime.make_unresponsive(0.3)  # the deleted pod's process shuts down, silent
+        hook = asyncio.create_task(runtime.run_pod_sandbox("default", "p"))
+        await asyncio.sleep(0.1)
+        runtime.stop_plugin()  # the pod is replaced: its process is gone
+        await hook
+        await runtime.start_plugin()  # the replacement's process
+
+    asyncio.run(scenario())
+    sink.close()
+    assert exits == [], exits
+    assert runtime.model is not None

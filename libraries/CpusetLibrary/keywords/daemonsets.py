@@ -23,7 +23,7 @@ from ..nodeplugins import access_for_node
 from ..cpusets import format_cpu_list
 from ..nodeusage import read_node_usage, read_pod_cpus
 from ..oracle import AccountingCorruption, judge_refusal, overlaps, overlaps_between
-from ..podstate import is_integer_pod, view
+from ..podstate import is_integer_pod, start_keeps_failing, view
 from .tables import table as _table
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -233,7 +233,11 @@ class DaemonSetKeywords:
 
     def _judge(self, pod: Any) -> None:
         """Fail at once when a pod is refused for a reason that will not pass; a genuine CPU
-        shortage on its node is waited out. The refusal is judged against the pod's own node."""
+        shortage on its node is waited out. The refusal is judged against the pod's own node. A
+        container whose start runc refused again after kubelet's restart fails at once too."""
+        failing = start_keeps_failing(pod)
+        if failing:
+            raise AssertionError(f"pod {view(pod).name} on node {pod_node(pod)} cannot start: {failing}")
         pod_view = view(pod)
         if not (pod_view.unschedulable or pod_view.waiting_reason == "CreateContainerError"):
             return
@@ -425,6 +429,13 @@ class DaemonSetKeywords:
 
     # ---- rollout restart ----------------------------------------------------------------
 
+    def _runs_the_plugin(self, ds: Any) -> bool:
+        """The DaemonSet's pods carry the plugin's label (that of ``Connect To Plugin``)."""
+        label = getattr(self.ctx.node_access, "label", "") or "app=weka-nri-cpuset"
+        labels = ((ds.spec.template.metadata.labels if ds.spec and ds.spec.template.metadata else None) or {})
+        wanted = dict(part.split("=", 1) for part in label.split(",") if "=" in part)
+        return bool(wanted) and all(labels.get(key) == value for key, value in wanted.items())
+
     @keyword
     def rollout_restart_daemonset(self, name: str, namespace: str = "") -> str:
         """What ``kubectl rollout restart daemonset/<name>`` does: stamp the pod template with
@@ -439,6 +450,8 @@ class DaemonSetKeywords:
         namespace = self._namespace(namespace)
         ds = self._read(name, namespace)
         self._before_restart[(namespace, name)] = {p.metadata.uid for p in self._pods(ds)}
+        if self._runs_the_plugin(ds):
+            self.ctx.requested_plugin_restarts += 1  # the test asks for the plugin's restart
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         try:

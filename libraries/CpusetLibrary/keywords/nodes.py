@@ -266,6 +266,8 @@ class NodeKeywords:
         deadline = time.monotonic() + timeout.total_seconds()
         for node in nodes:
             access = access_for_node(self.ctx, node)
+            if node == self.ctx.require_node().name:
+                self.ctx.requested_plugin_restarts += 1
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"no time left within {timeout.total_seconds():g} s to restart the plugin on "

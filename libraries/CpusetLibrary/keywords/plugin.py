@@ -58,7 +58,11 @@ class PluginKeywords:
         Example:
         | Test Setup | Mark Plugin Log For Step |
         """
+        from .health import take_baseline
+
         self.ctx.step_mark = self.ctx.require_node_access().mark()
+        self.ctx.cleaned_up_ids.clear()
+        take_baseline(self.ctx)  # what Plugin Should Have Stayed Up During The Test compares with
 
     @keyword
     def plugin_log_since_step_start(self) -> list[str]:
@@ -237,6 +241,7 @@ class PluginKeywords:
         access = self.ctx.require_node_access()
         self._restart_mark = access.mark()
         started = time.monotonic()
+        self.ctx.requested_plugin_restarts += 1
         result = access.restart_plugin(timeout.total_seconds())
         # when the wait ended on the end-of-sync line, every Synchronize line is already written
         self._sync_complete = any(SYNC_DONE in line for line in result.log_lines)

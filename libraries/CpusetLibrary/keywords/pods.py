@@ -18,7 +18,7 @@ from ..nodeaccess.base import NodeAccess
 from ..nodeplugins import NodeAccessUnavailable, access_for_node
 from ..nodeusage import read_node_usage
 from ..oracle import AccountingCorruption, judge_refusal
-from ..podstate import PodView, view
+from ..podstate import PodView, ended_for_good, view
 from ..releases import delete_daemonsets, started_containers, unseen_pods, wait_until_released
 from .tables import table as _table
 
@@ -214,6 +214,10 @@ class PodKeywords:
         ``insufficient free CPUs: need N, have M`` while at least N CPUs are really free
         (accounting corruption: the message gives both figures and the CPU lists). A genuine
         shortage is waited out (it passes when CPUs are released) and reported in the log.
+        Fails at once, too, when a pod can never become Ready: it is deleted or being deleted,
+        its phase is ``Failed`` or ``Succeeded`` (e.g. runc's ``StartError`` when it cannot apply
+        the cpuset the plugin granted), or a container ended that its ``restartPolicy`` does not
+        start again; the message says which, with the runtime's reason.
 
         Example:
         | ${took} = | Wait Until Pods Are Ready | int-a | int-b | timeout=2 min |
@@ -234,6 +238,10 @@ class PodKeywords:
                 verdict = judge_refusal(pod_view, read_node_usage(self.ctx)) if (
                     pod_view.unschedulable or pod_view.waiting_reason == "CreateContainerError") else None
                 if verdict is None:
+                    final = ended_for_good(pod)
+                    if final:
+                        raise AssertionError(f"pod {name} can never become Ready "
+                                             f"({time.monotonic() - start:.1f} s after the wait began): {final}")
                     continue
                 if verdict.kind == "corruption":
                     raise AccountingCorruption(verdict.reason)
@@ -298,6 +306,9 @@ class PodKeywords:
                     f"fewer free CPUs: the node is over-committed ({read_node_usage(self.ctx).describe()})")
             verdict = judge_refusal(pod_view, read_node_usage(self.ctx))
             if verdict is None:
+                final = ended_for_good(pod)
+                if final:
+                    raise AssertionError(f"pod {name} was neither refused nor left waiting: {final}")
                 return False
             verdicts["v"] = verdict
             return True

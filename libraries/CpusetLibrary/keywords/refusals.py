@@ -11,7 +11,7 @@ from robot.api.deco import keyword
 
 from .. import pluginlog
 from ..context import LibraryContext
-from ..podstate import view
+from ..podstate import ended_for_good, view
 from .shapes import plugin_message
 
 POLL_INTERVAL = 0.05  # seconds between reads of the plugin log while waiting on it
@@ -59,6 +59,9 @@ class RefusalKeywords:
                 raise AssertionError(f"pod {name} was refused by the scheduler, not the plugin: "
                                      f"{pod_view.unschedulable}")
             if pod_view.waiting_reason != REFUSED:
+                final = ended_for_good(pod)
+                if final:
+                    raise AssertionError(f"pod {name} was not left waiting for a container: {final}")
                 return False
             refusals = self._refusals(name)
             wrong = [said for said in refusals if said != message]

@@ -15,7 +15,7 @@ from ..nodetopology import NodeTopology, read_node_topology
 from ..nodeusage import annotation_cpus, integer_pod_cpus, read_pod_cpus, read_pod_status
 from ..oracle import holds_cpus
 from ..podshape import FORBID_ANNOTATION
-from ..podstate import is_integer_pod, view
+from ..podstate import ended_for_good, is_integer_pod, view
 from .tables import table as _table
 
 
@@ -326,11 +326,20 @@ class TopologyKeywords:
         pods = PodKeywords(self.ctx)
         pods.create_pods_together(PodShapeKeywords(self.ctx).pod_body(RELEASE_PROBE))
         try:
-            state, done = cluster.watch_pods(
-                namespace, [RELEASE_PROBE],
-                lambda s: s[RELEASE_PROBE] is not None and (
-                    view(s[RELEASE_PROBE]).ready or view(s[RELEASE_PROBE]).waiting_reason == "CreateContainerError"),
-                timeout.total_seconds())
+            def started_or_refused(state) -> bool:
+                probe_pod = state[RELEASE_PROBE]
+                if probe_pod is None:
+                    return False
+                probe_view = view(probe_pod)
+                if probe_view.ready or probe_view.waiting_reason == "CreateContainerError":
+                    return True
+                final = ended_for_good(probe_pod)
+                if final:
+                    raise AssertionError(f"probe pod {RELEASE_PROBE} can never start: {final}")
+                return False
+
+            state, done = cluster.watch_pods(namespace, [RELEASE_PROBE], started_or_refused,
+                                             timeout.total_seconds())
             probe = view(state[RELEASE_PROBE]) if state[RELEASE_PROBE] is not None else None
             if not done or probe is None:
                 raise AssertionError(f"probe pod {RELEASE_PROBE} neither started nor was refused within "

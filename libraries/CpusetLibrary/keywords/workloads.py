@@ -14,7 +14,7 @@ from robot.api.deco import keyword
 from ..context import LibraryContext
 from ..cpuscaling import scale_cpus
 from ..cpusets import format_cpu_list, parse_cpu_list
-from ..podstate import view
+from ..podstate import ended_for_good, view
 from .tables import table as _table
 
 DEFAULT_PLUGIN_NAMESPACE = "kube-system"
@@ -127,6 +127,7 @@ class WorkloadKeywords:
         namespace, label = self._plugin_selector(namespace, label)
         old = self.plugin_pod_status(namespace, label)
         cluster = self.ctx.require_cluster()
+        self.ctx.requested_plugin_restarts += 1
         cluster.core.delete_namespaced_pod(old["name"], namespace, _request_timeout=cluster.request_timeout)
         logger.info(f"Deleted plugin pod {namespace}/{old['name']}")
         return old
@@ -245,7 +246,7 @@ class WorkloadKeywords:
     def wait_until_pods_have_succeeded(self, *names: str, timeout: timedelta = timedelta(minutes=2)) -> float:
         """Wait (watch, bounded) until every pod's phase is ``Succeeded`` (all containers ended
         with exit code 0; ``restartPolicy: Never`` or ``OnFailure``). Fails at once when one
-        ends ``Failed`` or is gone, naming how its containers ended. Returns seconds.
+        ends ``Failed``, is gone or is being deleted, naming how its containers ended. Returns seconds.
 
         Example:
         | Wait Until Pods Have Succeeded | short-lived-1 | short-lived-2 | timeout=1 min |
@@ -264,6 +265,8 @@ class WorkloadKeywords:
                 remember(view(pod))
                 if pod.status and pod.status.phase == "Failed":
                     raise AssertionError(f"pod {name} Failed: {_terminations(pod)}")
+                if pod.metadata.deletion_timestamp is not None:
+                    raise AssertionError(f"pod {name} can never succeed: {ended_for_good(pod)}")
             return all(p.status and p.status.phase == "Succeeded" for p in state.values())
 
         state, done = cluster.watch_pods(namespace, names, judge, timeout.total_seconds())
@@ -279,7 +282,8 @@ class WorkloadKeywords:
                                                  timeout: timedelta = timedelta(minutes=2)) -> dict:
         """Wait (watch, bounded) until every pod is Ready, tolerating on the way container
         errors (``CreateContainerError``) whose message matches the regular expression
-        ``pattern`` (``re.search``); any other container error fails at once. Returns pod ->
+        ``pattern`` (``re.search``); any other container error, and a pod that can never become
+        Ready (deleted, a final phase, a container ended for good), fails at once. Returns pod ->
         number of distinct tolerated errors seen (each logged as a warning): transient errors
         are reported, not hidden.
 
@@ -304,7 +308,12 @@ class WorkloadKeywords:
                     raise AssertionError(f"pod '{namespace}/{name}' does not exist (deleted?)")
                 pod_view = view(pod)
                 remember(pod_view)
-                if pod_view.ready or not pod_view.waiting_reason.endswith("Error"):
+                if pod_view.ready:
+                    continue
+                final = ended_for_good(pod)
+                if final:
+                    raise AssertionError(f"pod {name} can never become Ready: {final}")
+                if not pod_view.waiting_reason.endswith("Error"):
                     continue
                 if not regex.search(pod_view.waiting_message):
                     raise AssertionError(f"pod {name} cannot start: {pod_view.describe()}")

@@ -183,13 +183,16 @@ class SimRuntime(RuntimeSide):
         if silent_for <= 0:
             self.unresponsive_until = None
             return True
+        silent = self.model  # the process that does not answer; only it ends here
         if silent_for < self.latencies.plugin_request_timeout:
             await asyncio.sleep(silent_for)  # the process exits (SIGTERM handled) before the timeout
-            self._plugin_gone(0, None)
+            if self.model is silent:  # not replaced meanwhile (a new pod's process is not this one)
+                self._plugin_gone(0, None)
             return False
         await asyncio.sleep(self.latencies.plugin_request_timeout)
-        self._plugin_gone(0, f"closing plugin {PLUGIN_ID}, failed to handle {hook} request: "
-                             "context deadline exceeded")
+        if self.model is silent:
+            self._plugin_gone(0, f"closing plugin {PLUGIN_ID}, failed to handle {hook} request: "
+                                 "context deadline exceeded")
         return False
 
     def _plugin_gone(self, code: int, reason: str | None) -> None:
