@@ -500,6 +500,41 @@ def _integer_leak(*pods: str, group: str = "leak") -> str:
             + "|".join(pods) + r"))\); restarted it for the next test")
 
 
+def _also_teardown(body: Failure, teardown: Failure) -> Failure:
+    """A test that failed in its body (``body``) and then in its teardown (``teardown``, a
+    ``Teardown failed:`` failure): robot joins the two messages. Never an accepted deviation (the
+    gate waives no teardown failure)."""
+    head_pattern, head_example = r"Teardown failed:\n", "Teardown failed:\n"
+    assert teardown.pattern.startswith(head_pattern) and teardown.example.startswith(head_example)
+    return Failure(body.step, body.pattern + r"\n\nAlso teardown failed:\n" + teardown.pattern[len(head_pattern):],
+                   body.example + "\n\nAlso teardown failed:\n" + teardown.example[len(head_example):],
+                   body.checks + teardown.checks)
+
+
+def _burst_restart(test: str) -> Failure:
+    """A contract test during which exit-on-removal-burst's plugin exited in the teardown's removals;
+    a head deviation test also fails its body as on head."""
+    restart = Failure(test, _BURST_RESTART, _BURST_EXAMPLE, (restarts_unasked,))
+    body = next((f for f in HEAD_DEVIATIONS if f.step == test), None)
+    return restart if body is None else _also_teardown(body, restart)
+
+
+#: a contract teardown that found the plugin still reserving CPUs after the test's pods went
+_ANY_LEAK = (rf"Teardown failed:\nthe plugin leaked CPUs (?:{CPUS}): it still reserved them after the test's pods "
+             rf"were deleted and released \((?:granted to (?:{CPUS}) of pod [\w-]+(?:, (?:{CPUS}) of pod [\w-]+)*|"
+             rf"no grant of this test's pods names them)\); restarted it for the next test")
+
+
+def _leaky(test: str, example_leak: str, body: Failure | None = None) -> Failure:
+    """A contract test of a leaking model: its teardown names the leak (``example_leak``: the
+    CPUs-and-owners part of an observed message); its body fails with ``body`` when given, else as
+    on head when the test is one of head's deviations, else not at all."""
+    teardown = Failure(test, _ANY_LEAK, "Teardown failed:\nthe plugin leaked CPUs " + example_leak
+                       + "; restarted it for the next test")
+    body = body or next((f for f in HEAD_DEVIATIONS if f.step == test), None)
+    return teardown if body is None else _also_teardown(body, teardown)
+
+
 def restarts_unasked(match: re.Match[str]) -> str | None:
     """The restarts the test did not ask for are the ones the pod's restartCount gained."""
     gained = int(match["after"]) - int(match["before"])
@@ -873,13 +908,25 @@ VERDICTS: tuple[Verdict, ...] = (
                      (T_LISTS, "0,2,4,8-9,11-12", "0,2,4 of pod annotated-list, 8-9,11-12 of pod annotated-ranges"),
                      (T_SHARE, "0,2", "0,2 of pod annotated-share-1, 0,2 of pod annotated-share-2"),
                      (T_POOL, "0-1", "0-1 of pod annotated-held"),
-                     (T_ANNOTATED_FORBID, "1,3", "1,3 of pod annotated-forbid"),
+                     (T_ANNOTATED_FORBID, "0-1", "0-1 of pod annotated-forbid"),
                      (T_MEMS, "0,16", "0 of pod annotated-one-node, 0,16 of pod annotated-span"),
                      (T_MOVE_ONE, "1", "1 of pod annotated-mover"),
                      (T_MOVE_TWO, "1-2", "1-2 of pod annotated-mover"),
                      (T_IMPOSSIBLE, "0,2-32,34-63", "0,2-32,34-63 of pod annotated-filler"),
                      (T_EXHAUSTION, "0-31", "0-31 of pod annotated-half"),
                      (T_RESTART, "0-1", "0-1 of pod annotated-restart")),
+             _leaky(T_SYNC_ADMISSIONS, "1,62-63: it still reserved them after the test's pods were deleted and "
+                    "released (granted to 62-63 of pod annotated-admitted, 1 of pod annotated-mover)"),
+             _leaky(T_SYNC_REMOVALS, "62-63: it still reserved them after the test's pods were deleted and released "
+                    "(no grant of this test's pods names them)",
+                    Failure(T_SYNC_REMOVALS, r"requirement 3\.2-shared-live-update violated: 5 s after annotated pod "
+                            r"annotated-removed was removed: shared pod shared-synced has 0-61, the shared pool "
+                            r"is 0-63: lacks 62-63 of the shared pool",
+                            "requirement 3.2-shared-live-update violated: 5 s after annotated pod annotated-removed "
+                            "was removed: shared pod shared-synced has 0-61, the shared pool is 0-63: lacks 62-63 of "
+                            "the shared pool")),
+             _leaky(T_MOVED_FORBID, "1: it still reserved them after the test's pods were deleted and released "
+                    "(granted to 1 of pod annotated-fence)"),
              Failure(T_RELEASED, *_teardown_leak("0-3", "0-3 of pod annotated-released",
                                                  "CPUs the plugin reserves for no pod is 0-3, expected none; extra 0-3"))),
     contract("integer-one-too-many", "every test that checks an integer pod's count fails (the exhaustion test: "
@@ -1002,7 +1049,6 @@ VERDICTS: tuple[Verdict, ...] = (
                  (T_SHARE, ('integer-beside',), '32,34', '32,34 of pod integer-beside'),
                  (T_INTEGER, ('integer-a', 'integer-b', 'integer-c'), '1-4,33-36', '1,33 of pod integer-a, 2,34 of pod integer-b, 3-4,35-36 of pod integer-c'),
                  (T_POOL, ('integer-held',), '32-33', '32-33 of pod integer-held'),
-                 (T_EXISTING_SHARED, ('integer-late',), '1,33', '1,33 of pod integer-late'),
                  (T_FORBID, ('integer-forbid',), '33,35', '33,35 of pod integer-forbid'),
                  (T_INVALID, ('integer-after-refusals',), '1-63', '1-63 of pod integer-after-refusals'),
                  (T_MEMS, ('integer-mems',), '32,48', '32,48 of pod integer-mems'),
@@ -1011,6 +1057,29 @@ VERDICTS: tuple[Verdict, ...] = (
                  (T_IMPOSSIBLE, ('integer-boxed-in',), '1,33', '1,33 of pod integer-boxed-in'),
                  (T_RESTART, ('integer-restart',), '32-33', '32-33 of pod integer-restart'),
              )),
+             _leaky(T_EXISTING_SHARED, "1,33: it still reserved them after the test's pods were deleted and "
+                    "released (granted to 1,33 of pod integer-late)"),
+             _leaky(T_SYNC_ADMISSIONS, "30,33: it still reserved them after the test's pods were deleted and "
+                    "released (granted to 33 of pod integer-admitted)"),
+             _leaky(T_SYNC_REMOVALS, "30-31: it still reserved them after the test's pods were deleted and "
+                    "released (no grant of this test's pods names them)",
+                    Failure(T_SYNC_REMOVALS, rf"requirement 3\.2-shared-live-update violated: 5 s after integer pod "
+                            rf"integer-removed was removed: shared pod shared-synced has (?P<has>{CPUS}), the shared "
+                            rf"pool is (?P<pool>{CPUS}): lacks (?P<lacks>{CPUS}) of the shared pool",
+                            "requirement 3.2-shared-live-update violated: 5 s after integer pod integer-removed was "
+                            "removed: shared pod shared-synced has 0-29,32-61, the shared pool is 0-61: lacks 30-31 "
+                            "of the shared pool",
+                            (difference_is("pool", "lacks", "has"), cpu_count("lacks", 2)))),
+             _leaky(T_BAD_FORBID, "1,33: it still reserved them after the test's pods were deleted and released "
+                    "(granted to 1,33 of pod integer-bad-forbid)"),
+             _leaky(T_MOVED_FORBID, "32-33: it still reserved them after the test's pods were deleted and "
+                    "released (granted to 33 of pod integer-fenced)"),
+             _leaky(T_FORBID_REFRESH, "1,33: it still reserved them after the test's pods were deleted and "
+                    "released (no grant of this test's pods names them)", _literal(T_FORBID_REFRESH, LEAKED_INTEGER_REFRESH)),
+             _leaky(T_MEMORY_REQUEST, "1,33: it still reserved them after the test's pods were deleted and "
+                    "released (granted to 1,33 of pod memory-burstable)"),
+             _leaky(T_EXITED, "1,33: it still reserved them after the test's pods were deleted and released "
+                    "(granted to 1,33 of pod integer-exited)"),
              Failure(T_RELEASED, rf"CPUs the plugin reserves for no pod is (?P<leak>{CPUS}), expected none; "
                      rf"extra (?P=leak)\n\nAlso teardown failed:\n"
                      + _integer_leak("integer-released", group="leaked")[len(r"Teardown failed:\n"):],
@@ -1081,7 +1150,7 @@ VERDICTS: tuple[Verdict, ...] = (
              "container the plugin does not track, within the plugin's debounce window of the previous removal: "
              "the plugin exits 0 there and kubelet restarts it, so every test fails naming the restart, its exit "
              "code and the removal it died in",
-             *(Failure(test, _BURST_RESTART, _BURST_EXAMPLE, (restarts_unasked,)) for test in CONTRACT_TESTS)),
+             *(_burst_restart(test) for test in CONTRACT_TESTS)),
     contract("sync-leaves-unpinned", "the restart test's annotated pods were pinned before the restart, and "
              "only containers created while no plugin was connected are left unpinned, which no contract "
              "test does (the name-reservation procedure does)"),
