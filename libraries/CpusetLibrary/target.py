@@ -7,6 +7,9 @@ from collections.abc import Mapping
 #: suite metadata key and values the release gate reads (nricpuset-gate --require-real-cluster)
 TARGET_METADATA = "Target"
 SIMULATED_TARGET = "SIMULATED cluster (nrisim): no real node or plugin was tested"
+#: the simulated cluster hosting an NRI plugin binary: the plugin is real, its node is not
+SIMULATED_BINARY_TARGET = ("SIMULATED cluster (nrisim) hosting a real plugin binary: no real node, kubelet, "
+                           "containerd or cgroups were tested")
 REAL_TARGET = "real cluster"
 #: robot variable naming the plugin model of a simulated cluster started outside this run
 #: (``nricpuset-fleet --simulated`` starts one for every node's process and passes it with

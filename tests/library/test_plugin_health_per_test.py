@@ -8,19 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from library_caller import Library, start
+from library_caller import Library, in_namespace
 
 SECONDS = timedelta(seconds=20)
 
 
 def _connected(tmp_path_factory, model: str) -> Iterator[Library]:
-    library = start(tmp_path_factory, sim_cpus=16, plugin_model=model)
-    library("Create Test Namespace", "health")
-    try:
-        yield library
-    finally:
-        library("Delete Test Namespace", grace_period=0)
-        library("Disconnect From Cluster")
+    yield from in_namespace(tmp_path_factory, "health", sim_cpus=16, plugin_model=model)
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,13 @@ import pytest
 from CpusetLibrary.coregrants import judge_pod_grants
 from CpusetLibrary.keywords.topology import node_topology
 from CpusetLibrary.podstate import view
-from library_caller import Library, start
+from library_caller import Library, in_namespace
 
 SECONDS = timedelta(seconds=10)
 
 
 def _connected(tmp_path_factory, model: str) -> Iterator[Library]:
-    library = start(tmp_path_factory, sim_cpus=16, plugin_model=model)
-    library("Create Test Namespace", "cores")
-    try:
-        yield library
-    finally:
-        library("Delete Test Namespace", grace_period=0)
-        library("Disconnect From Cluster")
+    yield from in_namespace(tmp_path_factory, "cores", sim_cpus=16, plugin_model=model)
 
 
 @pytest.fixture(scope="module")

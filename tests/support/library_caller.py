@@ -3,6 +3,7 @@ by the library-level tests; a module of its own because tests/robot has a confte
 same name, so conftests cannot be imported)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from CpusetLibrary import CpusetLibrary
@@ -36,3 +37,15 @@ def start(tmp_path_factory, **options: Any) -> Library:
     finally:
         connection._output_dir = original
     return library
+
+
+def in_namespace(tmp_path_factory, namespace: str, **options: Any) -> Iterator[Library]:
+    """For a module fixture: ``start`` with ``options``, one test namespace ``namespace`` for the
+    module, both removed at its end."""
+    library = start(tmp_path_factory, **options)
+    library("Create Test Namespace", namespace)
+    try:
+        yield library
+    finally:
+        library("Delete Test Namespace", grace_period=0)
+        library("Disconnect From Cluster")

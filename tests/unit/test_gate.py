@@ -37,6 +37,8 @@ def _gate(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("target, rc", [
     ("SIMULATED cluster (nrisim): no real node or plugin was tested", 1),
+    ("SIMULATED cluster (nrisim) hosting a real plugin binary: no real node, kubelet, containerd or cgroups were "
+     "tested", 1),
     ("real cluster", 0),
 ])
 def test_require_real_cluster_fails_a_simulated_run(tmp_path, target, rc):

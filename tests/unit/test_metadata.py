@@ -9,7 +9,7 @@ from robot.utils import html_format
 from CpusetLibrary.context import LibraryContext
 from CpusetLibrary.keywords import connection
 from CpusetLibrary.keywords.connection import ConnectionKeywords
-from CpusetLibrary.target import REAL_TARGET, SIMULATED_TARGET
+from CpusetLibrary.target import REAL_TARGET, SIMULATED_BINARY_TARGET, SIMULATED_TARGET
 
 
 def _metadata(simulated: bool) -> dict:
@@ -54,3 +54,17 @@ def test_the_top_level_of_several_procedures_keeps_what_they_share_and_says_how_
         "Target": "SIMULATED cluster", "Node": "sim-node-1 / sim-node-2",
         "Cluster": "2 different values: see each procedure's own metadata"}
     assert merged_metadata([]) == {}
+
+
+def test_a_hosted_plugin_binary_is_named_and_its_run_is_still_simulated():
+    """A real plugin binary on simulated nodes: the target says the plugin is real and the node is
+    not, so the gate's --require-real-cluster still refuses the run."""
+    ctx = LibraryContext()
+    ctx.cluster = SimpleNamespace(server="http://127.0.0.1:43127", kubeconfig="/tmp/k.yaml")
+    ctx.node = SimpleNamespace(name="sim-node-1", cpu_capacity=64.0, cpu_allocatable=64.0,
+                               runtime="containerd 2.0.5-k3s1")
+    binary = {"path": "/opt/weka-cpuset", "sha256": "ab" * 32, "version": "weka-cpuset version 1.0.0"}
+    ctx.simulator = SimpleNamespace(plugin_model="head", map_order_seed=None, plugin_binary=binary)
+    metadata = ConnectionKeywords(ctx).cluster_metadata()
+    assert metadata["Target"] == SIMULATED_BINARY_TARGET != REAL_TARGET
+    assert metadata["Plugin model"].startswith("binary ``/opt/weka-cpuset`` (sha256 abab")

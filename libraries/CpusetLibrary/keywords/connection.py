@@ -23,8 +23,8 @@ from ..runmetadata import merged_metadata
 from ..runstop import STOP_FILE_VARIABLE
 from ..runvars import problems_with, simulator_only_given_for_real_cluster
 from ..secrets import kubeconfig_secrets
-from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_ELSEWHERE_VARIABLE, SIMULATED_TARGET,
-                      check_simulated_target_allowed, flag, target_line)
+from ..target import (REAL_TARGET, SIMULATED_BANNER, SIMULATED_BINARY_TARGET, SIMULATED_ELSEWHERE_VARIABLE,
+                      SIMULATED_TARGET, check_simulated_target_allowed, flag, target_line)
 from ..context import LibraryContext
 from ..nodeaccess.factory import create_node_access
 from ..simlauncher import start_simulator
@@ -379,7 +379,8 @@ class ConnectionKeywords:
         elsewhere = "" if sim else (self.ctx.simulated_elsewhere
                                     or str(_run_variable(SIMULATED_ELSEWHERE_VARIABLE, "") or "").strip())
         return {
-            "Target": SIMULATED_TARGET if sim or elsewhere else REAL_TARGET,
+            "Target": (SIMULATED_BINARY_TARGET if sim and getattr(sim, "plugin_binary", None)
+                       else SIMULATED_TARGET if sim or elsewhere else REAL_TARGET),
             # as ``code``: log.html would turn a bare URL into a link, dead once the run is over
             "Cluster": (f"simulated (nrisim), API ``{cluster.server}`` (gone after the run)" if sim
                         else f"simulated (nrisim, started outside this run), API ``{cluster.server}`` "
