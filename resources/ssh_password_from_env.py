@@ -1,10 +1,10 @@
 """Variable file giving SSH_PASSWORD as a Robot secret from the environment variable
-NRI_SSH_PASSWORD, for runs where the command line is written to disk (scripts/run_fleet.py:
+NRI_SSH_PASSWORD, for runs where the command line is written to disk (nricpuset-fleet:
 pabot stores every process's options under pabot_results/). Fails naming the variable when it
 is not set.
 
     read -rs NRI_SSH_PASSWORD; export NRI_SSH_PASSWORD
-    scripts/run_fleet.py -V resources/real-cluster-ssh.yaml -V resources/ssh_password_from_env.py ...
+    nricpuset-fleet -V resources/real-cluster-ssh.yaml -V resources/ssh_password_from_env.py ...
 """
 from __future__ import annotations
 

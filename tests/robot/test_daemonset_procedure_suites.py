@@ -70,7 +70,7 @@ def test_name_reservation_is_not_passed_when_no_reservation_error_occurred(robot
         "in 3 attempts of the trigger" in message, message
     assert run.stdout.count("deleting the pods and repeating the trigger") == 2, run.stdout  # tried again, bounded
     assert all(s == "PASS" for name, (s, _) in run.statuses.items() if not name.startswith("Step 04")), run.statuses
-    gate = subprocess.run([sys.executable, str(ROOT / "scripts" / "gate.py"), str(run.outdir / "output.xml")],
+    gate = subprocess.run([str(Path(sys.executable).with_name("nricpuset-gate")), str(run.outdir / "output.xml")],
                           capture_output=True, text=True)
     assert gate.returncode != 0 and "3 passed, 0 failed, 1 skipped" in gate.stdout, gate.stdout + gate.stderr
 
