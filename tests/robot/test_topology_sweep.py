@@ -1,4 +1,5 @@
-"""Every suite passes on a correct plugin (``head``) past the node shape it was written on: with
+"""Every suite passes on a correct plugin (``head``) past the node shape it was written on (the
+contract: every test passes or fails as one of the upstream plugin's accepted deviations): with
 offline CPUs at 64 CPUs (5, 7 and 40: three cores left with one online thread, and the capacity
 counting 61 while CPU 63 is online), and at 48 CPUs on 2 NUMA nodes with CPU 3 offline. The
 contract and the ten-step procedure also on a node without SMT, and the reallocation race at 16
@@ -7,6 +8,8 @@ suite and topology; a suite's failures are reported with their messages."""
 from __future__ import annotations
 
 import pytest
+
+from test_plugin_contract_suite import SUITE as CONTRACT, _only_accepted_deviations_fail
 
 pytestmark = pytest.mark.suite
 
@@ -23,7 +26,7 @@ SUITES = {
     "suites/impossible_reallocation_test.robot": 12,
     "suites/invalid_annotation_test.robot": 6,
     "suites/multiple_cpu_conflicts.robot": 8,
-    "suites/plugin_contract.robot": 17,
+    "suites/plugin_contract.robot": 25,
     "suites/plugin_crash_fix.robot": 8,
     "suites/relocate_cpu.robot": 7,
     "suites/sibling_core_allocation_test.robot": 7,
@@ -48,7 +51,10 @@ def test_the_sweep_covers_every_suite():
 @pytest.mark.parametrize("suite, variables", RUNS)
 def test_every_test_passes_on_head(robot_run, suite, variables):
     run = robot_run(*(arg for variable in variables for arg in ("--variable", variable)), suite=suite)
+    assert len(run.statuses) == SUITES[suite], run.statuses
+    if suite == CONTRACT:
+        _only_accepted_deviations_fail(run)  # the release gate waives them, and only them
+        return
     failed = {name: message for name, (status, message) in run.statuses.items() if status != "PASS"}
     assert not failed, (run.suite_message, failed)
-    assert len(run.statuses) == SUITES[suite], run.statuses
     assert run.rc == 0
